@@ -1,0 +1,77 @@
+package io.pikemix.cli;
+
+import io.pikemix.format.UserException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
+
+/**
+ * The one entry point: {@code bin/pike <command>}. Maps exceptions to exit codes (STYLE.md §7):
+ * 2 for usage or config errors (one line on stderr, no stack trace unless --verbose), 1 for bugs.
+ */
+@Command(name = "pike", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "pike-mix: multi-domain corpus ETL on Spark and LM training with PiKE adaptive data mixing.",
+        subcommands = {
+                TokenizerCommand.class,
+                EtlCommand.class,
+                InspectCommand.class,
+                WeightsCommand.class,
+        })
+public final class Main {
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "Show stack traces and debug logs.")
+    static boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns the exit status (used by tests, which must not call System.exit). */
+    public static int run(String... args) {
+        var cmd = new CommandLine(new Main());
+        cmd.setExecutionExceptionHandler(Main::handle);
+        cmd.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("error: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("(see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            return 2;
+        });
+        return cmd.execute(args);
+    }
+
+    private static int handle(Exception ex, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        Throwable user = userCause(ex);
+        if (user != null) {
+            err.println("error: " + user.getMessage());
+            if (verbose) ex.printStackTrace(err);
+            err.flush();
+            return 2;
+        }
+        err.println("internal error: " + ex);
+        ex.printStackTrace(err);
+        err.flush();
+        return 1;
+    }
+
+    /** A UserException anywhere in the cause chain (Spark wraps executor-side errors) counts as the user's. */
+    static Throwable userCause(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof UserException) return c;
+            if (c instanceof NoSuchFileException nsf) return new UserException("no such file: " + nsf.getFile());
+            if (c instanceof UncheckedIOException && c.getCause() instanceof NoSuchFileException nsf)
+                return new UserException("no such file: " + nsf.getFile());
+        }
+        return null;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[]{"pike-mix " + (v == null ? "dev" : v)};
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.pikemix.format;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code OUT/dataset.json}: the contract between the ETL and every later stage. Written last by the ETL,
+ * so a directory without it is incomplete. Shards live at {@code OUT/<domain>/<split>/part-NNNNN.parquet}
+ * with the schema {@link #SHARD_SCHEMA}; each row holds exactly {@link #rowLength} = context + 1 tokens.
+ *
+ * @param formatVersion {@link #FORMAT_VERSION}
+ * @param createdBy     tool and version that wrote it
+ * @param spec          the corpus spec file the dataset was built from
+ * @param tokenizer     what produced the token ids
+ * @param context       tokens per training example
+ * @param rowLength     tokens per stored row (context + 1: inputs and next-token targets)
+ * @param valFraction   fraction of documents (by content hash) in the validation split
+ * @param splitSeed     salt of the document hash that decides the split
+ * @param domains       per-domain statistics, in spec order
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record DatasetInfo(int formatVersion, String createdBy, String spec, TokenizerInfo tokenizer, int context,
+                          int rowLength, double valFraction, long splitSeed, List<DomainInfo> domains) {
+    public static final int FORMAT_VERSION = 1;
+    public static final String FILE_NAME = "dataset.json";
+    public static final String SHARD_SCHEMA = "seq_id: int64 (unique within domain and split, increasing within a shard), "
+            + "tokens: list<int32> (exactly row_length ids, no padding; documents joined by eos_id)";
+    public static final List<String> SPLITS = List.of("train", "val");
+
+    /**
+     * @param name        e.g. {@code cl100k_base} or {@code bpe-8192}
+     * @param spec        how it was asked for in the spec ({@code bpe:8192}, a path, an encoding name)
+     * @param contentHash SHA-256 (hex) of the tokenizer definition
+     * @param file        {@code tokenizer.json} beside dataset.json when the tokenizer is a file, else null
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record TokenizerInfo(String name, String spec, String contentHash, int vocabSize, int eosId, String file) {}
+
+    /**
+     * @param skipped inputs skipped by reason (malformed_json, invalid_utf8, empty, too_large, truncated_gzip,
+     *                unreadable); counted before the split, so per domain
+     */
+    public record DomainInfo(String name, Double prior, long inputFiles, long inputBytes, Map<String, Long> skipped,
+                             Map<String, SplitInfo> splits) {
+        public SplitInfo split(String split) {
+            SplitInfo s = splits.get(split);
+            Checks.require(s != null, "domain '%s' has no split '%s' (has %s)", name, split, splits.keySet());
+            return s;
+        }
+    }
+
+    /**
+     * @param documents        documents in this split
+     * @param tokens           document tokens plus one EOS per document
+     * @param sequences        rows written (each rowLength tokens)
+     * @param tailTokensDropped tokens after the last full row of each input group, not written
+     *                         (tokens = sequences·rowLength + tailTokensDropped)
+     * @param shards           the Parquet files, in order
+     */
+    public record SplitInfo(long documents, long tokens, long sequences, long tailTokensDropped, List<ShardInfo> shards) {}
+
+    /** One Parquet file: path relative to the dataset directory, rows, and the seq_id of its first row. */
+    public record ShardInfo(String path, long rows, long firstSeqId) {}
+
+    public DomainInfo domain(String name) {
+        return domains.stream().filter(d -> d.name().equals(name)).findFirst()
+                .orElseThrow(() -> new UserException("dataset has no domain '" + name + "' (has "
+                        + domains.stream().map(DomainInfo::name).toList() + ")"));
+    }
+
+    public static ObjectMapper mapper() {
+        return new ObjectMapper()
+                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    /** Reads {@code dir/dataset.json}; a directory without it is not a (complete) dataset. */
+    public static DatasetInfo read(Path dir) {
+        Path file = dir.resolve(FILE_NAME);
+        try {
+            DatasetInfo info = mapper().readValue(Files.readAllBytes(file), DatasetInfo.class);
+            Checks.require(info.formatVersion() == FORMAT_VERSION, "%s: format_version %d, this build reads %d",
+                    file, info.formatVersion(), FORMAT_VERSION);
+            return info;
+        } catch (NoSuchFileException e) {
+            throw new UserException(dir + " is not a dataset: no " + FILE_NAME
+                    + " (an ETL run that did not finish leaves none; run 'pike etl' again)");
+        } catch (IOException e) {
+            throw new UserException(file + ": unreadable: " + e.getMessage());
+        }
+    }
+
+    public byte[] toJson() {
+        try {
+            return mapper().writeValueAsBytes(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

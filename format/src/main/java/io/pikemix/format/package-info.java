@@ -1,0 +1,1 @@
+/** Shared formats. */ package io.pikemix.format;
