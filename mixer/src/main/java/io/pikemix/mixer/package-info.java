@@ -1,0 +1,16 @@
+/**
+ * Mixing math and batch composition for PiKE (arXiv:2502.06244). Pure Java: no Spark, no ND4J, no IO
+ * outside {@code io.pikemix.mixer.io}.
+ *
+ * <ul>
+ *   <li>{@link io.pikemix.mixer.Strategy} and {@link io.pikemix.mixer.Strategies}: Mix, static, token-proportional,
+ *       temperature, Round-Robin and Random (§2.2, §4.1), PiKE (Algorithm 1, §3.3), Conceptual PiKE
+ *       (Algorithm 2, eqs. (8)–(10), Appendix B) and Fair-PiKE (Algorithm 3, §3.4, Appendix C, Lemma F.6).</li>
+ *   <li>{@link io.pikemix.mixer.Mixer}: holds weights, carries and per-domain cursors and hands out one
+ *       {@link io.pikemix.mixer.StepManifest} per step (largest-remainder counts with carried remainders,
+ *       keyed Feistel permutations per domain and epoch, shard lookup, worker shares).</li>
+ *   <li>{@link io.pikemix.mixer.GradientStatsAccumulator}: the streaming estimator of ‖∇L_k‖², σ_k² and
+ *       pairwise cosine similarities that feeds the PiKE family, and the pooling of several workers' estimates.</li>
+ * </ul>
+ */
+package io.pikemix.mixer;
