@@ -73,7 +73,7 @@ public final class BpeTokenizer implements Tokenizer {
 
     @Override public int[] encode(String text) {
         var out = new IntBuffer(text.length() / 3 + 8);
-        ByteLevel.split(text, (ByteLevel.Sink) (s, e) -> encodePiece(text, s, e, out));
+        ByteLevel.split(text, (s, e) -> encodePiece(text, s, e, out));
         return out.toArray();
     }
 
@@ -145,7 +145,7 @@ public final class BpeTokenizer implements Tokenizer {
             if (best < 0) break;
             sym[best] = (int) bestValue;
             System.arraycopy(sym, best + 2, sym, best + 1, len - best - 2);
-            System.arraycopy(pairs, best + 2, pairs, best + 1, len - best - 3 > 0 ? len - best - 3 : 0);
+            if (best + 2 < len - 1) System.arraycopy(pairs, best + 2, pairs, best + 1, len - best - 3);
             len--;
             if (best > 0) pairs[best - 1] = mergeTable.get(LongLongMap.pair(sym[best - 1], sym[best]), NO_MERGE);
             if (best < len - 1) pairs[best] = mergeTable.get(LongLongMap.pair(sym[best], sym[best + 1]), NO_MERGE);

@@ -57,7 +57,7 @@ public final class BpeTrainer {
         Consumer<String> count = piece -> local.computeIfAbsent(piece, k -> new long[1])[0]++;
         while (documents.hasNext()) {
             String doc = documents.next();
-            if (doc != null) ByteLevel.split(doc, count);
+            if (doc != null) ByteLevel.forEachPiece(doc, count);
         }
         return local.entrySet().stream().map(e -> new Tuple2<>(e.getKey(), e.getValue()[0])).iterator();
     }

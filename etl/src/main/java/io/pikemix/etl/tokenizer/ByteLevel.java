@@ -113,8 +113,8 @@ final class ByteLevel {
     }
 
     /** The pre-tokens of {@code text} as strings (convenience for training and tests). */
-    static void split(String text, Consumer<String> out) {
-        split(text, (Sink) (s, e) -> out.accept(text.substring(s, e)));
+    static void forEachPiece(String text, Consumer<String> out) {
+        split(text, (s, e) -> out.accept(text.substring(s, e)));
     }
 
     /** Length of the contraction at {@code i} ('s 't 're 've 'm 'll 'd), or 0. */
