@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Byte-level BPE, as GPT-2 and HuggingFace's {@code ByteLevel} + {@code BPE} model define it: the text is
@@ -13,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * adjacent pair of lowest merge rank is merged (leftmost first) until no pair has a rank.
  *
  * <p>Fast path (the ETL's inner loop): the split is a hand-written scanner, each distinct pre-token's ids
- * are cached in a shared bounded map, and the merge loop works on int arrays with a primitive
+ * are cached in a bounded per-thread {@link PieceCache}, and the merge loop works on int arrays with a primitive
  * pair → (rank, new id) table. {@link #encode} is thread-safe.
  *
  * <p>{@code <|endoftext|>} and any other special token is only produced by the caller (the packer
@@ -25,7 +24,7 @@ public final class BpeTokenizer implements Tokenizer {
 
     private static final long NO_MERGE = Long.MAX_VALUE;
     private static final int HEAP_ABOVE = 64;           // longer pre-tokens merge with a heap, not a scan
-    private static final int CACHE_CAP = 1 << 17;
+    private static final int CACHE_SLOTS = 1 << 17;    // per thread: ≤ 65,536 pre-tokens, a few MB
 
     private final byte[][] tokenBytes;                  // id → bytes (special tokens: their UTF-8 text)
     private final int[] byteToId;                       // byte → id of its one-byte token
@@ -33,7 +32,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final LongLongMap mergeTable;               // pair(left, right) → rank << 32 | merged id
     private final Map<Integer, String> specials;        // id → text, e.g. eosId → "<|endoftext|>"
     private final int eosId;
-    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    private final ThreadLocal<PieceCache> cache = ThreadLocal.withInitial(() -> new PieceCache(CACHE_SLOTS));
     private volatile String contentHash;
 
     /**
@@ -73,7 +72,8 @@ public final class BpeTokenizer implements Tokenizer {
 
     @Override public int[] encode(String text) {
         var out = new IntBuffer(text.length() / 3 + 8);
-        ByteLevel.split(text, (s, e) -> encodePiece(text, s, e, out));
+        PieceCache pieces = cache.get();
+        ByteLevel.split(text, (s, e) -> encodePiece(text, s, e, pieces, out));
         return out.toArray();
     }
 
@@ -105,17 +105,17 @@ public final class BpeTokenizer implements Tokenizer {
 
     Map<Integer, String> specials() { return specials; }
 
-    private void encodePiece(String text, int start, int end, IntBuffer out) {
+    private void encodePiece(String text, int start, int end, PieceCache pieces, IntBuffer out) {
         if (end - start == 1 && text.charAt(start) < 128) {     // single ASCII character: no merge possible
             out.add(byteToId[text.charAt(start)]);
             return;
         }
-        String piece = text.substring(start, end);
-        int[] ids = cache.get(piece);
+        int hash = PieceCache.hash(text, start, end);
+        int[] ids = pieces.get(text, start, end, hash);
         if (ids == null) {
+            String piece = text.substring(start, end);
             ids = bpe(piece.getBytes(StandardCharsets.UTF_8));
-            if (cache.size() >= CACHE_CAP) cache.clear();        // bounded: start over rather than track recency
-            cache.put(piece, ids);
+            pieces.put(piece, hash, ids);
         }
         out.addAll(ids);
     }

@@ -65,12 +65,12 @@ final class Fixture {
         return texts;
     }
 
-    /** The embedded corpus's *.jsonl.gz files (../corpus from the etl module), or none if it is not there. */
+    /** The embedded corpus's JSON-lines and text files (../corpus from the etl module), or none if it is not there. */
     static List<Path> corpusFiles() throws IOException {
         Path corpus = Path.of("..", "corpus");
         if (!Files.isDirectory(corpus)) return List.of();
         try (Stream<Path> files = Files.walk(corpus)) {
-            return files.filter(p -> p.toString().endsWith(".jsonl.gz") || p.toString().endsWith(".json.gz")).sorted().toList();
+            return files.filter(p -> p.toString().matches(".*\\.(jsonl?|txt)(\\.gz)?$")).sorted().toList();
         }
     }
 
