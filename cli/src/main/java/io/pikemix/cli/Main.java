@@ -35,8 +35,9 @@ public final class Main {
         var cmd = new CommandLine(new Main());
         cmd.setExecutionExceptionHandler(Main::handle);
         cmd.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("error: " + ex.getMessage());
-            ex.getCommandLine().getErr().println("(see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            ex.getCommandLine().getErr().println("error: " + ex.getMessage()
+                    + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            if (verbose) ex.printStackTrace(ex.getCommandLine().getErr());
             return 2;
         });
         return cmd.execute(args);

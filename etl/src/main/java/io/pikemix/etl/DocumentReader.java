@@ -122,13 +122,8 @@ final class DocumentReader {
 
     private LineRecordReader lines(Chunk chunk) throws IOException {
         var reader = new LineRecordReader();
-        try {
-            reader.initialize(new FileSplit(new Path(chunk.path()), chunk.start(), chunk.length(), null),
-                    new TaskAttemptContextImpl(conf, new TaskAttemptID()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
-        }
+        reader.initialize(new FileSplit(new Path(chunk.path()), chunk.start(), chunk.length(), null),
+                new TaskAttemptContextImpl(conf, new TaskAttemptID()));
         return reader;
     }
 
@@ -145,9 +140,6 @@ final class DocumentReader {
                 return null;
             }
             throw e;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
         }
     }
 

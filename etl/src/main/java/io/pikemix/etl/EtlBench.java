@@ -1,0 +1,88 @@
+package io.pikemix.etl;
+
+import io.pikemix.etl.InputPlan.Task;
+import io.pikemix.etl.tokenizer.Tokenizer;
+import io.pikemix.etl.tokenizer.Tokenizers;
+import io.pikemix.format.DatasetInfo;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code bench/etl}: on the same text, the tokenizer's raw single-thread encode rate against the whole
+ * tokenize+pack+Parquet job's rate per core, and their ratio. Ends with
+ * {@code RESULT etl_per_core_over_raw=R raw_mb_s=X job_mb_s_per_core=Y}.
+ *
+ * <p>Usage: {@code EtlBench SPEC TOKENIZER CORES WORKDIR}. Both sides are measured warm (the best of two
+ * passes / runs): the encoder's pre-token cache is per JVM and shared by the job's tasks in local mode.
+ */
+public final class EtlBench {
+    public static void main(String[] args) throws Exception {
+        Path specFile = Path.of(args.length > 0 ? args[0] : "corpus/genres.yaml");
+        String tokenizer = args.length > 1 ? args[1] : "bpe:8192";
+        int cores = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        Path work = Path.of(args.length > 3 ? args[3] : "target/bench-etl");
+        Files.createDirectories(work);
+        CorpusSpec spec = CorpusSpecs.load(specFile);
+        SparkSession spark = SparkSession.builder().master("local[" + cores + "]").appName("bench-etl")
+                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate();
+        spark.sparkContext().setLogLevel("WARN");
+        var quiet = new PrintStream(new ByteArrayOutputStream());
+        try {
+            if (tokenizer.startsWith("bpe:")) {                      // train once, untimed; both sides use the file
+                Path tokFile = work.resolve("tokenizer-" + tokenizer.substring(4) + ".json");
+                if (!Files.exists(tokFile)) TokenizerTraining.train(spark, spec, Integer.parseInt(tokenizer.substring(4)), tokFile);
+                tokenizer = tokFile.toAbsolutePath().toString();
+            }
+            spec = spec.with(tokenizer, null, null);
+
+            // the text, in memory, read by the same reader the job uses (untimed)
+            List<String> docs = new ArrayList<>();
+            long bytes = 0;
+            for (Task t : InputPlan.plan(spec, spark.sparkContext().hadoopConfiguration())) {
+                var reader = new DocumentReader(spark.sparkContext().hadoopConfiguration(), spec.maxDocBytes(), t, n -> {});
+                for (DocumentReader.Doc d; (d = reader.next()) != null; ) { docs.add(d.text()); bytes += d.utf8().length; }
+            }
+            Tokenizer tok = tokenizer.endsWith(".json") ? Tokenizers.fromJson(Files.readAllBytes(Path.of(tokenizer)))
+                    : Tokenizers.load(tokenizer, null);
+            double rawBest = Double.MAX_VALUE;
+            long ids = 0;
+            for (int pass = 0; pass < 2; pass++) {
+                long t0 = System.nanoTime();
+                ids = 0;
+                for (String d : docs) ids += tok.encode(d).length;
+                rawBest = Math.min(rawBest, (System.nanoTime() - t0) / 1e9);
+            }
+            double rawRate = bytes / 1e6 / rawBest;
+
+            double jobBest = Double.MAX_VALUE;
+            DatasetInfo info = null;
+            for (int run = 0; run < 2; run++) {
+                long t0 = System.nanoTime();
+                info = new EtlJob(spark, new EtlConfig(spec, work.resolve("dataset").toString(), true, 0), quiet).run();
+                jobBest = Math.min(jobBest, (System.nanoTime() - t0) / 1e9);
+            }
+            double jobRate = bytes / 1e6 / jobBest;
+            double perCore = jobRate / cores;
+            long tasks = InputPlan.plan(spec, spark.sparkContext().hadoopConfiguration()).size();
+
+            System.out.printf(Locale.ROOT, "%nETL benchmark: %s, tokenizer %s, %,d documents, %.1f MB of UTF-8 text, %,d tokens, %d tasks, local[%d]%n",
+                    specFile, info.tokenizer().name(), docs.size(), bytes / 1e6, ids, tasks, cores);
+            System.out.printf(Locale.ROOT, "%-46s %10s %12s%n", "measure", "seconds", "MB/s");
+            System.out.printf(Locale.ROOT, "%-46s %10.2f %12.2f%n", "raw encode, 1 thread (best of 2 passes)", rawBest, rawRate);
+            System.out.printf(Locale.ROOT, "%-46s %10.2f %12.2f%n", "ETL job, " + cores + " cores (read+split+encode+pack+Parquet)", jobBest, jobRate);
+            System.out.printf(Locale.ROOT, "%-46s %10s %12.2f%n", "ETL job per core", "", perCore);
+            System.out.printf(Locale.ROOT, "%-46s %10s %12.2f%n", "ratio: job per core / raw encode", "", perCore / rawRate);
+            System.out.printf(Locale.ROOT, "RESULT etl_per_core_over_raw=%.3f raw_mb_s=%.2f job_mb_s_per_core=%.2f cores=%d mb=%.1f%n",
+                    perCore / rawRate, rawRate, perCore, cores, bytes / 1e6);
+        } finally {
+            spark.stop();
+        }
+    }
+}
