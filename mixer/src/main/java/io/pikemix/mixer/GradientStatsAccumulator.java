@@ -53,22 +53,35 @@ public final class GradientStatsAccumulator {
 
     public void add(int domain, int microBatch, float[] values, int offset, int len) {
         double[] mu = slot(domain, microBatch, len);
-        double i1 = added[domain] + 1, dev = 0;
-        for (int j = 0; j < len; j++) {
-            double x = values[offset + j], delta = x - mu[j];
-            mu[j] += delta / i1;
-            dev += delta * (x - mu[j]);
+        if (added[domain] == 0) {                       // first micro-batch: the mean is the slice itself
+            for (int j = 0; j < len; j++) mu[j] = values[offset + j];
+        } else {
+            double inv = 1.0 / (added[domain] + 1), dev0 = 0, dev1 = 0;   // two partial sums: shorter add chain
+            int j = 0;
+            for (; j + 1 < len; j += 2) {
+                double x0 = values[offset + j], d0 = x0 - mu[j];
+                double x1 = values[offset + j + 1], d1 = x1 - mu[j + 1];
+                mu[j] += d0 * inv;
+                mu[j + 1] += d1 * inv;
+                dev0 += d0 * (x0 - mu[j]);
+                dev1 += d1 * (x1 - mu[j + 1]);
+            }
+            for (; j < len; j++) {
+                double x = values[offset + j], d = x - mu[j];
+                mu[j] += d * inv;
+                dev0 += d * (x - mu[j]);
+            }
+            sumSqDev[domain] += dev0 + dev1;
         }
-        sumSqDev[domain] += dev;
         added[domain]++;
     }
 
     public void add(int domain, int microBatch, double[] values) {
         double[] mu = slot(domain, microBatch, values.length);
-        double i1 = added[domain] + 1, dev = 0;
+        double inv = 1.0 / (added[domain] + 1), dev = 0;
         for (int j = 0; j < values.length; j++) {
             double x = values[j], delta = x - mu[j];
-            mu[j] += delta / i1;
+            mu[j] += delta * inv;
             dev += delta * (x - mu[j]);
         }
         sumSqDev[domain] += dev;
@@ -95,14 +108,25 @@ public final class GradientStatsAccumulator {
             Checks.require(added[k] == m[k], "domain %d added %d of %d micro-batches to this tensor", k, added[k], m[k]);
         for (int k = 0; k < K; k++)
             for (int l = k; l < K; l++) {
-                double d = 0;
-                double[] a = mean[k], c = mean[l];
-                for (int j = 0; j < length; j++) d += a[j] * c[j];
+                double d = dot(mean[k], mean[l], length);
                 dot[k][l] += d;
                 if (l != k) dot[l][k] += d;
             }
         java.util.Arrays.fill(added, 0);
         length = -1;
+    }
+
+    private static double dot(double[] a, double[] c, int len) {
+        double d0 = 0, d1 = 0, d2 = 0, d3 = 0;          // four partial sums: shorter add chains
+        int j = 0;
+        for (; j + 3 < len; j += 4) {
+            d0 += a[j] * c[j];
+            d1 += a[j + 1] * c[j + 1];
+            d2 += a[j + 2] * c[j + 2];
+            d3 += a[j + 3] * c[j + 3];
+        }
+        for (; j < len; j++) d0 += a[j] * c[j];
+        return (d0 + d1) + (d2 + d3);
     }
 
     /** The estimates over all finished tensors; {@code loss} (per-domain mean loss, may be null) is carried along. */
