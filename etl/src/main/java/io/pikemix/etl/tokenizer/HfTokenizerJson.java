@@ -127,28 +127,12 @@ public final class HfTokenizerJson {
             throw new UserException("tokenizer.json is not valid JSON: " + e.getMessage(), e);
         }
         JsonNode model = root.path("model");
-        require(model.isObject(), "has no \"model\" object");
-        require(model.path("type").isMissingNode() || "BPE".equals(model.path("type").asText()),
-                "model type is '" + model.path("type").asText() + "', only BPE is supported");
-        require(root.path("normalizer").isNull() || root.path("normalizer").isMissingNode(),
-                "has a normalizer (" + root.path("normalizer").path("type").asText() + "); only byte-level BPE without one is supported");
-        for (String field : new String[] {"continuing_subword_prefix", "end_of_word_suffix", "dropout"})
-            require(model.path(field).isNull() || model.path(field).isMissingNode() || model.path(field).asText().isEmpty(),
-                    "model." + field + " is set (" + model.path(field) + "); byte-level BPE has none");
-        checkByteLevel(root.path("pre_tokenizer"));
-
-        var vocab = new HashMap<String, Integer>();
-        int maxId = -1;
-        for (Iterator<Map.Entry<String, JsonNode>> it = model.path("vocab").fields(); it.hasNext(); ) {
-            var e = it.next();
-            vocab.put(e.getKey(), e.getValue().asInt());
-            maxId = Math.max(maxId, e.getValue().asInt());
-        }
+        checkSupported(root, model);
+        Map<String, Integer> vocab = readVocab(model.path("vocab"));
         var specials = new LinkedHashMap<Integer, String>();
-        for (JsonNode t : root.path("added_tokens")) {
-            specials.put(t.path("id").asInt(), t.path("content").asText());
-            maxId = Math.max(maxId, t.path("id").asInt());
-        }
+        for (JsonNode t : root.path("added_tokens")) specials.put(t.path("id").asInt(), t.path("content").asText());
+        int maxId = Math.max(vocab.values().stream().mapToInt(i -> i).max().orElse(-1),
+                specials.keySet().stream().mapToInt(i -> i).max().orElse(-1));
         var tokenBytes = new byte[maxId + 1][];
         for (var e : vocab.entrySet()) tokenBytes[e.getValue()] = ByteLevel.fromSymbols(e.getKey());
         for (var e : specials.entrySet()) tokenBytes[e.getKey()] = e.getValue().getBytes(StandardCharsets.UTF_8);
@@ -161,8 +145,27 @@ public final class HfTokenizerJson {
             require(id != null, "vocab lacks the token of byte " + b + " ('" + ByteLevel.BYTE_TO_CHAR[b] + "')");
             byteToId[b] = id;
         }
+        int eos = specials.entrySet().stream().filter(e -> BpeTokenizer.EOS.equals(e.getValue()))
+                .mapToInt(Map.Entry::getKey).findFirst()
+                .orElseThrow(() -> new UserException("tokenizer.json has no " + BpeTokenizer.EOS + " in added_tokens; it is the EOS token the packer needs"));
+        return new BpeTokenizer(tokenBytes, byteToId, readMerges(model.path("merges"), vocab), specials, eos);
+    }
+
+    private static Map<String, Integer> readVocab(JsonNode vocabNode) {
+        require(vocabNode.isObject(), "model.vocab is not an object of token → id");
+        var vocab = new HashMap<String, Integer>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
+            var e = it.next();
+            require(e.getValue().canConvertToInt() && e.getValue().asInt() >= 0, "model.vocab['" + e.getKey() + "'] is not a non-negative id: " + e.getValue());
+            vocab.put(e.getKey(), e.getValue().asInt());
+        }
+        return vocab;
+    }
+
+    /** Merges in rank order as {left id, right id, merged id}; accepts "left right" strings and [left, right] pairs. */
+    private static int[][] readMerges(JsonNode mergesNode, Map<String, Integer> vocab) {
         var merges = new ArrayList<int[]>();
-        for (JsonNode m : model.path("merges")) {
+        for (JsonNode m : mergesNode) {
             String left, right;
             if (m.isArray()) {
                 left = m.path(0).asText();
@@ -177,10 +180,20 @@ public final class HfTokenizerJson {
             require(a != null && b != null && ab != null, "merge '" + left + " " + right + "' names a token missing from vocab");
             merges.add(new int[] {a, b, ab});
         }
-        int eos = specials.entrySet().stream().filter(e -> BpeTokenizer.EOS.equals(e.getValue()))
-                .mapToInt(Map.Entry::getKey).findFirst()
-                .orElseThrow(() -> new UserException("tokenizer.json has no " + BpeTokenizer.EOS + " in added_tokens; it is the EOS token the packer needs"));
-        return new BpeTokenizer(tokenBytes, byteToId, merges.toArray(int[][]::new), specials, eos);
+        return merges.toArray(int[][]::new);
+    }
+
+    /** Only what {@link BpeTokenizer} implements: BPE model, no normalizer, ByteLevel pre-tokenizer. */
+    private static void checkSupported(JsonNode root, JsonNode model) {
+        require(model.isObject(), "has no \"model\" object");
+        require(model.path("type").isMissingNode() || "BPE".equals(model.path("type").asText()),
+                "model type is '" + model.path("type").asText() + "', only BPE is supported");
+        require(root.path("normalizer").isNull() || root.path("normalizer").isMissingNode(),
+                "has a normalizer (" + root.path("normalizer").path("type").asText() + "); only byte-level BPE without one is supported");
+        for (String field : new String[] {"continuing_subword_prefix", "end_of_word_suffix", "dropout"})
+            require(model.path(field).isNull() || model.path(field).isMissingNode() || model.path(field).asText().isEmpty(),
+                    "model." + field + " is set (" + model.path(field) + "); byte-level BPE has none");
+        checkByteLevel(root.path("pre_tokenizer"));
     }
 
     private static void checkByteLevel(JsonNode pre) {
