@@ -13,8 +13,11 @@ import java.util.List;
  * @param seed           seeds every permutation and every Random draw
  * @param rounding       {@link Rounding#CARRY} (default) or the paper's per-step rounding
  * @param updateInterval T of Algorithms 1 and 3: statistics are wanted at steps with t mod T = 0
+ *                       (Table 7: {@value #DEFAULT_UPDATE_INTERVAL})
  */
 public record MixConfig(List<DomainRows> domains, int batchSize, long seed, Rounding rounding, int updateInterval) {
+    public static final int DEFAULT_UPDATE_INTERVAL = 1000;
+
     public MixConfig {
         Checks.require(domains != null && !domains.isEmpty(), "the mix needs at least one domain");
         domains = List.copyOf(domains);

@@ -32,8 +32,7 @@ public final class StatsFile {
         } catch (JacksonException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
-            throw new UserException("statistics file " + file + " is not valid JSON" + where + ": "
-                    + e.getOriginalMessage().lines().findFirst().orElse(""));
+            throw new UserException("statistics file " + file + " is not valid JSON" + where + ": " + firstClause(e.getOriginalMessage()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -46,6 +45,14 @@ public final class StatsFile {
             throw new UserException(String.format("statistics file %s: grad_norm_sq has %d entries, grad_var %d%s; they must match",
                     file, normSq.length, var.length, loss == null ? "" : ", loss " + loss.length));
         return new DomainStats(normSq, var, loss);
+    }
+
+    /** Jackson's message up to its echo of the input (which may span lines): one readable line. */
+    static String firstClause(String message) {
+        String m = message.lines().findFirst().orElse("");
+        int cut = m.indexOf(" (start marker at");
+        if (cut < 0) cut = m.indexOf(" at [Source:");
+        return cut < 0 ? m : m.substring(0, cut);
     }
 
     private static double[] numbers(Path file, JsonNode root, String field, boolean required) {
