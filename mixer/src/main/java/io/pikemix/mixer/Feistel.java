@@ -11,7 +11,8 @@ import io.pikemix.format.Checks;
  * x = L·b + R and each round maps (L ∈ Z_p, R ∈ Z_q) to (R, (L + F_i(R)) mod p) ∈ Z_q × Z_p, so the
  * sides swap sizes and an even number of rounds returns to Z_a × Z_b. Every round is invertible, so the
  * whole network is a bijection of [0, a·b); cycle walking (re-apply while the image is ≥ n) restricts it
- * to a bijection of [0, n). Because a·b − n < a ≤ √n + 1, walking is rare (expected extra rounds < 1/√n·…).
+ * to a bijection of [0, n). Because a·b − n < a, less than a fraction 1/b ≈ 1/√n of [0, a·b) lies outside
+ * [0, n), so walking is rare (about 1/√n extra network evaluations per element on average).
  *
  * <p>Round functions: F_i(r) = SplitMix64-finalizer(r + k_i) mod p, with the {@value #ROUNDS} round keys
  * k_i derived by SplitMix64 from (seed, domain, epoch). The key therefore changes with every epoch, so every

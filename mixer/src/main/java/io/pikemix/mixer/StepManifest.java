@@ -9,7 +9,8 @@ import java.util.Arrays;
  * {@code shardRow[j]} of shard {@code shard[j]} ({@code OUT/<domain>/train/part-<shard>.parquet}). Rows are
  * grouped by domain (domain 0 first), in permutation order within a domain. {@code weights} are the weights
  * that composed the step, {@code counts[k]} = rows of domain k, {@code epochs[k]} = the epoch (completed
- * passes) domain k's cursor is in after this step; an epoch > 0 means its rows are being repeated.
+ * passes) domain k's cursor is in after this step; an epoch > 0 means its rows are being repeated. A row can
+ * appear twice in one step only when its domain wraps into a new epoch within the step (b_k > rows left).
  * Arrays are not copied on access; treat them as read-only.
  */
 public record StepManifest(long step, double[] weights, int[] counts, long[] epochs,

@@ -153,6 +153,21 @@ class MixerTest {
         assertThrows(UserException.class, () -> mixer.next().share(3, 3));
     }
 
+    /* b·w_k = 16·0.01 = 0.16 < 1: with carried remainders the domain still gets 0.16 rows per step on average
+     * (exactly 16 rows in 100 steps); the paper's per-step round gives it none. */
+    @Test void manifest_noDomainStarvedWhenWeightBelowOneOverB() {
+        double[] w = {0.01, 0.49, 0.5};
+        var carry = new Mixer(smallConfig(Rounding.CARRY), Strategies.fixed(w));
+        var perStep = new Mixer(smallConfig(Rounding.PER_STEP), Strategies.fixed(w));
+        int carried = 0, rounded = 0;
+        for (int t = 0; t < 100; t++) {
+            carried += carry.next().counts()[0];
+            rounded += perStep.next().counts()[0];
+        }
+        assertEquals(16, carried);
+        assertEquals(0, rounded);
+    }
+
     @Test void roundRobin_wholeBatchFromTaskTModK() {
         var mixer = new Mixer(smallConfig(Rounding.CARRY), Strategies.roundRobin(3));
         for (int t = 0; t < 12; t++) {
