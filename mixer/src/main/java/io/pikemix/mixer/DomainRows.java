@@ -22,6 +22,16 @@ public record DomainRows(String name, long[] shardRowCounts) {
         shardRowCounts = shardRowCounts.clone();
     }
 
+    /**
+     * The training split of every domain of an ETL dataset (dataset.json), in dataset order: shard row
+     * counts exactly as the ETL wrote them, so (shard, row) in a manifest addresses
+     * {@code DIR/<name>/train/part-NNNNN.parquet}, row {@code row}.
+     */
+    public static java.util.List<DomainRows> training(io.pikemix.format.DatasetInfo dataset) {
+        return dataset.domains().stream().map(d -> new DomainRows(d.name(),
+                d.split("train").shards().stream().mapToLong(io.pikemix.format.DatasetInfo.ShardInfo::rows).toArray())).toList();
+    }
+
     /** Total rows (sequences) of the domain. */
     public long sequences() {
         long total = 0;
