@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * Reads shard rows without Spark (parquet-hadoop's example Group API), for {@code pike inspect} and tests.
- * Spark writes {@code tokens} as a three-level Parquet LIST: {@code tokens.list[].element}.
+ * The ETL writes {@code tokens} as a two-level Parquet LIST ({@code tokens.array[]}); the standard three-level
+ * form ({@code tokens.list[].element}) is read too.
  */
 public final class ShardReader {
     private ShardReader() {}
@@ -27,9 +28,17 @@ public final class ShardReader {
                 .withConf(new Configuration()).build()) {
             for (Group g; (limit < 0 || rows.size() < limit) && (g = reader.read()) != null; ) {
                 Group list = g.getGroup("tokens", 0);
-                int n = list.getFieldRepetitionCount("list");
-                int[] tokens = new int[n];
-                for (int i = 0; i < n; i++) tokens[i] = list.getGroup("list", i).getInteger("element", 0);
+                int[] tokens;
+                if (list.getType().containsField("list")) {           // standard three-level LIST
+                    int n = list.getFieldRepetitionCount("list");
+                    tokens = new int[n];
+                    for (int i = 0; i < n; i++) tokens[i] = list.getGroup("list", i).getInteger("element", 0);
+                } else {                                                // two-level: repeated int32 inside the group
+                    String field = list.getType().getFieldName(0);
+                    int n = list.getFieldRepetitionCount(field);
+                    tokens = new int[n];
+                    for (int i = 0; i < n; i++) tokens[i] = list.getInteger(field, i);
+                }
                 rows.add(new ShardRow(g.getLong("seq_id", 0), tokens));
             }
         }
