@@ -47,7 +47,9 @@ public final class EtlCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         Path specFile = spec != null ? spec : Defaults.defaultSpec();
-        CorpusSpec corpus = CorpusSpecs.load(specFile).with(tokenizer, context, valFraction);
+        // a tokenizer file named on the command line is relative to the working directory, not to the spec
+        String tok = tokenizer != null && tokenizer.endsWith(".json") ? Path.of(tokenizer).toAbsolutePath().toString() : tokenizer;
+        CorpusSpec corpus = CorpusSpecs.load(specFile).with(tok, context, valFraction);
         String outDir = out != null ? out : Defaults.defaultOut(specFile).toString();
         var config = new EtlConfig(corpus, outDir, overwrite, Math.round(progressSeconds * 1000));
         PrintStream console = System.err;
