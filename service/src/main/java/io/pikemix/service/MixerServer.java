@@ -1,0 +1,395 @@
+package io.pikemix.service;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.pikemix.format.DatasetInfo;
+import io.pikemix.format.UserException;
+import io.pikemix.mixer.DomainStats;
+import io.pikemix.mixer.StepManifest;
+import io.pikemix.mixer.WeightChange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Map;
+
+/**
+ * The mixer service: {@link MixerCore} behind HTTP/JSON (Javalin 6 on Jetty 11). Endpoints, formats and error
+ * codes are specified in {@code /openapi.json} (src/main/resources/io/pikemix/service/openapi.json) and the
+ * README. Security: binds loopback unless a token file is given; with a token file every write needs
+ * {@code Authorization: Bearer <token>}; {@code PUT /v1/weights} always needs it (disabled without a token
+ * file); bodies are capped at {@link ServiceConfig#maxBodyBytes()} and validated field by field.
+ */
+public final class MixerServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MixerServer.class);
+    /** Magic of the binary batch format ("PIKB"). */
+    public static final int BATCH_MAGIC = 0x424B4950;
+    public static final String BATCH_TYPE = "application/vnd.pikemix.batch";
+    static final int MAX_JSON_TOKENS = 65536;
+    static final long MAX_WAIT_MS = 60_000;
+
+    private final ServiceConfig config;
+    private final EventLog log;
+    private final MixerCore core;
+    private final ShardCache shards;
+    private final byte[] token;
+    private final byte[] openapi;
+    private final Metrics metrics = new Metrics();
+    private final Javalin app;
+
+    private MixerServer(ServiceConfig config) {
+        this.config = config;
+        this.token = readToken(config.tokenFile());
+        this.shards = config.dataset() == null ? null
+                : new ShardCache(config.dataset(), DatasetInfo.read(config.dataset()), config.shardCacheBytes());
+        this.openapi = resource("openapi.json");
+        Fingerprint.check(config);
+        this.log = new EventLog(config.stateDir());
+        try {
+            if (log.truncatedTail() != null) LOG.warn("event log: cut off {}", log.truncatedTail());
+            this.core = new MixerCore(config.mix(), config.strategy(), config.workers(), log);
+        } catch (RuntimeException e) {
+            log.close();
+            throw e;
+        }
+        this.app = Javalin.create(c -> {
+            c.showJavalinBanner = false;
+            c.startupWatcherEnabled = false;
+            c.http.maxRequestSize = config.maxBodyBytes();
+            c.requestLogger.http((ctx, ms) -> metrics.observe(ctx.method().name(), route(ctx), ctx.statusCode(), ms / 1000.0));
+        });
+        app.get("/healthz", ctx -> json(ctx, Json.object(g -> {
+            g.writeStringField("status", "ok");
+            g.writeNumberField("frozen_steps", core.frozenSteps());
+        })));
+        app.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openapi));
+        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                .result(metrics.render(core.view(), core.frozenSteps())));
+        app.get("/v1/manifest", this::manifest);
+        app.get("/v1/batch", this::batch);
+        app.post("/v1/stats", this::stats);
+        app.get("/v1/weights", this::weights);
+        app.get("/v1/weights/history", this::history);
+        app.put("/v1/weights", this::putWeights);
+        app.exception(ApiException.class, (e, ctx) -> error(ctx, e.status, e.code, e.getMessage()));
+        app.exception(UserException.class, (e, ctx) -> error(ctx, 422, "invalid", e.getMessage()));
+        app.exception(Exception.class, (e, ctx) -> {
+            LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
+            error(ctx, 500, "internal", "internal error: " + e);
+        });
+        app.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(),
+                e.getStatus() == 404 ? "not_found" : "http_" + e.getStatus(),
+                e.getStatus() == 404 ? "no endpoint " + ctx.method() + " " + ctx.path() + "; see /openapi.json" : e.getMessage()));
+    }
+
+    /** Starts the service (replaying STATE/events.jsonl first). */
+    public static MixerServer start(ServiceConfig config) {
+        var server = new MixerServer(config);
+        try {
+            server.app.start(config.host(), config.port());
+        } catch (RuntimeException e) {
+            server.log.close();
+            throw e;
+        }
+        LOG.info("mixer service on {} ({} frozen steps replayed)", server.url(), server.core.frozenSteps());
+        return server;
+    }
+
+    public int port() { return app.port(); }
+
+    public String url() {
+        String h = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+        return "http://" + h + ":" + port();
+    }
+
+    @Override public void close() {
+        app.stop();
+        log.close();
+    }
+
+    // ---- handlers -------------------------------------------------------------------------------------------
+
+    private void manifest(Context ctx) throws InterruptedException {
+        Share s = share(ctx);
+        MixerCore.Served served = core.manifest(s.step, waitMillis(ctx));
+        StepManifest m = s.workers == 1 ? served.manifest() : served.manifest().share(s.worker, s.workers);
+        json(ctx, Json.object(g -> {
+            g.writeNumberField("step", m.step());
+            g.writeNumberField("worker", s.worker);
+            g.writeNumberField("workers", s.workers);
+            g.writeBooleanField("wants_statistics", served.wantsStatistics());
+            Json.array(g, "weights", m.weights());
+            g.writeFieldName("counts");
+            g.writeArray(m.counts(), 0, m.counts().length);
+            g.writeFieldName("epochs");
+            g.writeArray(m.epochs(), 0, m.epochs().length);
+            g.writeArrayFieldStart("rows");
+            for (int j = 0; j < m.size(); j++) {
+                g.writeStartArray();
+                g.writeNumber(m.domain()[j]);
+                g.writeNumber(m.shard()[j]);
+                g.writeNumber(m.shardRow()[j]);
+                g.writeEndArray();
+            }
+            g.writeEndArray();
+            g.writeFieldName("domain_rows");
+            g.writeArray(m.row(), 0, m.size());
+        }));
+    }
+
+    private void batch(Context ctx) throws InterruptedException {
+        if (shards == null) throw new ApiException(404, "no_dataset", "this service was started without --dataset; /v1/batch needs the shards");
+        Share s = share(ctx);
+        String format = ctx.queryParam("format");
+        String accept = ctx.header("Accept");
+        boolean asJson = "json".equals(format) || (format == null && accept != null && accept.contains("application/json"));
+        if (format != null && !format.equals("json") && !format.equals("binary"))
+            throw ApiException.badRequest("format must be json or binary, got '" + format + "'");
+        MixerCore.Served served = core.manifest(s.step, waitMillis(ctx));
+        StepManifest m = s.workers == 1 ? served.manifest() : served.manifest().share(s.worker, s.workers);
+        int L = shards.rowLength(), R = m.size();
+        if (asJson && (long) R * L > MAX_JSON_TOKENS)
+            throw ApiException.badRequest(R + " rows x " + L + " tokens is too large for JSON (limit " + MAX_JSON_TOKENS
+                    + " tokens); use the binary format (format=binary) or a smaller share (workers=n)");
+        var tokens = new int[R * L];
+        for (int j = 0; j < R; j++) shards.copyRow(m.domain()[j], m.shard()[j], m.shardRow()[j], tokens, j * L);
+        ctx.header("X-Pike-Wants-Statistics", Boolean.toString(served.wantsStatistics()));
+        if (asJson) {
+            json(ctx, Json.object(g -> {
+                g.writeNumberField("step", m.step());
+                g.writeNumberField("worker", s.worker);
+                g.writeNumberField("workers", s.workers);
+                g.writeBooleanField("wants_statistics", served.wantsStatistics());
+                g.writeNumberField("row_length", L);
+                g.writeFieldName("domain");
+                g.writeArray(m.domain(), 0, R);
+                g.writeArrayFieldStart("tokens");
+                for (int j = 0; j < R; j++) g.writeArray(tokens, j * L, L);
+                g.writeEndArray();
+            }));
+            return;
+        }
+        var buf = ByteBuffer.allocate(24 + 4 * R + 4 * R * L).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putInt(BATCH_MAGIC).putInt(1).putLong(m.step()).putInt(R).putInt(L);
+        buf.asIntBuffer().put(m.domain(), 0, R);
+        buf.position(24 + 4 * R);
+        buf.asIntBuffer().put(tokens);
+        ctx.contentType(BATCH_TYPE).result(buf.array());
+    }
+
+    private void stats(Context ctx) {
+        if (token != null) authorise(ctx);
+        StatsReport r = StatsReport.parse(Json.parse(body(ctx)), config.mix().domainCount());
+        MixerCore.Accepted a = core.report(r);
+        json(ctx, Json.object(g -> {
+            g.writeNumberField("step", a.step());
+            g.writeNumberField("reported", a.reported());
+            g.writeNumberField("workers", a.workers());
+            g.writeBooleanField("closed", a.closed());
+        }));
+    }
+
+    private void weights(Context ctx) {
+        MixerCore.View v = core.view();
+        json(ctx, Json.object(g -> {
+            g.writeNumberField("step", v.step());
+            Json.array(g, "weights", v.weights());
+            names(g);
+            g.writeStringField("strategy", config.strategy().name());
+            g.writeStringField("control", v.pinned() ? "pinned" : "strategy");
+            g.writeNumberField("update_interval", config.mix().updateInterval());
+            g.writeNumberField("batch_size", config.mix().batchSize());
+            g.writeNumberField("workers", config.workers());
+            g.writeNumberField("frozen_steps", v.step() + 1);
+            g.writeNumberField("last_closed_step", v.lastClosedStep());
+        }));
+    }
+
+    private void history(Context ctx) {
+        var changes = core.history();
+        Map<Long, double[]> scheduled = core.scheduled();
+        json(ctx, Json.object(g -> {
+            names(g);
+            g.writeArrayFieldStart("changes");
+            for (WeightChange c : changes) {
+                g.writeStartObject();
+                g.writeNumberField("step", c.step());
+                g.writeStringField("strategy", c.strategy());
+                g.writeStringField("cause", c.cause());
+                Json.array(g, "weights", c.weights());
+                DomainStats s = c.stats();
+                if (s != null) {
+                    g.writeObjectFieldStart("stats");
+                    Json.array(g, "grad_norm_sq", s.gradNormSq());
+                    Json.array(g, "grad_var", s.gradVar());
+                    if (s.loss() != null) Json.array(g, "loss", s.loss());
+                    g.writeEndObject();
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeArrayFieldStart("scheduled");
+            for (var e : scheduled.entrySet()) {
+                g.writeStartObject();
+                g.writeNumberField("from_step", e.getKey());
+                g.writeStringField("cause", e.getValue() == null ? "release" : "pin");
+                if (e.getValue() != null) Json.array(g, "weights", e.getValue());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        }));
+    }
+
+    private void putWeights(Context ctx) {
+        if (token == null)
+            throw new ApiException(403, "disabled", "PUT /v1/weights is disabled: start the service with --token-file to allow operators to pin weights");
+        authorise(ctx);
+        JsonNode n = Json.parse(body(ctx));
+        if (!n.isObject()) throw ApiException.badRequest("the body must be one JSON object");
+        n.fieldNames().forEachRemaining(f -> {
+            if (!f.equals("from_step") && !f.equals("weights") && !f.equals("release"))
+                throw ApiException.badRequest("unknown field '" + f + "'; expected from_step, weights or release");
+        });
+        long from = Json.longField(n, "from_step", false, -1);
+        if (n.has("from_step") && from < 0) throw ApiException.invalid("from_step must be >= 0, got " + from);
+        boolean release = n.path("release").asBoolean(false);
+        if (n.has("release") && !n.get("release").isBoolean()) throw ApiException.badRequest("'release' must be true or false");
+        if (release == n.has("weights"))
+            throw ApiException.badRequest("give either \"weights\": [...] (pin) or \"release\": true (hand control back to the strategy)");
+        double[] w = release ? null : Json.doubles(n, "weights", config.mix().domainCount(), true);
+        long at = core.control(from, w);
+        json(ctx, Json.object(g -> {
+            g.writeNumberField("from_step", at);
+            g.writeStringField("cause", release ? "release" : "pin");
+        }));
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------------
+
+    private record Share(long step, int worker, int workers) {}
+
+    private static Share share(Context ctx) {
+        long step = longParam(ctx, "step", null);
+        long workers = longParam(ctx, "workers", 1L);
+        long worker = longParam(ctx, "worker", 0L);
+        if (workers < 1 || workers > 65536) throw ApiException.badRequest("workers must be in [1, 65536], got " + workers);
+        if (worker < 0 || worker >= workers) throw ApiException.badRequest("worker must be in [0, workers), got worker " + worker + " of " + workers);
+        if (step < 0) throw ApiException.badRequest("step must be >= 0, got " + step);
+        return new Share(step, (int) worker, (int) workers);
+    }
+
+    private static long waitMillis(Context ctx) {
+        long w = longParam(ctx, "wait_ms", 0L);
+        if (w < 0 || w > MAX_WAIT_MS) throw ApiException.badRequest("wait_ms must be in [0, " + MAX_WAIT_MS + "], got " + w);
+        return w;
+    }
+
+    private static long longParam(Context ctx, String name, Long fallback) {
+        String v = ctx.queryParam(name);
+        if (v == null) {
+            if (fallback == null) throw ApiException.badRequest("missing query parameter '" + name + "'");
+            return fallback;
+        }
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("query parameter '" + name + "' must be an integer, got '" + v + "'");
+        }
+    }
+
+    private void authorise(Context ctx) {
+        String h = ctx.header("Authorization");
+        if (h == null || !h.startsWith("Bearer ")) {
+            ctx.header("WWW-Authenticate", "Bearer");
+            throw new ApiException(401, "unauthorised", "this request needs 'Authorization: Bearer <token>' (the token in the service's --token-file)");
+        }
+        byte[] given = h.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(given, token)) {
+            ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            throw new ApiException(401, "unauthorised", "the bearer token is wrong");
+        }
+    }
+
+    /** The request body, at most maxBodyBytes (413 beyond, whether or not Content-Length says so). */
+    private byte[] body(Context ctx) {
+        int max = config.maxBodyBytes();
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > max) throw tooLarge(declared);
+        try (InputStream in = ctx.req().getInputStream()) {
+            var out = new ByteArrayOutputStream(declared > 0 ? (int) declared : 1024);
+            var buf = new byte[8192];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                out.write(buf, 0, n);
+                if (out.size() > max) throw tooLarge(out.size());
+            }
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw ApiException.badRequest("could not read the request body: " + e.getMessage());
+        }
+    }
+
+    private ApiException tooLarge(long size) {
+        return new ApiException(413, "too_large", "the body has " + (size > config.maxBodyBytes() ? "more than " + config.maxBodyBytes() : size)
+                + " bytes; the limit is " + config.maxBodyBytes() + " (--max-body)");
+    }
+
+    private void names(JsonGenerator g) throws IOException {
+        g.writeArrayFieldStart("domains");
+        for (String name : config.mix().names()) g.writeString(name);
+        g.writeEndArray();
+    }
+
+    private static void json(Context ctx, byte[] body) { ctx.contentType("application/json").result(body); }
+
+    private static void error(Context ctx, int status, String code, String message) {
+        ctx.status(status);
+        if (status == 425) ctx.header("Retry-After", "1");
+        json(ctx, Json.object(g -> {
+            g.writeStringField("error", code);
+            g.writeStringField("message", message);
+        }));
+    }
+
+    private static String route(Context ctx) {
+        String p;
+        try {
+            p = ctx.endpointHandlerPath();
+        } catch (IllegalStateException e) {        // no endpoint matched (404)
+            return "other";
+        }
+        return p == null || p.isEmpty() || p.equals("*") ? "other" : p;
+    }
+
+    private static byte[] readToken(Path file) {
+        if (file == null) return null;
+        String t;
+        try {
+            t = Files.readString(file).trim();
+        } catch (IOException e) {
+            throw new UserException("cannot read --token-file " + file + ": " + e.getMessage());
+        }
+        if (t.length() < 16 || t.chars().anyMatch(Character::isWhitespace))
+            throw new UserException("--token-file " + file + " must hold one token of at least 16 characters without spaces (e.g. `openssl rand -hex 32`)");
+        return t.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = MixerServer.class.getResourceAsStream(name)) {
+            if (in == null) throw new IllegalStateException("missing resource " + name);
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
