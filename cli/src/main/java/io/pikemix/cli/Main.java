@@ -20,6 +20,7 @@ import java.nio.file.NoSuchFileException;
                 EtlCommand.class,
                 InspectCommand.class,
                 WeightsCommand.class,
+                MixerCommand.class,
         })
 public final class Main {
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,

@@ -1,0 +1,127 @@
+package io.pikemix.cli;
+
+import io.pikemix.format.Checks;
+import io.pikemix.format.DatasetInfo;
+import io.pikemix.mixer.ConceptualParams;
+import io.pikemix.mixer.DomainRows;
+import io.pikemix.mixer.MixConfig;
+import io.pikemix.mixer.PikeParams;
+import io.pikemix.mixer.Rounding;
+import io.pikemix.mixer.Strategies;
+import io.pikemix.mixer.Strategy;
+import io.pikemix.service.MixerServer;
+import io.pikemix.service.ServiceConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code pike mixer serve}: the mixer as a durable HTTP/JSON service (see service/README-section.md). */
+@Command(name = "mixer", mixinStandardHelpOptions = true, subcommands = MixerCommand.Serve.class,
+        description = "The mixer as a network service any trainer can use.")
+public final class MixerCommand {
+
+    @Command(name = "serve", mixinStandardHelpOptions = true,
+            description = {"Serve manifests, token batches and PiKE weight updates over HTTP/JSON (OpenAPI at /openapi.json).",
+                    "Every accepted report and weight change is fsynced to STATE/events.jsonl; a restart on the same --state resumes exactly."})
+    public static final class Serve implements Callable<Integer> {
+        @Option(names = "--dataset", required = true, paramLabel = "DIR", description = "ETL output (dataset.json and shards).")
+        Path dataset;
+
+        @Option(names = "--state", required = true, paramLabel = "DIR", description = "Event log and settings of this run (created if missing).")
+        Path state;
+
+        @Option(names = "--strategy", defaultValue = "pike", description = "One of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).",
+                completionCandidates = StrategyNames.class)
+        String strategy;
+
+        @Option(names = "--prior", split = ",", paramLabel = "w1,..,wK",
+                description = "Initial weights of the PiKE family, fixed weights of 'static', probabilities of 'random' (default uniform).")
+        double[] prior;
+
+        @Option(names = "--batch", defaultValue = "" + PikeParams.DEFAULT_BATCH, description = "Global batch size b (default ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--seed", defaultValue = "1337", description = "Seed of every permutation (default ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--update-interval", defaultValue = "" + MixConfig.DEFAULT_UPDATE_INTERVAL,
+                description = "T: statistics are wanted at steps with t mod T = 0 (default ${DEFAULT-VALUE}).")
+        int updateInterval;
+
+        @Option(names = "--rounding", defaultValue = "carry", description = "carry | per-step (default ${DEFAULT-VALUE}).")
+        String rounding;
+
+        @Option(names = "--zeta1", defaultValue = "" + PikeParams.DEFAULT_ZETA1, description = "ζ1 (default ${DEFAULT-VALUE}).")
+        double zeta1;
+
+        @Option(names = "--zeta2", defaultValue = "" + PikeParams.DEFAULT_ZETA2, description = "ζ2 (default ${DEFAULT-VALUE}).")
+        double zeta2;
+
+        @Option(names = "--tau", defaultValue = "" + PikeParams.DEFAULT_TAU, description = "Fair-PiKE τ (default ${DEFAULT-VALUE}).")
+        double tau;
+
+        @Option(names = "--min-weight", defaultValue = "" + PikeParams.DEFAULT_MIN_WEIGHT, description = "Weight floor after an update (default ${DEFAULT-VALUE}).")
+        double minWeight;
+
+        @Option(names = "--alpha", defaultValue = "" + Strategies.DEFAULT_ALPHA, description = "Temperature exponent (default ${DEFAULT-VALUE}).")
+        double alpha;
+
+        @Option(names = "--workers", defaultValue = "1", description = "n: statistics of workers 0..n-1 are pooled per step (default ${DEFAULT-VALUE}).")
+        int workers;
+
+        @Option(names = "--host", defaultValue = "127.0.0.1", description = "Bind address; non-loopback requires --token-file (default ${DEFAULT-VALUE}).")
+        String host;
+
+        @Option(names = "--port", defaultValue = "8600", description = "Port; 0 = any free one (default ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(names = "--token-file", paramLabel = "FILE",
+                description = "Bearer token (>= 16 characters) required for every write; enables PUT /v1/weights.")
+        Path tokenFile;
+
+        @Option(names = "--max-body", defaultValue = "" + ServiceConfig.DEFAULT_MAX_BODY, description = "Request body limit in bytes (default ${DEFAULT-VALUE}).")
+        int maxBody;
+
+        @Option(names = "--shard-cache-mb", defaultValue = "1024", description = "Memory for cached shard tokens (default ${DEFAULT-VALUE}).")
+        long shardCacheMb;
+
+        /** The validated service configuration these options describe. */
+        ServiceConfig config() {
+            DatasetInfo info = DatasetInfo.read(dataset);
+            var domains = DomainRows.training(info);
+            Rounding r = switch (rounding.toLowerCase(Locale.ROOT)) {
+                case "carry" -> Rounding.CARRY;
+                case "per-step" -> Rounding.PER_STEP;
+                default -> throw new io.pikemix.format.UserException("--rounding must be carry or per-step, got '" + rounding + "'");
+            };
+            var mix = new MixConfig(domains, batch, seed, r, updateInterval);
+            Checks.require(prior == null || prior.length == mix.domainCount(), "--prior has %d entries but the dataset has %d domains (%s)",
+                    prior == null ? 0 : prior.length, mix.domainCount(), String.join(", ", mix.names()));
+            long[] tokens = info.domains().stream().mapToLong(d -> d.split("train").tokens()).toArray();
+            var pike = new PikeParams(zeta1, zeta2, batch, tau, minWeight);
+            Strategy s = Strategies.byName(strategy, mix.domainCount(), prior, tokens, alpha, pike, ConceptualParams.defaults(batch), seed);
+            String settings = String.format(Locale.ROOT, "zeta1=%s zeta2=%s tau=%s min_weight=%s alpha=%s", zeta1, zeta2, tau, minWeight, alpha);
+            return new ServiceConfig(mix, s, settings, workers, state, dataset, host, port, tokenFile, maxBody, shardCacheMb << 20);
+        }
+
+        @Override public Integer call() throws InterruptedException {
+            MixerServer server = MixerServer.start(config());
+            System.out.println("pike mixer: serving on " + server.url() + " (state " + state.toAbsolutePath() + "); Ctrl-C stops");
+            var stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                stopped.countDown();
+            }));
+            stopped.await();
+            return 0;
+        }
+    }
+
+    static final class StrategyNames extends java.util.ArrayList<String> {
+        StrategyNames() { super(Strategies.NAMES); }
+    }
+}
