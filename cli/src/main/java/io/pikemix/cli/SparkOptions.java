@@ -25,6 +25,7 @@ public final class SparkOptions {
         sparkConf.setIfMissing("spark.ui.enabled", Boolean.toString(ui));
         sparkConf.setIfMissing("spark.sql.shuffle.partitions", "8");
         sparkConf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        io.pikemix.etl.LocalFileSystem.configure(sparkConf);
         conf.forEach(sparkConf::set);
         SparkSession session = SparkSession.builder().config(sparkConf).getOrCreate();
         session.sparkContext().setLogLevel(Main.verbose ? "INFO" : "WARN");

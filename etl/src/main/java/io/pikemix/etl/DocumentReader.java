@@ -62,6 +62,7 @@ final class DocumentReader {
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
     private final JsonFactory json = new JsonFactory();
+    private CompressionCodecFactory codecs;         // built once: its constructor scans the codec classes
     private final Task task;
     private final Progress progress;
     private int chunkIndex;
@@ -201,7 +202,8 @@ final class DocumentReader {
     private InputStream stream(Chunk chunk) throws IOException {
         Path path = new Path(chunk.path());
         InputStream in = path.getFileSystem(conf).open(path);
-        CompressionCodec codec = new CompressionCodecFactory(conf).getCodec(path);
+        if (codecs == null) codecs = new CompressionCodecFactory(conf);
+        CompressionCodec codec = codecs.getCodec(path);
         return codec == null ? in : codec.createInputStream(in);
     }
 

@@ -43,6 +43,7 @@ public final class InputPlan {
 
     public static List<Task> plan(CorpusSpec spec, Configuration conf) {
         var tasks = new ArrayList<Task>();
+        var codecs = new CompressionCodecFactory(conf);
         for (int d = 0; d < spec.domains().size(); d++) {
             DomainSpec domain = spec.domains().get(d);
             List<FileStatus> files = resolve(spec, domain, conf);
@@ -50,7 +51,7 @@ public final class InputPlan {
             long groupBytes = 0;
             for (FileStatus f : files) {
                 if (domain.format() == Format.PARQUET) checkParquetColumn(f, domain, conf);
-                for (Chunk c : chunks(f, domain, spec.splitBytes(), conf)) {
+                for (Chunk c : chunks(f, domain, spec.splitBytes(), codecs)) {
                     if (!group.isEmpty() && groupBytes + c.length() > spec.splitBytes()) {
                         tasks.add(task(tasks.size(), d, domain, group));
                         group = new ArrayList<>();
@@ -101,10 +102,10 @@ public final class InputPlan {
         return new Path(spec.baseDir().toUri().toString(), glob);
     }
 
-    private static List<Chunk> chunks(FileStatus f, DomainSpec domain, long splitBytes, Configuration conf) {
+    private static List<Chunk> chunks(FileStatus f, DomainSpec domain, long splitBytes, CompressionCodecFactory codecs) {
         long len = f.getLen();
         String path = f.getPath().toString();
-        boolean compressed = new CompressionCodecFactory(conf).getCodec(f.getPath()) != null;
+        boolean compressed = codecs.getCodec(f.getPath()) != null;
         if (domain.format() != Format.JSONL || compressed || len <= splitBytes) return List.of(new Chunk(path, 0, len, len));
         var out = new ArrayList<Chunk>();
         for (long start = 0; start < len; start += splitBytes)
