@@ -42,7 +42,7 @@ class EtlJobTest {
     static Path firstOut;
 
     @BeforeAll static void start() throws Exception {
-        spark = SparkSession.builder().master("local[2]").appName("EtlJobTest").config("spark.ui.enabled", "false")
+        spark = SparkSession.builder().master("local[2]").appName("EtlJobTest").config("spark.ui.enabled", "false").config("spark.hadoop." + LocalFileSystem.KEY, LocalFileSystem.class.getName())
                 .config("spark.sql.shuffle.partitions", "4").getOrCreate();
         firstOut = tmp.resolve("run1");
         first = run(firstOut);

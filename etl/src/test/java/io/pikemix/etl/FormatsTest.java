@@ -25,7 +25,7 @@ class FormatsTest {
     @TempDir Path dir;
 
     @BeforeAll static void start() {
-        spark = SparkSession.builder().master("local[2]").appName("FormatsTest").config("spark.ui.enabled", "false").getOrCreate();
+        spark = SparkSession.builder().master("local[2]").appName("FormatsTest").config("spark.ui.enabled", "false").config("spark.hadoop." + LocalFileSystem.KEY, LocalFileSystem.class.getName()).getOrCreate();
     }
 
     @AfterAll static void stop() { if (spark != null) spark.stop(); }
