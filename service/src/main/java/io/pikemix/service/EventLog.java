@@ -21,6 +21,10 @@ import java.util.List;
  * report, weight pin or release, manifest freeze), appended and {@code fsync}ed before the request is answered.
  * Replaying the lines in order rebuilds the exact state.
  *
+ * <p>Group commit: {@link #write} appends without forcing; {@link #sync()} forces everything written so far, and
+ * concurrent callers share one {@link FileChannel#force}. The server calls {@code sync()} before every answer that
+ * depends on the state, so nothing is acknowledged or shown before it is durable.
+ *
  * <p>Crash safety: an event is acknowledged only after {@link FileChannel#force}, so only the last line can be
  * incomplete (a crash during the write); on open, an incomplete or unparsable <em>last</em> line is cut off (its
  * request was never answered). A bad line anywhere else means the file was edited or damaged: the service refuses
@@ -69,14 +73,33 @@ final class EventLog implements Closeable {
     /** What was cut off the end on open (null when the file was clean). */
     String truncatedTail() { return truncated; }
 
-    /** Appends one event and forces it to disk; returns only once it is durable. */
-    synchronized void append(byte[] json) {
+    private final Object syncLock = new Object();
+    private volatile long written;
+    private long forced;
+
+    /** Appends one event (not yet durable: see {@link #sync()}). */
+    synchronized void write(byte[] json) {
         var buf = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
         try {
             while (buf.hasRemaining()) channel.write(buf);
-            channel.force(false);
+            written = channel.position();
         } catch (IOException e) {
             throw new UncheckedIOException("could not append to " + file, e);
+        }
+    }
+
+    /** Returns once every event written before this call is on disk (one fsync shared by concurrent callers). */
+    void sync() {
+        long target = written;
+        synchronized (syncLock) {
+            if (forced >= target) return;
+            long upTo = written;
+            try {
+                channel.force(false);
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not fsync " + file, e);
+            }
+            forced = upTo;
         }
     }
 
@@ -102,12 +125,14 @@ final class EventLog implements Closeable {
                 channel.truncate(start);
                 channel.force(true);
                 channel.position(start);
+                written = forced = start;
                 return (all.length - start) + " bytes of an unacknowledged event (line " + line + ")";
             }
             out.add(node);
             start = end + 1;
         }
         channel.position(all.length);
+        written = forced = all.length;
         return null;
     }
 

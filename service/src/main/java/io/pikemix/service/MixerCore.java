@@ -28,14 +28,17 @@ import java.util.TreeMap;
  * and neither step t nor t + 1 is pinned), then replaced by an operator pin scheduled at t + 1, if any. The
  * manifest of step t + 1 is therefore <em>ready</em> once, for every step s ≤ t that wants statistics, all n
  * workers have reported; until then it is answered with 425 (not ready). The first time a manifest beyond the
- * frozen prefix is served, the prefix is extended to it and a {@code freeze} event is logged: frozen steps never
- * change, and pins may only target steps after the prefix. A report for step t is accepted only if the manifest
+ * frozen prefix is served, the prefix is extended to it (and on through up to {@link #FREEZE_AHEAD} further steps
+ * that are ready) and a {@code freeze} event is logged: frozen steps never change, and pins may only target steps
+ * after the prefix. A report for step t is accepted only if the manifest
  * of step t has been served, step t wants statistics, the worker is one of the n and has not reported t before;
  * the last of the n reports closes the step.
  */
 final class MixerCore {
     /** How far past the frozen prefix one manifest request may extend it. */
     static final int MAX_AHEAD = 4096;
+    /** A served manifest also freezes up to this many following steps that are ready (one log record for all). */
+    static final int FREEZE_AHEAD = 32;
     private static final double[] RELEASE = new double[0];
 
     record Served(StepManifest manifest, boolean wantsStatistics) {}
@@ -132,15 +135,24 @@ final class MixerCore {
         var changes = new ArrayList<WeightChange>();
         var manifests = new ArrayList<StepManifest>();
         MixerState cur = planned.get(planned.size() - 1);
-        for (long t = planned.size() - 1; t < step; t++) {
+        long until = durable ? step + FREEZE_AHEAD : step;
+        for (long t = planned.size() - 1; t < until; t++) {
             Mixer.Planned p = mixer.plan(cur);
+            var stepChanges = new ArrayList<WeightChange>();
+            try {
+                cur = decide(t, p.next(), stepChanges);
+            } catch (ApiException e) {
+                if (t < step || e.status != 425) throw e;
+                break;                                  // freezing ahead stops at the first step that is not ready
+            }
             manifests.add(p.manifest());
-            cur = decide(t, p.next(), changes);
+            changes.addAll(stepChanges);
             added.add(cur);
         }
-        if (durable) log.append(Json.object(g -> {
+        long through = planned.size() - 1 + added.size();
+        if (durable) log.write(Json.object(g -> {
             g.writeStringField("type", "freeze");
-            g.writeNumberField("through_step", step);
+            g.writeNumberField("through_step", through);
         }));
         for (StepManifest m : manifests) cache.put(m.step(), m);
         planned.addAll(added);
@@ -221,7 +233,7 @@ final class MixerCore {
                 throw ApiException.invalid("the pooled statistics of step " + t + " were refused by " + strategy.name() + ": " + e.getMessage());
             }
         }
-        if (durable) log.append(Json.object(g -> {
+        if (durable) log.write(Json.object(g -> {
             g.writeStringField("type", "stats");
             r.write(g);
         }));
@@ -249,7 +261,7 @@ final class MixerCore {
             throw ApiException.conflict("frozen", "the manifest of step " + from + " is already out (steps 0.." + (planned.size() - 1)
                     + " are frozen); the earliest step that can change is " + planned.size());
         double[] w = weights == null ? RELEASE : normalised(weights);
-        if (durable) log.append(Json.object(g -> {
+        if (durable) log.write(Json.object(g -> {
             g.writeStringField("type", weights == null ? "release" : "pin");
             g.writeNumberField("from_step", from);
             if (weights != null) Json.array(g, "weights", w);

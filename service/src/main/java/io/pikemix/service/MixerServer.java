@@ -123,6 +123,7 @@ public final class MixerServer implements AutoCloseable {
     private void manifest(Context ctx) throws InterruptedException {
         Share s = share(ctx);
         MixerCore.Served served = core.manifest(s.step, waitMillis(ctx));
+        log.sync();                                     // answer only what is durable
         StepManifest m = s.workers == 1 ? served.manifest() : served.manifest().share(s.worker, s.workers);
         json(ctx, Json.object(g -> {
             g.writeNumberField("step", m.step());
@@ -157,6 +158,7 @@ public final class MixerServer implements AutoCloseable {
         if (format != null && !format.equals("json") && !format.equals("binary"))
             throw ApiException.badRequest("format must be json or binary, got '" + format + "'");
         MixerCore.Served served = core.manifest(s.step, waitMillis(ctx));
+        log.sync();                                     // answer only what is durable
         StepManifest m = s.workers == 1 ? served.manifest() : served.manifest().share(s.worker, s.workers);
         int L = shards.rowLength(), R = m.size();
         if (asJson && (long) R * L > MAX_JSON_TOKENS)
@@ -192,6 +194,7 @@ public final class MixerServer implements AutoCloseable {
         if (token != null) authorise(ctx);
         StatsReport r = StatsReport.parse(Json.parse(body(ctx)), config.mix().domainCount());
         MixerCore.Accepted a = core.report(r);
+        log.sync();                                     // answer only what is durable
         json(ctx, Json.object(g -> {
             g.writeNumberField("step", a.step());
             g.writeNumberField("reported", a.reported());
@@ -202,6 +205,7 @@ public final class MixerServer implements AutoCloseable {
 
     private void weights(Context ctx) {
         MixerCore.View v = core.view();
+        log.sync();                                     // answer only what is durable
         json(ctx, Json.object(g -> {
             g.writeNumberField("step", v.step());
             Json.array(g, "weights", v.weights());
@@ -218,6 +222,7 @@ public final class MixerServer implements AutoCloseable {
 
     private void history(Context ctx) {
         var changes = core.history();
+        log.sync();
         Map<Long, double[]> scheduled = core.scheduled();
         json(ctx, Json.object(g -> {
             names(g);
@@ -269,6 +274,7 @@ public final class MixerServer implements AutoCloseable {
             throw ApiException.badRequest("give either \"weights\": [...] (pin) or \"release\": true (hand control back to the strategy)");
         double[] w = release ? null : Json.doubles(n, "weights", config.mix().domainCount(), true);
         long at = core.control(from, w);
+        log.sync();                                     // answer only what is durable
         json(ctx, Json.object(g -> {
             g.writeNumberField("from_step", at);
             g.writeStringField("cause", release ? "release" : "pin");

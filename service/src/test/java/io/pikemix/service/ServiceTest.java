@@ -89,7 +89,7 @@ class ServiceTest {
                     if (restart) server = restart(server, mix, strategy, state, token);
                 }
                 if (t == 2) client(server, Fixtures.TOKEN).pin(4, new double[]{0.2, 0.2, 0.6});
-                if (t == 5) client(server, Fixtures.TOKEN).release(7);
+                if (t == 5) client(server, Fixtures.TOKEN).release(-1);
                 MixerClient.Step s = client(server, Fixtures.TOKEN).manifest(t, 0, 1);
                 if (!s.wantsStatistics()) continue;
                 for (int w = 0; w < 2; w++) {
