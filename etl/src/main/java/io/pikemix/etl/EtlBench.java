@@ -43,8 +43,9 @@ public final class EtlBench {
             domains.add(new CorpusSpec.DomainSpec(d.name(), d.format(), List.of(dir.resolve(d.name()) + "/copy*/*"),
                     d.prior(), d.textColumn(), d.docSeparator()));
         }
+        // 1 MiB input groups: enough tasks of similar size to keep every core busy to the end, as on a big corpus
         return new CorpusSpec(spec.file(), domains, spec.tokenizer(), spec.context(), spec.valFraction(), spec.splitSeed(),
-                spec.maxDocBytes(), spec.splitBytes());
+                spec.maxDocBytes(), Math.min(spec.splitBytes(), 1L << 20));
     }
 
     public static void main(String[] args) throws Exception {
