@@ -20,6 +20,9 @@ import java.nio.file.NoSuchFileException;
                 EtlCommand.class,
                 InspectCommand.class,
                 WeightsCommand.class,
+                TrainCommand.class,
+                EvalCommand.class,
+                DemoCommand.class,
                 MixerCommand.class,
         })
 public final class Main {

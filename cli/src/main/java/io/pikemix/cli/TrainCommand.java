@@ -1,0 +1,90 @@
+package io.pikemix.cli;
+
+import io.pikemix.format.Checks;
+import io.pikemix.mixer.PikeParams;
+import io.pikemix.mixer.Strategies;
+import io.pikemix.training.Corpus;
+import io.pikemix.training.GptConfig;
+import io.pikemix.training.TrainConfig;
+import io.pikemix.training.Trainer;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code pike train}: trains the GPT on an ETL dataset with a mixing strategy, or continues a run
+ * ({@code --resume RUN}). Defaults: the tiny demo model and Table 6's optimiser, scaled to CPU runs.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train the GPT decoder on a dataset with a data-mixing strategy (or --resume a run).",
+                "Writes RUN/: config.json, metrics.jsonl, val.jsonl, weights.jsonl, stats.jsonl, manifest.jsonl, checkpoints/."})
+public final class TrainCommand implements Callable<Integer> {
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Target target;
+
+    static final class Target {
+        @Option(names = "--out", paramLabel = "RUN", description = "New run directory.") Path out;
+        @Option(names = "--resume", paramLabel = "RUN", description = "Continue this run from its newest checkpoint.") Path resume;
+    }
+
+    @Option(names = "--dataset", paramLabel = "DIR", description = "ETL output (dataset.json); required for a new run.")
+    Path dataset;
+
+    @Option(names = "--strategy", defaultValue = "mix", description = "One of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).",
+            completionCandidates = StrategyNames.class)
+    String strategy;
+
+    @Option(names = "--steps", description = "Optimiser steps (default 300; with --resume: the run's).") Long steps;
+    @Option(names = "--batch", defaultValue = "16", description = "Rows per step (default ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--seed", defaultValue = "1337", description = "Seed of init, manifests and statistics rows (default ${DEFAULT-VALUE}).") long seed;
+    @Option(names = "--layers", defaultValue = "2", description = "Transformer blocks (default ${DEFAULT-VALUE}).") int layers;
+    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default ${DEFAULT-VALUE}).") int heads;
+    @Option(names = "--width", defaultValue = "128", description = "Model width d (default ${DEFAULT-VALUE}).") int width;
+    @Option(names = "--ln-epsilon", defaultValue = "" + GptConfig.FLAX_LN_EPSILON,
+            description = "LayerNorm epsilon (default ${DEFAULT-VALUE}, Flax's; 0 = ND4J's fused layer_norm kernel).") double lnEpsilon;
+    @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}; Table 6: 7e-4 for 120k steps).") double lrPeak;
+    @Option(names = "--lr-init", defaultValue = "7e-6", description = "Initial learning rate (default ${DEFAULT-VALUE}).") double lrInit;
+    @Option(names = "--lr-final", defaultValue = "7e-6", description = "Final learning rate (default ${DEFAULT-VALUE}).") double lrFinal;
+    @Option(names = "--warmup", description = "Warm-up steps (default: 10% of --steps; Table 6: 10k of 120k).") Long warmup;
+    @Option(names = "--beta1", defaultValue = "0.95", description = "AdamW β1 (default ${DEFAULT-VALUE}).") double beta1;
+    @Option(names = "--beta2", defaultValue = "0.98", description = "AdamW β2 (default ${DEFAULT-VALUE}).") double beta2;
+    @Option(names = "--weight-decay", defaultValue = "0.1", description = "Decoupled weight decay (default ${DEFAULT-VALUE}).") double weightDecay;
+    @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clip (default ${DEFAULT-VALUE}).") double clip;
+    @Option(names = "--update-interval", defaultValue = "10", description = "T: statistics every T steps (default ${DEFAULT-VALUE}; Table 7: 1000).") int updateInterval;
+    @Option(names = "--stats-micro-batches", defaultValue = "2", description = "Micro-batches per domain at a statistics step (default ${DEFAULT-VALUE}).") int statsMicroBatches;
+    @Option(names = "--zeta1", defaultValue = "" + PikeParams.DEFAULT_ZETA1, description = "PiKE ζ1 (default ${DEFAULT-VALUE}).") double zeta1;
+    @Option(names = "--zeta2", defaultValue = "" + PikeParams.DEFAULT_ZETA2, description = "PiKE ζ2 (default ${DEFAULT-VALUE}).") double zeta2;
+    @Option(names = "--tau", defaultValue = "" + PikeParams.DEFAULT_TAU, description = "Fair-PiKE τ (default ${DEFAULT-VALUE}).") double tau;
+    @Option(names = "--min-weight", defaultValue = "" + PikeParams.DEFAULT_MIN_WEIGHT, description = "Floor on PiKE weights (default ${DEFAULT-VALUE}).") double minWeight;
+    @Option(names = "--no-fused", negatable = true, defaultValue = "true",
+            description = "Steps without statistics run the mixed batch in one graph call (same gradient; default on). --no-fused: one call per domain.")
+    boolean fused;
+    @Option(names = "--checkpoint-every", defaultValue = "100", description = "Steps between checkpoints (default ${DEFAULT-VALUE}).") long checkpointEvery;
+    @Option(names = "--eval-every", defaultValue = "50", description = "Steps between validation losses; 0 = never (default ${DEFAULT-VALUE}).") long evalEvery;
+    @Option(names = "--val-rows", defaultValue = "64", description = "Validation rows per domain (evenly spaced; default ${DEFAULT-VALUE}).") int valRows;
+    @Option(names = "--log-every", defaultValue = "1", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
+
+    @Override public Integer call() {
+        if (target.resume != null) {
+            TrainConfig saved = Trainer.readConfig(target.resume);
+            TrainConfig config = steps == null ? saved : saved.withSteps(steps);
+            Trainer.run(config, Corpus.open(Path.of(config.dataset())), target.resume, true);
+            return 0;
+        }
+        Checks.require(dataset != null, "--dataset DIR is required for a new run (or pass --resume RUN)");
+        long s = steps == null ? 300 : steps;
+        var config = new TrainConfig(dataset.toAbsolutePath().toString(), strategy, s, batch, seed, layers, heads, width,
+                lnEpsilon, lrPeak, lrInit, lrFinal, warmup == null ? s / 10 : warmup, beta1, beta2, weightDecay, clip,
+                updateInterval, statsMicroBatches, zeta1, zeta2, tau, minWeight, fused, checkpointEvery, evalEvery,
+                valRows, logEvery);
+        Trainer.run(config, Corpus.open(dataset), target.out, false);
+        return 0;
+    }
+
+    static final class StrategyNames implements Iterable<String> {
+        @Override public java.util.Iterator<String> iterator() { return Strategies.NAMES.iterator(); }
+    }
+}

@@ -1,0 +1,20 @@
+package io.pikemix.training;
+
+/**
+ * Where training and validation rows come from: {@link TokenStore} over an ETL dataset, or an in-memory
+ * source in tests. Every row holds {@link #rowLength()} = context + 1 token ids.
+ */
+public interface RowSource {
+    int rowLength();
+
+    int domains();
+
+    /** Rows of a domain (in this source's split). */
+    long rows(int domain);
+
+    /** Row {@code row} of shard {@code shard} of a domain, as the mixer's manifests address it. */
+    void copyRow(int domain, int shard, long row, int[] into);
+
+    /** The domain's {@code globalRow}-th row across its shards in order. */
+    void copyRow(int domain, long globalRow, int[] into);
+}
