@@ -57,7 +57,9 @@ public final class EtlBench {
         Files.createDirectories(work);
         CorpusSpec spec = CorpusSpecs.load(specFile);
         SparkSession spark = SparkSession.builder().master("local[" + cores + "]").appName("bench-etl")
-                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false").getOrCreate();
+                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+                .config("spark.hadoop." + LocalFileSystem.KEY, LocalFileSystem.class.getName())   // as bin/pike runs it
+                .getOrCreate();
         spark.sparkContext().setLogLevel("WARN");
         var quiet = new PrintStream(new ByteArrayOutputStream());
         try {
