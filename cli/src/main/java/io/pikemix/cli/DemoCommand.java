@@ -29,8 +29,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Where the runs go (default: runs/demo under pike.home).") Path out;
     @Option(names = "--strategies", split = ",", defaultValue = "mix,pike", description = "Strategies to compare, baseline first (default ${DEFAULT-VALUE}).")
     List<String> strategies;
-    @Option(names = "--steps", defaultValue = "200", description = "Steps per run (default ${DEFAULT-VALUE}).") long steps;
-    @Option(names = "--batch", defaultValue = "16", description = "Rows per step (default ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--steps", defaultValue = "150", description = "Steps per run (default ${DEFAULT-VALUE}).") long steps;
+    @Option(names = "--batch", defaultValue = "8", description = "Rows per step (default ${DEFAULT-VALUE}).") int batch;
     @Option(names = "--update-interval", defaultValue = "10", description = "PiKE's T (default ${DEFAULT-VALUE}).") int updateInterval;
     @Option(names = "--eval-every", defaultValue = "25", description = "Steps between validation losses (default ${DEFAULT-VALUE}).") long evalEvery;
     @Option(names = "--val-rows", defaultValue = "32", description = "Validation rows per domain during training (default ${DEFAULT-VALUE}).") int valRows;
@@ -39,6 +39,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--log-every", defaultValue = "10", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
 
     @Override public Integer call() {
+        TrainCommand.boundNativeMemory();
         Path home = Path.of(System.getProperty("pike.home", "."));
         Path data = dataset != null ? dataset : home.resolve("data/genres");
         Path runs = out != null ? out : home.resolve("runs/demo");

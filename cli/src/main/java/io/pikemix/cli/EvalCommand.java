@@ -26,6 +26,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "16", description = "Rows per forward pass (default ${DEFAULT-VALUE}).") int batch;
 
     @Override public Integer call() {
+        TrainCommand.boundNativeMemory();
         Checks.require((run == null) != (compare == null), "pass exactly one of --run RUN or --compare RUN...");
         if (run != null) print(RunEvaluation.evaluate(run, rows, batch), System.out);
         else printComparison(Comparison.compare(compare), System.out);

@@ -68,6 +68,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--log-every", defaultValue = "1", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
 
     @Override public Integer call() {
+        boundNativeMemory();
         if (target.resume != null) {
             TrainConfig saved = Trainer.readConfig(target.resume);
             TrainConfig config = steps == null ? saved : saved.withSteps(steps);
@@ -82,6 +83,17 @@ public final class TrainCommand implements Callable<Integer> {
                 valRows, logEvery);
         Trainer.run(config, Corpus.open(dataset), target.out, false);
         return 0;
+    }
+
+    /**
+     * Bounds ND4J's off-heap memory unless the user set the limits (-D...): SameDiff's array cache is sized from
+     * maxbytes and off-heap buffers are only freed when the GC runs, so without a bound RSS grows to several GB.
+     * Must run before the first ND4J class loads (javacpp reads these once). Tiny model: peak RSS ≈ 2.7 GB.
+     */
+    static void boundNativeMemory() {
+        if (System.getProperty("org.bytedeco.javacpp.maxbytes") == null) System.setProperty("org.bytedeco.javacpp.maxbytes", "1g");
+        if (System.getProperty("org.bytedeco.javacpp.maxphysicalbytes") == null)
+            System.setProperty("org.bytedeco.javacpp.maxphysicalbytes", "2500m");
     }
 
     static final class StrategyNames implements Iterable<String> {

@@ -31,6 +31,7 @@ import java.util.Map;
  */
 public final class GptModel implements AutoCloseable {
     public static final String EMB = "emb", TARGETS = "targets", LOSS = "loss", TOKEN_LOSS = "token_loss", WTE = "wte";
+    static final String ROPE_COS = "rope_cos", ROPE_SIN = "rope_sin";
     static final float MASKED = -1e9f;
 
     private final GptConfig config;
@@ -38,6 +39,7 @@ public final class GptModel implements AutoCloseable {
     private final List<String> names = new ArrayList<>();
     private final Map<String, INDArray> params = new LinkedHashMap<>();
     private final List<String> gradientTargets;
+    private final Map<Integer, INDArray[]> ropeTables = new java.util.HashMap<>();   // rows → {cos, sin} [rows·T·H, D]
 
     /** A fresh model: N(0, 0.02) weights (residual projections scaled by 1/√(2·nLayer)), unit gains; seeded. */
     public static GptModel initialize(GptConfig config, long seed) {
@@ -150,13 +152,19 @@ public final class GptModel implements AutoCloseable {
     /**
      * Rotary position embedding (Su et al. 2021), rotate-half form: x·cos + rot(x)·sin, where rot(x) = x @ R
      * swaps the halves of each head with a sign, and cos/sin[t, h, i] = cos/sin(t · 10000^(−2(i mod D/2)/D)).
+     * The tables are fed pre-tiled to [N·H, D] (placeholders {@code rope_cos}, {@code rope_sin}, cached per row
+     * count): a same-shape multiply, whose backward is elementwise, instead of a broadcast over the batch,
+     * whose backward reduces over it (≈ 12 ms per call in M2.1).
      */
     private SDVariable rotary(SDVariable x) {                                   // x: [N·H, D]
         int T = config.context(), H = config.nHead(), D = config.headSize();
-        SDVariable rotated = sd.reshape(sd.mmul(x, constant("rope/rot", RotaryTables.rotateHalf(D))), -1, T, H, D);  // [B, T, H, D]
-        SDVariable cos = constant("rope/cos", RotaryTables.cos(T, H, D));       // [T, H, D]
-        SDVariable sin = constant("rope/sin", RotaryTables.sin(T, H, D));       // [T, H, D]
-        return sd.reshape(x, -1, T, H, D).mul(cos).add(rotated.mul(sin));      // [B, T, H, D]
+        SDVariable rotated = sd.mmul(x, constant("rope/rot", RotaryTables.rotateHalf(D)));   // [N·H, D]
+        SDVariable cos = placeholder(ROPE_COS, D), sin = placeholder(ROPE_SIN, D);           // [N·H, D]
+        return sd.reshape(x.mul(cos).add(rotated.mul(sin)), -1, T, H, D);      // [B, T, H, D]
+    }
+
+    private SDVariable placeholder(String name, int width) {
+        return sd.hasVariable(name) ? sd.getVariable(name) : sd.placeHolder(name, DataType.FLOAT, -1, width);
     }
 
     /** LayerNorm over the last axis of a contiguous [M, W] array, gain only (no bias), ε = config.lnEpsilon(). */
@@ -192,7 +200,7 @@ public final class GptModel implements AutoCloseable {
     public Gradient gradient(Batch batch) {
         INDArray emb = Nd4j.pullRows(params.get(WTE), 1, batch.inputs());    // [N, C]
         INDArray targets = Nd4j.createFromArray(batch.targets());              // [N]
-        OutAndGrad r = sd.calculateGradientsAndOutputs(Map.of(EMB, emb, TARGETS, targets),
+        OutAndGrad r = sd.calculateGradientsAndOutputs(feed(batch, emb, targets),
                 List.of(LOSS, TOKEN_LOSS), gradientTargets);
         var grads = new LinkedHashMap<String, INDArray>();
         for (String n : names) grads.put(n, r.getGradients().get(n));
@@ -210,7 +218,7 @@ public final class GptModel implements AutoCloseable {
     public float[] tokenLosses(Batch batch) {
         INDArray emb = Nd4j.pullRows(params.get(WTE), 1, batch.inputs());    // [N, C]
         INDArray targets = Nd4j.createFromArray(batch.targets());              // [N]
-        INDArray out = sd.output(Map.of(EMB, emb, TARGETS, targets), TOKEN_LOSS).get(TOKEN_LOSS);   // [N]
+        INDArray out = sd.output(feed(batch, emb, targets), TOKEN_LOSS).get(TOKEN_LOSS);   // [N]
         float[] losses = out.toFloatVector();
         close(emb, targets, out);
         return losses;
@@ -220,12 +228,21 @@ public final class GptModel implements AutoCloseable {
     INDArray logits(Batch batch) {
         INDArray emb = Nd4j.pullRows(params.get(WTE), 1, batch.inputs());
         INDArray targets = Nd4j.createFromArray(batch.targets());
-        INDArray out = sd.output(Map.of(EMB, emb, TARGETS, targets), "logits").get("logits").dup();
+        INDArray out = sd.output(feed(batch, emb, targets), "logits").get("logits").dup();
         close(emb, targets);
         return out;
     }
 
     SameDiff sameDiff() { return sd; }
+
+    private Map<String, INDArray> feed(Batch batch, INDArray emb, INDArray targets) {
+        INDArray[] rope = ropeTables.computeIfAbsent(batch.rows(), rows -> {
+            int T = config.context(), H = config.nHead(), D = config.headSize();
+            return new INDArray[]{Nd4j.tile(RotaryTables.cos(T, H, D).reshape(T * H, D), rows, 1),    // [rows·T·H, D]
+                    Nd4j.tile(RotaryTables.sin(T, H, D).reshape(T * H, D), rows, 1)};
+        });
+        return Map.of(EMB, emb, TARGETS, targets, ROPE_COS, rope[0], ROPE_SIN, rope[1]);
+    }
 
     /** gradient[ids[i], :] += rows[i, :] (duplicates accumulate); in place via an explicit output argument. */
     static void scatterAddRows(INDArray gradient, int[] ids, INDArray rows) {

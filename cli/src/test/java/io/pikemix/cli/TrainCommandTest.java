@@ -1,0 +1,45 @@
+package io.pikemix.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static io.pikemix.cli.MainTest.assertOneLineError;
+import static io.pikemix.cli.MainTest.run;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** train / eval / demo: usage mistakes are one error line with exit status 2. */
+class TrainCommandTest {
+    @TempDir Path dir;
+
+    @Test void help_listsTrainEvalDemo() {
+        MainTest.Result r = run("--help");
+        for (String c : new String[]{"train", "eval", "demo"}) assertTrue(r.out().contains(c), c);
+        assertEquals(0, run("train", "--help").status());
+        assertEquals(0, run("eval", "--help").status());
+        assertEquals(0, run("demo", "--help").status());
+    }
+
+    @Test void train_newRunNeedsDataset() {
+        assertOneLineError(run("train", "--out", dir.resolve("r").toString()), "--dataset DIR is required");
+    }
+
+    @Test void train_datasetWithoutDatasetJson() {
+        assertOneLineError(run("train", "--dataset", dir.toString(), "--out", dir.resolve("r").toString()), "is not a dataset");
+    }
+
+    @Test void train_outAndResumeAreExclusive() {
+        assertEquals(2, run("train", "--out", "a", "--resume", "b").status());
+    }
+
+    @Test void train_resumeOfANonRun() {
+        assertOneLineError(run("train", "--resume", dir.toString()), "is not a run directory");
+    }
+
+    @Test void eval_needsRunOrCompare() {
+        assertOneLineError(run("eval"), "exactly one of --run RUN or --compare");
+        assertOneLineError(run("eval", "--run", dir.toString()), "is not a run directory");
+        assertOneLineError(run("eval", "--compare", dir.toString()), "has no eval.json");
+    }
+}
