@@ -74,7 +74,7 @@ class Gpt(torch.nn.Module):
             x = b(x, self.cos, self.sin, self.mask)
         x = F.layer_norm(x, (x.shape[-1],), self.ln_f, None, 1e-6)
         logits = x @ self.wte.t()
-        return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
 def main():

@@ -178,6 +178,7 @@ public final class Trainer {
         rec.put("stats", r.stats() != null);
         rec.put("stats_ms", r.statsNanos() / 1e6);
         rec.put("graph_calls", r.graphCalls());
+        rec.put("rss_mb", Memory.rssBytes() >> 20);
         return rec;
     }
 
