@@ -12,6 +12,7 @@ import io.pikemix.mixer.Strategy;
 import io.pikemix.service.MixerServer;
 import io.pikemix.service.ServiceConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -28,6 +29,8 @@ public final class MixerCommand {
             description = {"Serve manifests, token batches and PiKE weight updates over HTTP/JSON (OpenAPI at /openapi.json).",
                     "Every accepted report and weight change is fsynced to STATE/events.jsonl; a restart on the same --state resumes exactly."})
     public static final class Serve implements Callable<Integer> {
+        @Mixin PikeOptions pikeOptions;
+
         @Option(names = "--dataset", required = true, paramLabel = "DIR", description = "ETL output (dataset.json and shards).")
         Path dataset;
 
@@ -55,17 +58,9 @@ public final class MixerCommand {
         @Option(names = "--rounding", defaultValue = "carry", description = "carry | per-step (default ${DEFAULT-VALUE}).")
         String rounding;
 
-        @Option(names = "--zeta1", defaultValue = "" + PikeParams.DEFAULT_ZETA1, description = "ζ1 (default ${DEFAULT-VALUE}).")
-        double zeta1;
 
-        @Option(names = "--zeta2", defaultValue = "" + PikeParams.DEFAULT_ZETA2, description = "ζ2 (default ${DEFAULT-VALUE}).")
-        double zeta2;
 
-        @Option(names = "--tau", defaultValue = "" + PikeParams.DEFAULT_TAU, description = "Fair-PiKE τ (default ${DEFAULT-VALUE}).")
-        double tau;
 
-        @Option(names = "--min-weight", defaultValue = "" + PikeParams.DEFAULT_MIN_WEIGHT, description = "Weight floor after an update (default ${DEFAULT-VALUE}).")
-        double minWeight;
 
         @Option(names = "--alpha", defaultValue = "" + Strategies.DEFAULT_ALPHA, description = "Temperature exponent (default ${DEFAULT-VALUE}).")
         double alpha;
@@ -102,9 +97,9 @@ public final class MixerCommand {
             Checks.require(prior == null || prior.length == mix.domainCount(), "--prior has %d entries but the dataset has %d domains (%s)",
                     prior == null ? 0 : prior.length, mix.domainCount(), String.join(", ", mix.names()));
             long[] tokens = info.domains().stream().mapToLong(d -> d.split("train").tokens()).toArray();
-            var pike = new PikeParams(zeta1, zeta2, batch, tau, minWeight);
+            var pike = pikeOptions.params(batch);
             Strategy s = Strategies.byName(strategy, mix.domainCount(), prior, tokens, alpha, pike, ConceptualParams.defaults(batch), seed);
-            String settings = String.format(Locale.ROOT, "zeta1=%s zeta2=%s tau=%s min_weight=%s alpha=%s", zeta1, zeta2, tau, minWeight, alpha);
+            String settings = String.format(Locale.ROOT, "zeta1=%s zeta2=%s tau=%s min_weight=%s alpha=%s", pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight, alpha);
             return new ServiceConfig(mix, s, settings, workers, state, dataset, host, port, tokenFile, maxBody, shardCacheMb << 20);
         }
 

@@ -1,7 +1,6 @@
 package io.pikemix.cli;
 
 import io.pikemix.format.Checks;
-import io.pikemix.mixer.PikeParams;
 import io.pikemix.mixer.Strategies;
 import io.pikemix.training.Corpus;
 import io.pikemix.training.GptConfig;
@@ -9,6 +8,7 @@ import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -22,6 +22,8 @@ import java.util.concurrent.Callable;
         description = {"Train the GPT decoder on a dataset with a data-mixing strategy (or --resume a run).",
                 "Writes RUN/: config.json, metrics.jsonl, val.jsonl, weights.jsonl, stats.jsonl, manifest.jsonl, checkpoints/."})
 public final class TrainCommand implements Callable<Integer> {
+    @Mixin PikeOptions pikeOptions;
+
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
 
@@ -55,10 +57,6 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clip (default ${DEFAULT-VALUE}).") double clip;
     @Option(names = "--update-interval", defaultValue = "10", description = "T: statistics every T steps (default ${DEFAULT-VALUE}; Table 7: 1000).") int updateInterval;
     @Option(names = "--stats-micro-batches", defaultValue = "2", description = "Micro-batches per domain at a statistics step (default ${DEFAULT-VALUE}).") int statsMicroBatches;
-    @Option(names = "--zeta1", defaultValue = "" + PikeParams.DEFAULT_ZETA1, description = "PiKE ζ1 (default ${DEFAULT-VALUE}).") double zeta1;
-    @Option(names = "--zeta2", defaultValue = "" + PikeParams.DEFAULT_ZETA2, description = "PiKE ζ2 (default ${DEFAULT-VALUE}).") double zeta2;
-    @Option(names = "--tau", defaultValue = "" + PikeParams.DEFAULT_TAU, description = "Fair-PiKE τ (default ${DEFAULT-VALUE}).") double tau;
-    @Option(names = "--min-weight", defaultValue = "" + PikeParams.DEFAULT_MIN_WEIGHT, description = "Floor on PiKE weights (default ${DEFAULT-VALUE}).") double minWeight;
     @Option(names = "--no-fused", negatable = true, defaultValue = "true",
             description = "Steps without statistics run the mixed batch in one graph call (same gradient; default on). --no-fused: one call per domain.")
     boolean fused;
@@ -79,7 +77,7 @@ public final class TrainCommand implements Callable<Integer> {
         long s = steps == null ? 300 : steps;
         var config = new TrainConfig(dataset.toAbsolutePath().toString(), strategy, s, batch, seed, layers, heads, width,
                 lnEpsilon, lrPeak, lrInit, lrFinal, warmup == null ? s / 10 : warmup, beta1, beta2, weightDecay, clip,
-                updateInterval, statsMicroBatches, zeta1, zeta2, tau, minWeight, fused, checkpointEvery, evalEvery,
+                updateInterval, statsMicroBatches, pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight, fused, checkpointEvery, evalEvery,
                 valRows, logEvery);
         Trainer.run(config, Corpus.open(dataset), target.out, false);
         return 0;

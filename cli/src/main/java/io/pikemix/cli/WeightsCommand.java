@@ -8,6 +8,7 @@ import io.pikemix.mixer.Strategies;
 import io.pikemix.mixer.Strategy;
 import io.pikemix.mixer.io.StatsFile;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -22,6 +23,8 @@ import java.util.concurrent.Callable;
                 "FILE.json: {\"grad_norm_sq\":[...],\"grad_var\":[...],\"loss\":[...]} (loss only for fair-pike).",
                 "Prints {\"weights\":[...]} on stdout."})
 public final class WeightsCommand implements Callable<Integer> {
+    @Mixin PikeOptions pikeOptions;
+
     @Option(names = "--strategy", required = true, description = "pike | fair-pike | conceptual-pike")
     String strategy;
 
@@ -32,21 +35,12 @@ public final class WeightsCommand implements Callable<Integer> {
     @Option(names = "--stats", required = true, paramLabel = "FILE.json", description = "Per-domain statistics.")
     Path stats;
 
-    @Option(names = "--zeta1", defaultValue = "" + PikeParams.DEFAULT_ZETA1, description = "ζ1 (default ${DEFAULT-VALUE}).")
-    double zeta1;
 
-    @Option(names = "--zeta2", defaultValue = "" + PikeParams.DEFAULT_ZETA2, description = "ζ2 (default ${DEFAULT-VALUE}).")
-    double zeta2;
 
     @Option(names = "--batch", defaultValue = "" + PikeParams.DEFAULT_BATCH, description = "Global batch size b (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--tau", defaultValue = "" + PikeParams.DEFAULT_TAU, description = "Fair-PiKE τ (default ${DEFAULT-VALUE}).")
-    double tau;
 
-    @Option(names = "--min-weight", defaultValue = "" + PikeParams.DEFAULT_MIN_WEIGHT,
-            description = "Floor on every weight after a pike/fair-pike update; 0 = none (default ${DEFAULT-VALUE}).")
-    double minWeight;
 
     @Option(names = "--eta", defaultValue = "" + ConceptualParams.DEFAULT_ETA, description = "Conceptual PiKE step size η (default ${DEFAULT-VALUE}).")
     double eta;
@@ -73,7 +67,7 @@ public final class WeightsCommand implements Callable<Integer> {
         DomainStats domainStats = StatsFile.read(stats);
         Checks.require(domainStats.size() == current.length,
                 "--weights has %d entries but %s covers %d domains", current.length, stats, domainStats.size());
-        var pike = new PikeParams(zeta1, zeta2, batch, tau, minWeight);
+        var pike = pikeOptions.params(batch);
         var conceptual = new ConceptualParams(eta, smoothness, batch, cConflict, cAlign,
                 beta == null ? Double.NaN : beta, gamma == null ? Double.NaN : gamma);
         Strategy s = Strategies.byName(strategy, current.length, current, null, Strategies.DEFAULT_ALPHA, pike, conceptual, 0);

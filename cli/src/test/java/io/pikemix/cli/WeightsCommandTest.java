@@ -5,9 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -17,22 +14,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class WeightsCommandTest {
     @TempDir Path dir;
 
-    record Result(int status, String out, String err) {}
-
-    static synchronized Result run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.run(args);
-            return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
+    static MainTest.Result run(String... args) { return MainTest.run(args); }
 
     Path file(String json) throws Exception {
         Path f = Files.createTempFile(dir, "stats", ".json");
@@ -40,7 +22,7 @@ class WeightsCommandTest {
         return f;
     }
 
-    static double[] weights(Result r) throws Exception {
+    static double[] weights(MainTest.Result r) throws Exception {
         assertEquals(0, r.status(), r.err());
         JsonNode n = new ObjectMapper().readTree(r.out());
         assertEquals(1, n.size(), "only the weights field: " + r.out());
@@ -105,12 +87,8 @@ class WeightsCommandTest {
                 "no such statistics file");
     }
 
-    static void assertOneLineError(Result r, String expected) {
-        assertEquals(2, r.status(), r.err());
-        String[] lines = r.err().strip().split("\n");
-        assertEquals(1, lines.length, "one line on stderr, got:\n" + r.err());
-        assertTrue(lines[0].startsWith("error: "), lines[0]);
-        assertTrue(lines[0].contains(expected), lines[0]);
+    static void assertOneLineError(MainTest.Result r, String expected) {
+        MainTest.assertOneLineError(r, expected);
         assertEquals("", r.out());
     }
 }
