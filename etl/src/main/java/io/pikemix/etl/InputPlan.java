@@ -6,7 +6,6 @@ import io.pikemix.etl.CorpusSpec.Format;
 import io.pikemix.format.UserException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.io.compress.CompressionCodecFactory;
 import org.apache.parquet.hadoop.ParquetFileReader;
@@ -14,7 +13,6 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
 
 import java.io.IOException;
 import java.io.Serializable;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -96,11 +94,13 @@ public final class InputPlan {
         return files;
     }
 
+    /** An absolute path or a URI with a scheme (hdfs://, s3a://, file:) as given; anything else relative to the spec. */
     static Path absolute(CorpusSpec spec, String glob) {
-        URI uri = URI.create(glob.replace(" ", "%20").replace("{", "%7B").replace("}", "%7D").replace("[", "%5B").replace("]", "%5D"));
-        if (uri.getScheme() != null || glob.startsWith("/")) return new Path(glob);
+        if (glob.startsWith("/") || SCHEME.matcher(glob).lookingAt()) return new Path(glob);
         return new Path(spec.baseDir().toUri().toString(), glob);
     }
+
+    private static final java.util.regex.Pattern SCHEME = java.util.regex.Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*:");
 
     private static List<Chunk> chunks(FileStatus f, DomainSpec domain, long splitBytes, CompressionCodecFactory codecs) {
         long len = f.getLen();
@@ -122,10 +122,5 @@ public final class InputPlan {
         } catch (IOException e) {
             throw new UserException("domain '" + domain.name() + "': " + f.getPath() + " is not a readable Parquet file: " + e.getMessage());
         }
-    }
-
-    /** Used by tests and the CLI: the file system of a path string. */
-    static FileSystem fs(String path, Configuration conf) throws IOException {
-        return new Path(path).getFileSystem(conf);
     }
 }
