@@ -6,6 +6,10 @@ import io.pikemix.training.Corpus;
 import io.pikemix.training.GptConfig;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
+import io.pikemix.training.spark.CorpusSource;
+import io.pikemix.training.spark.SparkTrainer;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,6 +27,14 @@ import java.util.concurrent.Callable;
                 "Writes RUN/: config.json, metrics.jsonl, val.jsonl, weights.jsonl, stats.jsonl, manifest.jsonl, checkpoints/."})
 public final class TrainCommand implements Callable<Integer> {
     @Mixin PikeOptions pikeOptions;
+    @Mixin SparkOptions spark;
+
+    @Option(names = "--workers", paramLabel = "N",
+            description = "Train data-parallel on Spark with N workers (tasks per round); 0 = in this process (default ${DEFAULT-VALUE}).",
+            defaultValue = "0") int workers;
+    @Option(names = "--average-every", paramLabel = "A",
+            description = "With --workers: steps between averaging points; 1 = gradient averaging, exact (default ${DEFAULT-VALUE}).",
+            defaultValue = "1") int averageEvery;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
@@ -67,10 +79,20 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         boundNativeMemory();
+        Checks.require(workers >= 0, "--workers must be >= 0, got %d", workers);
+        Checks.require(averageEvery >= 1, "--average-every must be >= 1, got %d", averageEvery);
+        Checks.require(workers > 0 || averageEvery == 1, "--average-every needs --workers N");
         if (target.resume != null) {
             TrainConfig saved = Trainer.readConfig(target.resume);
             TrainConfig config = steps == null ? saved : saved.withSteps(steps);
-            Trainer.run(config, Corpus.open(Path.of(config.dataset())), target.resume, true);
+            SparkTrainer.Options distributed = SparkTrainer.readOptions(target.resume);
+            if (distributed != null) {
+                Checks.require(workers == 0 || workers == distributed.workers(), "%s was trained with --workers %d", target.resume, distributed.workers());
+                train(config, distributed, target.resume, true);
+            } else {
+                Checks.require(workers == 0, "%s is a single-process run; resume it without --workers", target.resume);
+                Trainer.run(config, Corpus.open(Path.of(config.dataset())), target.resume, true);
+            }
             return 0;
         }
         Checks.require(dataset != null, "--dataset DIR is required for a new run (or pass --resume RUN)");
@@ -79,8 +101,20 @@ public final class TrainCommand implements Callable<Integer> {
                 lnEpsilon, lrPeak, lrInit, lrFinal, warmup == null ? s / 10 : warmup, beta1, beta2, weightDecay, clip,
                 updateInterval, statsMicroBatches, pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight, fused, checkpointEvery, evalEvery,
                 valRows, logEvery);
-        Trainer.run(config, Corpus.open(dataset), target.out, false);
+        if (workers > 0) train(config, new SparkTrainer.Options(workers, averageEvery), target.out, false);
+        else Trainer.run(config, Corpus.open(dataset), target.out, false);
         return 0;
+    }
+
+    /** The Spark run: this JVM is the driver (local[*] by default, or whatever spark-submit's master is). */
+    private void train(TrainConfig config, SparkTrainer.Options options, Path run, boolean resume) {
+        // one ND4J thread per executor core unless the user chose (two executors on two cores must not oversubscribe)
+        if (System.getProperty("spark.executorEnv.OMP_NUM_THREADS") == null)
+            spark.conf.putIfAbsent("spark.executorEnv.OMP_NUM_THREADS", System.getProperty("spark.executor.cores", "1"));
+        try (SparkSession session = spark.open("pike train (" + options.workers() + " workers)");
+             var sc = new JavaSparkContext(session.sparkContext())) {
+            SparkTrainer.run(sc, config, options, CorpusSource.dataset(config.dataset()), run, resume);
+        }
     }
 
     /**
