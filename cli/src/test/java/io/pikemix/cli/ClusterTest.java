@@ -22,20 +22,25 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The ETL on a real standalone cluster (1 master, 2 workers of 1 core / 1g on 127.0.0.1, started by
+ * ETL and distributed training on a real standalone cluster. ETL: the ETL on a real standalone cluster (1 master, 2 workers of 1 core / 1g on 127.0.0.1, started by
  * {@code deploy/local-cluster.sh} on free ports) writes the same dataset as the {@code local[2]} run, both
  * submitted through {@code deploy/submit.sh}. Runs under {@code mvn test}, before any jar is packaged: the
  * scripts get this JVM's test classpath (Spark, every module's classes) as PIKE_CLASSPATH and an empty
  * application jar as PIKE_JAR. Every process the cluster started is stopped, also on failure.
+ *
+ * <p>Training: {@code pike train --workers 2} (PiKE, gradient averaging) on the cluster's dataset, submitted to the
+ * cluster, with one executor killed (SIGKILL, by pid) mid-run; Spark re-runs its task on the other executor. The
+ * run still has every step, its loss falls, the mixer's weights moved from the workers' pooled statistics, and
+ * its losses equal those of the same run on {@code local[2]} without a failure.
  */
 @Tag("spark")
 @Tag("cluster")
-class ClusterEtlTest {
+class ClusterTest {
     @TempDir Path dir;
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
-    @Test void etl_standaloneClusterWithTwoWorkersWritesTheSameShardsAsLocal() throws Exception {
+    @Test void etlAndTraining_onAStandaloneClusterWithTwoWorkers() throws Exception {
         Map<String, String> env = environment();
         Process starter = script(env, dir.resolve("start.log"), "deploy/local-cluster.sh", "start",
                 "--workers", "2", "--cores", "1", "--memory", "1g", "--port", "0", "--webui-port", "0");
@@ -56,6 +61,13 @@ class ClusterEtlTest {
                     && Files.list(Path.of(env.get("PIKE_CLUSTER_DIR"), "work", "worker-2")).findAny().isPresent(),
                     "both workers ran an executor");
             assertSameDataset(local, cluster);
+
+            Path runLocal = dir.resolve("run-local"), runCluster = dir.resolve("run-cluster");
+            finish(train(env, "local[2]", cluster, runLocal), 300, dir.resolve("run-local.log"));
+            Process job = train(env, url, cluster, runCluster);
+            long killed = killOneExecutorAfter(runCluster.resolve("metrics.jsonl"), 5, started, job);
+            finish(job, 300, dir.resolve("run-cluster.log"));
+            assertTrainingSurvived(runLocal, runCluster, killed);
         } finally {
             started.addAll(started.stream().flatMap(ProcessHandle::descendants).toList());
             stopCluster(env);
@@ -74,6 +86,74 @@ class ClusterEtlTest {
                 "--progress-seconds", "0");
         finish(p, 300, log);
         assertTrue(Files.isRegularFile(out.resolve(DatasetInfo.FILE_NAME)), "no dataset.json after the " + master + " run");
+    }
+
+    static final int STEPS = 14;
+
+    private Process train(Map<String, String> env, String master, Path dataset, Path run) throws IOException {
+        return script(env, dir.resolve(run.getFileName() + ".log"), "deploy/submit.sh", "--master", master, "--",
+                "train", "--dataset", dataset.toString(), "--out", run.toString(), "--workers", "2", "--strategy", "pike",
+                "--steps", Integer.toString(STEPS), "--batch", "8", "--layers", "1", "--heads", "2", "--width", "32",
+                "--lr", "5e-3", "--update-interval", "2", "--eval-every", "0", "--log-every", "5");
+    }
+
+    /** Once the run has {@code steps} metrics lines, SIGKILLs one executor JVM (a worker daemon's child); returns its pid. */
+    private static long killOneExecutorAfter(Path metrics, int steps, List<ProcessHandle> daemons, Process job) throws Exception {
+        long deadline = System.nanoTime() + 240_000_000_000L;
+        while (!Files.exists(metrics) || Files.readAllLines(metrics).size() < steps) {
+            assertTrue(job.isAlive(), "the training job ended before step " + steps);
+            assertTrue(System.nanoTime() < deadline, "no " + steps + " steps after 240 s");
+            Thread.sleep(200);
+        }
+        ProcessHandle executor = daemons.stream().flatMap(ProcessHandle::descendants)
+                .filter(p -> commandLine(p).contains("CoarseGrainedExecutorBackend"))
+                .findFirst().orElseThrow(() -> new AssertionError("no executor process under the workers"));
+        executor.destroyForcibly();
+        executor.onExit().get(30, TimeUnit.SECONDS);
+        return executor.pid();
+    }
+
+    /** /proc/PID/cmdline (ProcessHandle.Info leaves out the arguments of long command lines). */
+    private static String commandLine(ProcessHandle p) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline"))).replace('\0', ' ');
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void assertTrainingSurvived(Path local, Path cluster, long killed) throws IOException {
+        List<com.fasterxml.jackson.databind.JsonNode> a = lines(local.resolve("metrics.jsonl")), b = lines(cluster.resolve("metrics.jsonl"));
+        assertEquals(STEPS, a.size(), "local run steps");
+        assertEquals(STEPS, b.size(), "cluster run steps (after losing an executor)");
+        for (int i = 0; i < STEPS; i++)
+            assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 1e-4,
+                    "step " + i + ": the run that lost an executor differs from the local run");
+        double first = b.get(0).get("loss").asDouble(), last = 0;
+        for (int i = STEPS - 3; i < STEPS; i++) last += b.get(i).get("loss").asDouble() / 3;
+        assertTrue(last < first - 0.1, "loss did not fall: " + first + " -> " + last);
+        // the killed executor reported rounds before it died and none after; every round has both workers
+        List<com.fasterxml.jackson.databind.JsonNode> reports = lines(cluster.resolve("workers.jsonl"));
+        assertEquals(2 * STEPS, reports.size());
+        int lastByKilled = -1;
+        for (int i = 0; i < reports.size(); i++) if (reports.get(i).get("pid").asLong() == killed) lastByKilled = i;
+        assertTrue(lastByKilled >= 0, "the killed executor (pid " + killed + ") never reported");
+        assertTrue(lastByKilled < reports.size() - 2, "the killed executor reported the last round");
+        // statistics: pooled from both workers; the weights moved away from uniform
+        for (var s : lines(cluster.resolve("stats.jsonl"))) assertEquals(2, s.get("pooled_from_workers").asInt());
+        List<com.fasterxml.jackson.databind.JsonNode> weights = lines(cluster.resolve("weights.jsonl"));
+        assertEquals(1 + STEPS / 2, weights.size(), "initial + one change per statistics step");
+        var w = weights.get(weights.size() - 1).get("weights");
+        double moved = 0;
+        for (int k = 0; k < w.size(); k++) moved += Math.abs(w.get(k).asDouble() - 1.0 / w.size());
+        assertTrue(moved > 1e-3, "weights did not move: " + w);
+    }
+
+    private static List<com.fasterxml.jackson.databind.JsonNode> lines(Path file) throws IOException {
+        var mapper = DatasetInfo.mapper();
+        var out = new ArrayList<com.fasterxml.jackson.databind.JsonNode>();
+        for (String l : Files.readAllLines(file)) if (!l.isBlank()) out.add(mapper.readTree(l));
+        return out;
     }
 
     /** dataset.json (less the spec's absolute path), tokenizer.json, and every shard's rows in order. */
