@@ -29,6 +29,9 @@ public final class SparkOptions {
         conf.forEach(sparkConf::set);
         SparkSession session = SparkSession.builder().config(sparkConf).getOrCreate();
         session.sparkContext().setLogLevel(Main.verbose ? "INFO" : "WARN");
+        // setLogLevel sets the root logger; pike-mix's own progress lines stay at INFO (under spark-submit the
+        // launcher's log4j2 configuration is Spark's, not cli's log4j2.properties)
+        org.apache.logging.log4j.core.config.Configurator.setLevel("io.pikemix", org.apache.logging.log4j.Level.INFO);
         return session;
     }
 }
