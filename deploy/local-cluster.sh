@@ -92,7 +92,8 @@ await() {
   for ((i = 0; i < secs * 5; i++)); do
     line="$(grep -m1 -oE "$regex" "$STATE/logs/$name.log" 2>/dev/null || true)"
     [[ -n "$line" ]] && { echo "$line"; return 0; }
-    live_pid "$STATE/$name.pid" >/dev/null || { tail -20 "$STATE/logs/$name.log" >&2; die "$name exited during start (log: $STATE/logs/$name.log)"; }
+    # kill -0, not live_pid: while setsid/nohup exec into java, /proc/PID/cmdline can read empty for a moment
+    kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null || { tail -20 "$STATE/logs/$name.log" >&2; die "$name exited during start (log: $STATE/logs/$name.log)"; }
     sleep 0.2
   done
   tail -20 "$STATE/logs/$name.log" >&2
