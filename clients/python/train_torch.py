@@ -50,6 +50,14 @@ class GPT(nn.Module):
         self.ln = nn.LayerNorm(d)
         self.head = nn.Linear(d, vocab, bias=False)
         self.head.weight = self.wte.weight                   # tied embeddings
+        self.apply(self._init)                               # GPT-2's N(0, 0.02): loss starts at ~ln(vocab)
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
 
     def forward(self, idx):                                  # idx: [B, T]
         T = idx.shape[1]
