@@ -68,6 +68,7 @@ class ClusterTest {
             long killed = killOneExecutorAfter(runCluster.resolve("metrics.jsonl"), 5, started, job);
             finish(job, 300, dir.resolve("run-cluster.log"));
             assertTrainingSurvived(runLocal, runCluster, killed);
+            assertNotebookLoaderReads(runCluster);
         } finally {
             started.addAll(started.stream().flatMap(ProcessHandle::descendants).toList());
             stopCluster(env);
@@ -111,6 +112,31 @@ class ClusterTest {
         executor.destroyForcibly();
         executor.onExit().get(30, TimeUnit.SECONDS);
         return executor.pid();
+    }
+
+    /** notebooks/pikeruns.py (what runs.ipynb plots) reads the distributed run as the files say. */
+    private static void assertNotebookLoaderReads(Path run) throws Exception {
+        Process p;
+        try {
+            p = new ProcessBuilder("python3", ROOT.resolve("notebooks/pikeruns.py").toString(), run.toString())
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("python3 is not installed: " + e.getMessage());
+            return;
+        }
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        var summary = DatasetInfo.mapper().readTree(out).get(0);
+        List<com.fasterxml.jackson.databind.JsonNode> metrics = lines(run.resolve("metrics.jsonl"));
+        assertEquals(STEPS, summary.get("steps").asInt());
+        assertEquals(metrics.get(STEPS - 1).get("loss").asDouble(), summary.get("last_loss").asDouble(), 0);
+        assertEquals(metrics.get(STEPS - 1).get("weights"), summary.get("weights_last_step"));
+        var statSteps = new ArrayList<Integer>();
+        for (var n : summary.get("statistics_steps")) statSteps.add(n.asInt());
+        assertEquals(List.of(0, 2, 4, 6, 8, 10, 12), statSteps);
+        assertEquals("[0,1]", summary.get("workers").toString());
+        var cos = summary.get("last_cosine");
+        for (int k = 0; k < cos.size(); k++) assertEquals(1.0, cos.get(k).get(k).asDouble(), 1e-9);
     }
 
     /** /proc/PID/cmdline (ProcessHandle.Info leaves out the arguments of long command lines). */

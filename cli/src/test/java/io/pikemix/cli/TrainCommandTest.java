@@ -37,6 +37,13 @@ class TrainCommandTest {
         assertOneLineError(run("train", "--resume", dir.toString()), "is not a run directory");
     }
 
+    @Test void train_distributedOptionsAreChecked() {
+        String out = dir.resolve("r").toString();
+        assertOneLineError(run("train", "--out", out, "--average-every", "2"), "--average-every needs --workers N");
+        assertOneLineError(run("train", "--out", out, "--workers", "-1"), "--workers must be >= 0");
+        assertOneLineError(run("train", "--out", out, "--workers", "2", "--average-every", "0"), "--average-every must be >= 1");
+    }
+
     @Test void eval_needsRunOrCompare() {
         assertOneLineError(run("eval"), "exactly one of --run RUN or --compare");
         assertOneLineError(run("eval", "--run", dir.toString()), "is not a run directory");
