@@ -170,15 +170,14 @@ public final class EtlJob {
                 return new PackTask(task, tokenizer.value().get(), rowLength, valFraction, seed, maxDoc, statsDir,
                         hadoop.value().value(), docs.get(task.domain()), bytes.get(task.domain()));
             });
-            // Two-level Parquet lists (repeated int32 inside the LIST group, no group per token); zstd
-            // (a quarter of snappy's size on token ids, same speed); no dictionary (token ids rarely repeat
-            // within a page, so parquet-mr would build one and fall back). Readers (Spark, parquet-mr, Arrow)
-            // read two-level lists; the schema is documented in the README.
+            // tokens as one binary value per row (packed little-endian int32, Schemas.SHARD): a list<int32>
+            // column cost as much as tokenizing (a boxed conversion, a repetition level and statistics per
+            // token). zstd (a quarter of snappy's size on token ids, same speed); no dictionary (rows rarely
+            // repeat, so parquet-mr would build one and fall back). The schema is documented in the README.
             // Each task writes its train and val rows through two concurrent writers, in the order packed:
             // no sort by (domain, split) before the write (the planner would otherwise buffer and sort
             // every row of the task first, which costs as much as the tokenizer).
-            Map<String, String> writeConf = Map.of("spark.sql.parquet.writeLegacyFormat", "true",
-                    "spark.sql.optimizer.plannedWrite.enabled", "false",
+            Map<String, String> writeConf = Map.of("spark.sql.optimizer.plannedWrite.enabled", "false",
                     "spark.sql.maxConcurrentOutputFileWriters", "4");
             Map<String, String> previous = new LinkedHashMap<>();
             writeConf.forEach((k, v) -> { previous.put(k, spark.conf().get(k, null)); spark.conf().set(k, v); });

@@ -55,8 +55,8 @@ final class PackTask implements Iterator<Row> {
         this.bytesDone = bytesDone;
         this.reader = new DocumentReader(conf, maxDocBytes, task, n -> { bytesRead += n; if (bytesDone != null) bytesDone.add(n); });
         long base = (long) task.index() << 32;
-        this.train = new Packer(rowLength, tokenizer.eosId(), r -> pending.add(RowFactory.create(task.domain(), TRAIN, base | trainRows++, r)));
-        this.val = new Packer(rowLength, tokenizer.eosId(), r -> pending.add(RowFactory.create(task.domain(), VAL, base | valRows++, r)));
+        this.train = new Packer(rowLength, tokenizer.eosId(), r -> pending.add(RowFactory.create(task.domain(), TRAIN, base | trainRows++, Schemas.packTokens(r))));
+        this.val = new Packer(rowLength, tokenizer.eosId(), r -> pending.add(RowFactory.create(task.domain(), VAL, base | valRows++, Schemas.packTokens(r))));
     }
 
     /**

@@ -11,9 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads shard rows without Spark (parquet-hadoop's example Group API), for {@code pike inspect} and tests.
- * The ETL writes {@code tokens} as a two-level Parquet LIST ({@code tokens.array[]}); the standard three-level
- * form ({@code tokens.list[].element}) is read too.
+ * Reads shard rows without Spark (parquet-hadoop's example Group API), for the trainer, the service,
+ * {@code pike inspect} and tests. Format 2 (the ETL's): {@code tokens} is binary, little-endian int32
+ * ({@link Schemas#packTokens}). Format 1 shards ({@code tokens} a two-level Parquet LIST, {@code tokens.array[]},
+ * or the standard three-level {@code tokens.list[].element}) are read too.
  */
 public final class ShardReader {
     private ShardReader() {}
@@ -27,8 +28,15 @@ public final class ShardReader {
         try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), new Path(file))
                 .withConf(new Configuration()).build()) {
             for (Group g; (limit < 0 || rows.size() < limit) && (g = reader.read()) != null; ) {
-                Group list = g.getGroup("tokens", 0);
                 int[] tokens;
+                if (g.getType().getType(Schemas.TOKENS).isPrimitive()) {     // format 2: packed int32
+                    var b = g.getBinary(Schemas.TOKENS, 0).toByteBuffer();
+                    tokens = new int[b.remaining() / 4];
+                    b.order(java.nio.ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(tokens);
+                    rows.add(new ShardRow(g.getLong("seq_id", 0), tokens));
+                    continue;
+                }
+                Group list = g.getGroup("tokens", 0);
                 if (list.getType().containsField("list")) {           // standard three-level LIST
                     int n = list.getFieldRepetitionCount("list");
                     tokens = new int[n];

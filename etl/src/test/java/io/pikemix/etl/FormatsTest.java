@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.*;
 @Tag("spark")
 class FormatsTest {
     static SparkSession spark;
+    static final String ROOT = Path.of("..").toAbsolutePath().normalize().toString();
     @TempDir Path dir;
 
     @BeforeAll static void start() {
@@ -45,6 +46,41 @@ class FormatsTest {
         var tok = io.pikemix.etl.tokenizer.Tokenizers.load("cl100k_base", null);
         long expected = texts.stream().mapToLong(t -> tok.encode(t).length + 1).sum();
         assertEquals(expected, info.domain("p").split("train").tokens());
+    }
+
+    @Test void shards_tokensAreBinaryLittleEndianInt32_andFormat1ListShardsStillRead() throws Exception {
+        DatasetInfo info = run("context: 16\ndomains:\n  - {name: d, format: text, doc_separator: file, paths: [\"" + ROOT
+                + "/corpus/genres/news/*.gz\"]}\n");
+        assertEquals(DatasetInfo.FORMAT_VERSION, info.formatVersion());
+        String shard = dir.resolve("out").resolve(info.domain("d").split("train").shards().get(0).path()).toString();
+        // Spark sees a binary column; decoding it by hand (little-endian int32) gives ShardReader's ids
+        var df = spark.read().parquet(shard);
+        assertEquals(org.apache.spark.sql.types.DataTypes.BinaryType, df.schema().apply("tokens").dataType());
+        org.apache.spark.sql.Row first = df.orderBy("seq_id").first();
+        byte[] raw = first.getAs("tokens");
+        assertEquals(4 * 17, raw.length);
+        var bb = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int[] expected = new int[17];
+        for (int i = 0; i < 17; i++) expected[i] = bb.getInt();
+        ShardReader.ShardRow row = ShardReader.read(shard, 1).get(0);
+        assertEquals(first.<Long>getAs("seq_id"), row.seqId());
+        assertArrayEquals(expected, row.tokens());
+        // a format-1 shard (tokens as list<int32>, as earlier builds wrote them) reads the same
+        var schema = new org.apache.spark.sql.types.StructType().add("seq_id", "long", false)
+                .add("tokens", org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.IntegerType, false), false);
+        Integer[] boxed = java.util.Arrays.stream(expected).boxed().toArray(Integer[]::new);
+        for (String legacy : new String[]{"true", "false"}) {      // two-level and three-level LIST
+            spark.conf().set("spark.sql.parquet.writeLegacyFormat", legacy);
+            Path v1 = dir.resolve("v1-" + legacy);
+            spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create(7L, boxed)), schema).coalesce(1).write().parquet(v1.toString());
+            spark.conf().unset("spark.sql.parquet.writeLegacyFormat");
+            Path file;
+            try (var files = Files.list(v1)) { file = files.filter(f -> f.toString().endsWith(".parquet")).findFirst().orElseThrow(); }
+            ShardReader.ShardRow old = ShardReader.read(file.toString(), -1).get(0);
+            assertEquals(7L, old.seqId());
+            assertArrayEquals(expected, old.tokens(), "writeLegacyFormat=" + legacy);
+        }
+        assertArrayEquals(expected, Schemas.unpackTokens(Schemas.packTokens(expected), 0, 4 * 17));
     }
 
     @Test void parquetInput_missingColumn_isAClearError() throws Exception {

@@ -31,10 +31,12 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DatasetInfo(int formatVersion, String createdBy, String spec, TokenizerInfo tokenizer, int context,
                           int rowLength, double valFraction, long splitSeed, List<DomainInfo> domains) {
-    public static final int FORMAT_VERSION = 1;
+    /** 2: tokens as packed little-endian int32 (binary); 1 (still read): tokens as list&lt;int32&gt;. */
+    public static final int FORMAT_VERSION = 2;
     public static final String FILE_NAME = "dataset.json";
     public static final String SHARD_SCHEMA = "seq_id: int64 (unique within domain and split, increasing within a shard), "
-            + "tokens: list<int32> (exactly row_length ids, no padding; documents joined by eos_id)";
+            + "tokens: binary, exactly row_length token ids as little-endian int32 (4 · row_length bytes; no padding; "
+            + "documents joined by eos_id)";
     public static final List<String> SPLITS = List.of("train", "val");
 
     /**
@@ -91,8 +93,8 @@ public record DatasetInfo(int formatVersion, String createdBy, String spec, Toke
         Path file = dir.resolve(FILE_NAME);
         try {
             DatasetInfo info = mapper().readValue(Files.readAllBytes(file), DatasetInfo.class);
-            Checks.require(info.formatVersion() == FORMAT_VERSION, "%s: format_version %d, this build reads %d",
-                    file, info.formatVersion(), FORMAT_VERSION);
+            Checks.require(info.formatVersion() == FORMAT_VERSION || info.formatVersion() == 1,
+                    "%s: format_version %d, this build reads 1 and %d", file, info.formatVersion(), FORMAT_VERSION);
             return info;
         } catch (NoSuchFileException e) {
             throw new UserException(dir + " is not a dataset: no " + FILE_NAME
