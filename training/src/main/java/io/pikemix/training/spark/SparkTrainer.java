@@ -11,7 +11,6 @@ import io.pikemix.mixer.WeightChange;
 import io.pikemix.mixer.io.ManifestWriter;
 import io.pikemix.mixer.io.WeightHistoryWriter;
 import io.pikemix.training.AdamW;
-import io.pikemix.training.Backend;
 import io.pikemix.training.Checkpoint;
 import io.pikemix.training.Corpus;
 import io.pikemix.training.GptConfig;
@@ -19,10 +18,10 @@ import io.pikemix.training.GptModel;
 import io.pikemix.training.LrSchedule;
 import io.pikemix.training.Memory;
 import io.pikemix.training.RunFiles;
+import io.pikemix.training.RunRecords;
 import io.pikemix.training.StepKernel;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
-import io.pikemix.training.Validation;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -34,7 +33,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,7 +102,7 @@ public final class SparkTrainer {
             adam = new AdamW(adamHyper, Worker.shapes(gpt), Worker.decayed(gpt), c.adam(), c.adamIteration());
             mixer = new Mixer(mixConfig, strategy, c.mixer());
             start = c.step();
-            truncateAfter(start);
+            RunRecords.truncateAfter(run, start, WORKERS);
             log.info("resuming {} from step {} ({})", run, start, dir.getFileName());
         } else {
             model = GptModel.initialize(gpt, config.seed());
@@ -155,7 +153,7 @@ public final class SparkTrainer {
              var manifests = new ManifestWriter(run.resolve(RunFiles.MANIFEST))) {
             if (start == 0) {
                 weights.write(mixer.initialChange());
-                if (config.evalEvery() > 0) val = validate(valLines, 0);
+                if (config.evalEvery() > 0) val = RunRecords.validate(model, corpus, config, valLines, 0, log);
             }
             long step = start;
             while (step < config.steps()) {
@@ -235,7 +233,7 @@ public final class SparkTrainer {
                     log.info(progress(done - 1, lastLoss, planned.get(length - 1).lr(), stepManifests.get(length - 1).weights(), nanos, length,
                             tokensPerStep, timedNanos, timedSteps, reports));
                 if (config.evalEvery() > 0 && (crosses(step, done, config.evalEvery()) || done == config.steps()))
-                    val = validate(valLines, done);
+                    val = RunRecords.validate(model, corpus, config, valLines, done, log);
                 if (crosses(step, done, config.checkpointEvery()) || done == config.steps())
                     new Checkpoint(done, model.parameters(), adam.state(), adam.iteration(), mixer.state()).write(run, 2);
                 step = done;
@@ -262,27 +260,12 @@ public final class SparkTrainer {
         return c == 0 ? Double.NaN : s / c;
     }
 
-    private double[] validate(RunFiles.Lines out, long step) {
-        long t0 = System.nanoTime();
-        double[] losses = Validation.losses(model, corpus.val(), config.valRows(), config.batch());
-        var rec = new LinkedHashMap<String, Object>();
-        rec.put("step", step);
-        rec.put("domains", corpus.names());
-        rec.put("val_loss", losses);
-        rec.put("mean", Validation.mean(losses));
-        rec.put("worst", Validation.worst(losses));
-        out.write(rec);
-        log.info("val @ {} | mean {} | worst {} | {}", step, String.format("%.4f", Validation.mean(losses)),
-                String.format("%.4f", Validation.worst(losses)), String.format("%.1f s", (System.nanoTime() - t0) / 1e9));
-        return losses;
-    }
-
     private Map<String, Object> metricsRecord(StepManifest m, double loss, double[] domainLoss, double lr, double gradNorm,
                                               long nanos, long tokens, boolean stats) {
         var rec = new LinkedHashMap<String, Object>();
         rec.put("step", m.step());
         rec.put("loss", loss);
-        rec.put("domain_loss", nullIfNaN(domainLoss));
+        rec.put("domain_loss", RunRecords.nullIfNaN(domainLoss));
         rec.put("counts", m.counts());
         rec.put("weights", m.weights());
         rec.put("lr", lr);
@@ -297,18 +280,8 @@ public final class SparkTrainer {
     }
 
     private Map<String, Object> statsRecord(long step, GradientStats s, int workers) {
-        var rec = new LinkedHashMap<String, Object>();
-        rec.put("step", step);
-        rec.put("domains", corpus.names());
+        Map<String, Object> rec = RunRecords.stats(step, corpus.names(), s);
         rec.put("pooled_from_workers", workers);
-        rec.put("micro_batches", s.microBatches());
-        rec.put("sequences", s.sequences());
-        rec.put("grad_norm_sq", s.gradNormSq());
-        rec.put("mean_grad_norm_sq", s.meanGradNormSq());
-        rec.put("grad_var", s.gradVar());
-        rec.put("loss", s.loss());
-        rec.put("inner_products", s.innerProducts());
-        rec.put("cosine", s.cosine());
         return rec;
     }
 
@@ -323,8 +296,8 @@ public final class SparkTrainer {
         rec.put("pid", r.pid());
         rec.put("steps", r.steps());
         rec.put("rows", r.rows());
-        rec.put("loss", nullIfNaN(r.loss()));
-        rec.put("grad_norm", nullIfNaN(r.gradNorm()));
+        rec.put("loss", RunRecords.nullIfNaN(r.loss()));
+        rec.put("grad_norm", RunRecords.nullIfNaN(r.gradNorm()));
         var stats = new ArrayList<Map<String, Object>>();
         for (int i = 0; i < r.steps().length; i++) {
             WorkerReport.Stats s = r.stats().get(i);
@@ -356,32 +329,15 @@ public final class SparkTrainer {
         return sb.toString();
     }
 
-    private void truncateAfter(long step) {
-        RunFiles.truncate(run.resolve(RunFiles.METRICS), s -> s < step);
-        RunFiles.truncate(run.resolve(RunFiles.MANIFEST), s -> s < step);
-        RunFiles.truncate(run.resolve(RunFiles.STATS), s -> s < step);
-        RunFiles.truncate(run.resolve(RunFiles.WEIGHTS), s -> s <= step);
-        RunFiles.truncate(run.resolve(RunFiles.VAL), s -> s <= step);
-        RunFiles.truncate(run.resolve(WORKERS), s -> s < step);
-    }
-
     private static Map<String, Object> provenance(JavaSparkContext sc, TrainConfig config, Options options, Corpus corpus) {
-        var rec = new LinkedHashMap<String, Object>();
-        rec.put("train", config);
+        Map<String, Object> rec = RunRecords.provenance(config, corpus);
         var dist = new LinkedHashMap<String, Object>();
         dist.put("workers", options.workers());
         dist.put("average_every", options.averageEvery());
         dist.put("master", sc.master());
         dist.put("app_id", sc.sc().applicationId());
         rec.put("distributed", dist);
-        rec.put("model", config.model(corpus.vocabSize(), corpus.context()));
-        rec.put("parameters", config.model(corpus.vocabSize(), corpus.context()).parameterCount());
-        rec.put("domains", corpus.names());
-        rec.put("git_commit", Memory.gitCommit());
-        rec.put("dl4j", "1.0.0-M2.1");
-        rec.put("backend", Backend.describe());
         rec.put("spark", sc.version());
-        rec.put("java", System.getProperty("java.version"));
         return rec;
     }
 
@@ -393,11 +349,5 @@ public final class SparkTrainer {
         } catch (IOException e) {
             throw new UserException(run.resolve(RunFiles.CONFIG) + " is unreadable: " + e.getMessage(), e);
         }
-    }
-
-    private static Object nullIfNaN(double[] values) {
-        var out = new Double[values.length];
-        for (int i = 0; i < values.length; i++) out[i] = Double.isNaN(values[i]) ? null : values[i];
-        return out;
     }
 }

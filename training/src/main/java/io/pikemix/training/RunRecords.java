@@ -1,0 +1,81 @@
+package io.pikemix.training;
+
+import io.pikemix.mixer.GradientStats;
+import org.slf4j.Logger;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The run-directory records both trainers write (README "Run directory"): the single-process {@link Trainer}
+ * and the Spark one ({@code io.pikemix.training.spark.SparkTrainer}) share these, so a notebook reads their
+ * runs alike.
+ */
+public final class RunRecords {
+    private RunRecords() {}
+
+    /** Validation losses per domain on the held-out rows, appended to val.jsonl and logged. */
+    public static double[] validate(GptModel model, Corpus corpus, TrainConfig config, RunFiles.Lines out, long step, Logger log) {
+        long t0 = System.nanoTime();
+        double[] losses = Validation.losses(model, corpus.val(), config.valRows(), config.batch());
+        var rec = new LinkedHashMap<String, Object>();
+        rec.put("step", step);
+        rec.put("domains", corpus.names());
+        rec.put("val_loss", losses);
+        rec.put("mean", Validation.mean(losses));
+        rec.put("worst", Validation.worst(losses));
+        out.write(rec);
+        log.info("val @ {} | mean {} | worst {} | {}", step, String.format("%.4f", Validation.mean(losses)),
+                String.format("%.4f", Validation.worst(losses)), String.format("%.1f s", (System.nanoTime() - t0) / 1e9));
+        return losses;
+    }
+
+    /** One stats.jsonl line: the estimate of a statistics step. */
+    public static Map<String, Object> stats(long step, List<String> domains, GradientStats s) {
+        var rec = new LinkedHashMap<String, Object>();
+        rec.put("step", step);
+        rec.put("domains", domains);
+        rec.put("micro_batches", s.microBatches());
+        rec.put("sequences", s.sequences());
+        rec.put("grad_norm_sq", s.gradNormSq());
+        rec.put("mean_grad_norm_sq", s.meanGradNormSq());
+        rec.put("grad_var", s.gradVar());
+        rec.put("loss", s.loss());
+        rec.put("inner_products", s.innerProducts());
+        rec.put("cosine", s.cosine());
+        return rec;
+    }
+
+    /** Resume: cuts every JSON-lines file back to what a checkpoint after {@code step} completed steps covers. */
+    public static void truncateAfter(Path run, long step, String... extraStepFiles) {
+        RunFiles.truncate(run.resolve(RunFiles.METRICS), s -> s < step);
+        RunFiles.truncate(run.resolve(RunFiles.MANIFEST), s -> s < step);
+        RunFiles.truncate(run.resolve(RunFiles.STATS), s -> s < step);
+        RunFiles.truncate(run.resolve(RunFiles.WEIGHTS), s -> s <= step);
+        RunFiles.truncate(run.resolve(RunFiles.VAL), s -> s <= step);
+        for (String f : extraStepFiles) RunFiles.truncate(run.resolve(f), s -> s < step);
+    }
+
+    /** config.json: every option, the model, its size, the domains and where the run came from. */
+    public static Map<String, Object> provenance(TrainConfig config, Corpus corpus) {
+        var rec = new LinkedHashMap<String, Object>();
+        rec.put("train", config);
+        rec.put("model", config.model(corpus.vocabSize(), corpus.context()));
+        rec.put("parameters", config.model(corpus.vocabSize(), corpus.context()).parameterCount());
+        rec.put("domains", corpus.names());
+        rec.put("git_commit", Memory.gitCommit());
+        rec.put("dl4j", "1.0.0-M2.1");
+        rec.put("backend", Backend.describe());
+        rec.put("java", System.getProperty("java.version"));
+        return rec;
+    }
+
+    /** JSON has no NaN: null where a value is missing (e.g. the loss of a domain without rows this step). */
+    public static Double[] nullIfNaN(double[] values) {
+        var out = new Double[values.length];
+        for (int i = 0; i < values.length; i++) out[i] = Double.isNaN(values[i]) ? null : values[i];
+        return out;
+    }
+}
