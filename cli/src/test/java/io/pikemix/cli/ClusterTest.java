@@ -65,8 +65,13 @@ class ClusterTest {
             Path runLocal = dir.resolve("run-local"), runCluster = dir.resolve("run-cluster");
             finish(train(env, "local[2]", cluster, runLocal), 300, dir.resolve("run-local.log"));
             Process job = train(env, url, cluster, runCluster);
-            long killed = killOneExecutorAfter(runCluster.resolve("metrics.jsonl"), 5, started, job);
-            finish(job, 300, dir.resolve("run-cluster.log"));
+            long killed;
+            try {
+                killed = killOneExecutorAfter(runCluster.resolve("metrics.jsonl"), 5, started, job);
+                finish(job, 300, dir.resolve("run-cluster.log"));
+            } finally {
+                if (job.isAlive()) job.destroyForcibly().waitFor();    // a driver whose cluster is gone waits forever
+            }
             assertTrainingSurvived(runLocal, runCluster, killed);
             assertNotebookLoaderReads(runCluster);
         } finally {
