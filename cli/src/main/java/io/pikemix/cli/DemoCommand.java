@@ -31,9 +31,14 @@ public final class DemoCommand implements Callable<Integer> {
     List<String> strategies;
     @Option(names = "--steps", defaultValue = "150", description = "Steps per run (default ${DEFAULT-VALUE}).") long steps;
     @Option(names = "--batch", defaultValue = "8", description = "Rows per step (default ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--update-interval", defaultValue = "10", description = "PiKE's T (default ${DEFAULT-VALUE}).") int updateInterval;
+    @Option(names = "--update-interval", defaultValue = "25", description = "PiKE's T (default ${DEFAULT-VALUE}).") int updateInterval;
+    @Option(names = "--stats-micro-batches", defaultValue = "4", description = {"Micro-batches per domain at a statistics step",
+            "(default ${DEFAULT-VALUE}: at batch 8 each holds one row, so the estimate sees 4 rows per domain)."}) int statsMicroBatches;
+    @Option(names = "--zeta1", defaultValue = "0.01", description = "PiKE's zeta1 (default ${DEFAULT-VALUE}, the paper's).") double zeta1;
+    @Option(names = "--zeta2", description = {"PiKE's zeta2 (default: 10*b/256, so that zeta2/(2b), the weight of the variance term,",
+            "is the paper's 10/512 at b = 256; see the README's training section)."}) Double zeta2;
     @Option(names = "--eval-every", defaultValue = "25", description = "Steps between validation losses (default ${DEFAULT-VALUE}).") long evalEvery;
-    @Option(names = "--val-rows", defaultValue = "32", description = "Validation rows per domain during training (default ${DEFAULT-VALUE}).") int valRows;
+    @Option(names = "--val-rows", defaultValue = "16", description = "Validation rows per domain during training (default ${DEFAULT-VALUE}).") int valRows;
     @Option(names = "--eval-rows", defaultValue = "0", description = "Validation rows per domain of the final evaluation (default: all).") int evalRows;
     @Option(names = "--seed", defaultValue = "1337", description = "Seed (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--log-every", defaultValue = "10", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
@@ -52,6 +57,8 @@ public final class DemoCommand implements Callable<Integer> {
             System.err.println("demo: reusing dataset " + data);
         }
         Corpus corpus = Corpus.open(data);
+        System.err.printf("demo: %d steps per strategy at batch %d; PiKE: T = %d, %d micro-batches per domain, zeta1 = %s, zeta2 = %s (zeta2/(2b) = %.4f)%n",
+                steps, batch, updateInterval, statsMicroBatches, zeta1, zeta2(), zeta2() / (2.0 * batch));
         var dirs = new ArrayList<Path>();
         for (String strategy : strategies) {
             Path run = runs.resolve(strategy);
@@ -62,7 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
                 continue;
             }
             deleteRun(run);
-            System.err.println("demo: training " + strategy + " for " + steps + " steps -> " + run);
+            System.err.printf("demo: training %s (%d of %d) for %d steps -> %s%n", strategy, dirs.size(), strategies.size(), steps, run);
             Trainer.run(config(data, strategy), corpus, run, false);
             EvalCommand.print(RunEvaluation.evaluate(run, evalRows, batch), System.out);
         }
@@ -73,9 +80,18 @@ public final class DemoCommand implements Callable<Integer> {
     TrainConfig config(Path data, String strategy) {
         return new TrainConfig(data.toAbsolutePath().normalize().toString(), strategy, steps, batch, seed, 2, 4, 128,
                 io.pikemix.training.GptConfig.FLAX_LN_EPSILON, 2e-3, 7e-6, 7e-6, steps / 10, 0.95, 0.98, 0.1, 1.0,
-                updateInterval, 2, io.pikemix.mixer.PikeParams.DEFAULT_ZETA1, io.pikemix.mixer.PikeParams.DEFAULT_ZETA2,
+                updateInterval, statsMicroBatches, zeta1, zeta2(),
                 io.pikemix.mixer.PikeParams.DEFAULT_TAU, io.pikemix.mixer.PikeParams.DEFAULT_MIN_WEIGHT, true,
                 Math.max(1, steps / 2), evalEvery, valRows, logEvery);
+    }
+
+    /**
+     * ζ2 for batch b: the paper tuned ζ2 ∈ {5, 10, 15} at b = 256 (Table 7), where the σ_k² term of Algorithm 1
+     * weighs ζ2/(2b) = 10/512. Keeping that coefficient at a small demo batch means ζ2 = 10·b/256; the paper's
+     * ζ2 = 10 at b = 8 would weigh σ_k² 32× more, and one update would move the weights by factors up to e^100.
+     */
+    double zeta2() {
+        return zeta2 != null ? zeta2 : io.pikemix.mixer.PikeParams.DEFAULT_ZETA2 * batch / io.pikemix.mixer.PikeParams.DEFAULT_BATCH;
     }
 
     private static void deleteRun(Path run) {
