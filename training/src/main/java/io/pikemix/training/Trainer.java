@@ -3,7 +3,6 @@ package io.pikemix.training;
 import io.pikemix.format.Checks;
 import io.pikemix.format.UserException;
 import io.pikemix.mixer.ConceptualParams;
-import io.pikemix.mixer.GradientStats;
 import io.pikemix.mixer.MixConfig;
 import io.pikemix.mixer.Mixer;
 import io.pikemix.mixer.PikeParams;
@@ -68,7 +67,7 @@ public final class Trainer {
             adam = new AdamW(config.adam(), shapes, decayed, c.adam(), c.adamIteration());
             mixer = new Mixer(mixConfig, strategy, c.mixer());
             start = c.step();
-            truncateAfter(start);
+            RunRecords.truncateAfter(run, start);
             log.info("resuming {} from step {} ({})", run, start, dir.getFileName());
         } else {
             model = GptModel.initialize(gpt, config.seed());
@@ -85,7 +84,7 @@ public final class Trainer {
             if (!resume) {
                 Checks.require(!Files.exists(run.resolve(RunFiles.CONFIG)),
                         "%s already holds a run; pass --resume %s to continue it, or choose another --out", run, run);
-                Files.writeString(run.resolve(RunFiles.CONFIG), RunFiles.MAPPER.writeValueAsString(provenance(config, corpus)));
+                Files.writeString(run.resolve(RunFiles.CONFIG), RunFiles.MAPPER.writeValueAsString(RunRecords.provenance(config, corpus)));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -111,7 +110,7 @@ public final class Trainer {
              var manifests = new ManifestWriter(run.resolve(RunFiles.MANIFEST))) {
             if (start == 0) {
                 weights.write(mixer.initialChange());
-                if (config.evalEvery() > 0) val = validate(valLines, 0);
+                if (config.evalEvery() > 0) val = RunRecords.validate(model, corpus, config, valLines, 0, log);
             }
             for (long step = start; step < config.steps(); step++) {
                 long t0 = System.nanoTime();
@@ -126,7 +125,7 @@ public final class Trainer {
                 if (stats) {
                     WeightChange change = mixer.report(r.stats().toDomainStats());
                     weights.write(change);
-                    statsLines.write(statsRecord(step, r.stats()));
+                    statsLines.write(RunRecords.stats(step, corpus.names(), r.stats()));
                 }
                 long nanos = System.nanoTime() - t0;
                 if (step - start >= 10) { timedNanos += nanos; timedSteps++; }
@@ -139,7 +138,7 @@ public final class Trainer {
                 if (step % config.logEvery() == 0 || done == config.steps())
                     log.info(progress(step, r, lr, manifest.weights(), nanos, tokensPerStep, timedNanos, timedSteps));
                 if (config.evalEvery() > 0 && (done % config.evalEvery() == 0 || done == config.steps()))
-                    val = validate(valLines, done);
+                    val = RunRecords.validate(model, corpus, config, valLines, done, log);
                 if (done % config.checkpointEvery() == 0 || done == config.steps())
                     new Checkpoint(done, model.parameters(), adam.state(), adam.iteration(), mixer.state()).write(run, 2);
             }
@@ -149,26 +148,11 @@ public final class Trainer {
         return new Summary(config.steps(), lastLoss, val, tps, Memory.peakRssBytes(), statsShare);
     }
 
-    private double[] validate(RunFiles.Lines out, long step) {
-        long t0 = System.nanoTime();
-        double[] losses = Validation.losses(model, corpus.val(), config.valRows(), config.batch());
-        var rec = new LinkedHashMap<String, Object>();
-        rec.put("step", step);
-        rec.put("domains", corpus.names());
-        rec.put("val_loss", losses);
-        rec.put("mean", Validation.mean(losses));
-        rec.put("worst", Validation.worst(losses));
-        out.write(rec);
-        log.info("val @ {} | mean {} | worst {} | {}", step, String.format("%.4f", Validation.mean(losses)),
-                String.format("%.4f", Validation.worst(losses)), String.format("%.1f s", (System.nanoTime() - t0) / 1e9));
-        return losses;
-    }
-
     private Map<String, Object> metricsRecord(StepManifest m, MixedBatch.Result r, double lr, double gradNorm, long nanos, long tokens) {
         var rec = new LinkedHashMap<String, Object>();
         rec.put("step", m.step());
         rec.put("loss", r.loss());
-        rec.put("domain_loss", nullIfNaN(r.domainLoss()));
+        rec.put("domain_loss", RunRecords.nullIfNaN(r.domainLoss()));
         rec.put("counts", m.counts());
         rec.put("weights", m.weights());
         rec.put("lr", lr);
@@ -179,21 +163,6 @@ public final class Trainer {
         rec.put("stats_ms", r.statsNanos() / 1e6);
         rec.put("graph_calls", r.graphCalls());
         rec.put("rss_mb", Memory.rssBytes() >> 20);
-        return rec;
-    }
-
-    private Map<String, Object> statsRecord(long step, GradientStats s) {
-        var rec = new LinkedHashMap<String, Object>();
-        rec.put("step", step);
-        rec.put("domains", corpus.names());
-        rec.put("micro_batches", s.microBatches());
-        rec.put("sequences", s.sequences());
-        rec.put("grad_norm_sq", s.gradNormSq());
-        rec.put("mean_grad_norm_sq", s.meanGradNormSq());
-        rec.put("grad_var", s.gradVar());
-        rec.put("loss", s.loss());
-        rec.put("inner_products", s.innerProducts());
-        rec.put("cosine", s.cosine());
         return rec;
     }
 
@@ -208,39 +177,12 @@ public final class Trainer {
         return sb.toString();
     }
 
-    private void truncateAfter(long step) {
-        RunFiles.truncate(run.resolve(RunFiles.METRICS), s -> s < step);
-        RunFiles.truncate(run.resolve(RunFiles.MANIFEST), s -> s < step);
-        RunFiles.truncate(run.resolve(RunFiles.STATS), s -> s < step);
-        RunFiles.truncate(run.resolve(RunFiles.WEIGHTS), s -> s <= step);
-        RunFiles.truncate(run.resolve(RunFiles.VAL), s -> s <= step);
-    }
-
     static Strategy strategy(TrainConfig c, Corpus corpus) {
         int K = corpus.names().size();
         double[] prior = c.strategy().equals("static") ? corpus.prior() : null;
         Checks.require(!c.strategy().equals("static") || prior != null, "strategy 'static' needs priors in the corpus spec");
         return Strategies.byName(c.strategy(), K, prior, corpus.tokens(), Strategies.DEFAULT_ALPHA,
                 new PikeParams(c.zeta1(), c.zeta2(), c.batch(), c.tau(), c.minWeight()), ConceptualParams.defaults(c.batch()), c.seed());
-    }
-
-    private static Map<String, Object> provenance(TrainConfig config, Corpus corpus) {
-        var rec = new LinkedHashMap<String, Object>();
-        rec.put("train", config);
-        rec.put("model", config.model(corpus.vocabSize(), corpus.context()));
-        rec.put("parameters", config.model(corpus.vocabSize(), corpus.context()).parameterCount());
-        rec.put("domains", corpus.names());
-        rec.put("git_commit", Memory.gitCommit());
-        rec.put("dl4j", "1.0.0-M2.1");
-        rec.put("backend", Backend.describe());
-        rec.put("java", System.getProperty("java.version"));
-        return rec;
-    }
-
-    private static Object nullIfNaN(double[] values) {
-        var out = new Double[values.length];
-        for (int i = 0; i < values.length; i++) out[i] = Double.isNaN(values[i]) ? null : values[i];
-        return out;
     }
 
     /** The run's configuration as written at its start (for --resume and eval). */
