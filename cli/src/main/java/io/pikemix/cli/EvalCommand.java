@@ -66,7 +66,8 @@ public final class EvalCommand implements Callable<Integer> {
             cells[domains.size() + 4] = Double.isNaN(s) ? "-" : String.format("%.2fx", s);
             t.row(cells);
         }
-        out.println("validation loss (nats/token) per domain; steps to reach the first run's final mean validation loss");
+        out.println("validation loss (nats/token) per domain, from each run's eval.json; 'steps to': the first step at which a run's "
+                + "training-time validation curve (val.jsonl) reaches the first run's last value on that curve");
         t.print(out);
     }
 }
