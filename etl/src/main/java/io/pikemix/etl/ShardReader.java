@@ -28,28 +28,29 @@ public final class ShardReader {
         try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), new Path(file))
                 .withConf(new Configuration()).build()) {
             for (Group g; (limit < 0 || rows.size() < limit) && (g = reader.read()) != null; ) {
-                int[] tokens;
-                if (g.getType().getType(Schemas.TOKENS).isPrimitive()) {     // format 2: packed int32
-                    var b = g.getBinary(Schemas.TOKENS, 0).toByteBuffer();
-                    tokens = new int[b.remaining() / 4];
-                    b.order(java.nio.ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(tokens);
-                    rows.add(new ShardRow(g.getLong("seq_id", 0), tokens));
-                    continue;
-                }
-                Group list = g.getGroup("tokens", 0);
-                if (list.getType().containsField("list")) {           // standard three-level LIST
-                    int n = list.getFieldRepetitionCount("list");
-                    tokens = new int[n];
-                    for (int i = 0; i < n; i++) tokens[i] = list.getGroup("list", i).getInteger("element", 0);
-                } else {                                                // two-level: repeated int32 inside the group
-                    String field = list.getType().getFieldName(0);
-                    int n = list.getFieldRepetitionCount(field);
-                    tokens = new int[n];
-                    for (int i = 0; i < n; i++) tokens[i] = list.getInteger(field, i);
-                }
-                rows.add(new ShardRow(g.getLong("seq_id", 0), tokens));
+                rows.add(new ShardRow(g.getLong("seq_id", 0), tokens(g)));
             }
         }
         return rows;
+    }
+
+    private static int[] tokens(Group g) {
+        if (g.getType().getType(Schemas.TOKENS).isPrimitive()) {            // format 2: packed int32
+            byte[] b = g.getBinary(Schemas.TOKENS, 0).getBytesUnsafe();
+            return Schemas.unpackTokens(b, 0, b.length);
+        }
+        Group list = g.getGroup(Schemas.TOKENS, 0);                           // format 1: a LIST
+        int[] tokens;
+        if (list.getType().containsField("list")) {                           // standard three-level LIST
+            int n = list.getFieldRepetitionCount("list");
+            tokens = new int[n];
+            for (int i = 0; i < n; i++) tokens[i] = list.getGroup("list", i).getInteger("element", 0);
+        } else {                                                              // two-level: repeated int32 inside the group
+            String field = list.getType().getFieldName(0);
+            int n = list.getFieldRepetitionCount(field);
+            tokens = new int[n];
+            for (int i = 0; i < n; i++) tokens[i] = list.getInteger(field, i);
+        }
+        return tokens;
     }
 }

@@ -18,7 +18,8 @@ import java.util.List;
  * @param loss           mean loss per domain, or null
  */
 public record GradientStats(int[] microBatches, long[] sequences, double[] gradNormSq, double[] meanGradNormSq,
-                            double[] gradVar, double[][] innerProducts, double[][] cosine, double[] loss) {
+                            double[] gradVar, double[][] innerProducts, double[][] cosine, double[] loss)
+        implements java.io.Serializable {
 
     /** Relative floor of {@link #toDomainStats()}: ‖∇L_k‖² is reported as at least 1e-6 · ‖ḡ_k‖². */
     public static final double MIN_RELATIVE_NORM_SQ = 1e-6;

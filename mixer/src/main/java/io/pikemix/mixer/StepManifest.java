@@ -14,7 +14,7 @@ import java.util.Arrays;
  * Arrays are not copied on access; treat them as read-only.
  */
 public record StepManifest(long step, double[] weights, int[] counts, long[] epochs,
-                           int[] domain, long[] row, int[] shard, long[] shardRow) {
+                           int[] domain, long[] row, int[] shard, long[] shardRow) implements java.io.Serializable {
 
     /** Rows in this manifest. */
     public int size() { return domain.length; }

@@ -64,6 +64,17 @@ public final class AdamW {
         }
     }
 
+    /** AdamW over a model's parameters: every weight matrix decayed, the LayerNorm gains not. */
+    public static AdamW forModel(Hyper hyper, GptConfig model, Map<String, INDArray> saved, long iteration) {
+        var shapes = new LinkedHashMap<String, long[]>();
+        var decayed = new java.util.HashSet<String>();
+        for (GptModel.ParamSpec p : GptModel.specs(model)) {
+            shapes.put(p.name(), p.shape());
+            if (!p.isGain()) decayed.add(p.name());
+        }
+        return new AdamW(hyper, shapes, decayed, saved, iteration);
+    }
+
     /**
      * One update of {@code params} in place from {@code grads} (consumed: overwritten with the update).
      * Returns the global gradient norm before clipping.

@@ -29,7 +29,7 @@ import java.util.SplittableRandom;
  * <p>{@code fused}: on steps without statistics, all rows in one micro-batch (identical gradient up to float
  * rounding — see the decomposition test — and fewer graph calls); per-domain losses come from token losses.
  */
-final class MixedBatch {
+public final class MixedBatch {
     private MixedBatch() {}
 
     /** Rows of one micro-batch: manifest positions (own rows) or global rows of the domain (top-up rows). */
@@ -38,7 +38,7 @@ final class MixedBatch {
     }
 
     /** The step's gradient (caller closes), losses and, at a statistics step, the estimate. */
-    record Result(Map<String, INDArray> gradient, double loss, double[] domainLoss, GradientStats stats,
+    public record Result(Map<String, INDArray> gradient, double loss, double[] domainLoss, GradientStats stats,
                   long statsNanos, int graphCalls) {}
 
     static List<Micro> plan(StepManifest m, int domains, boolean stats, int microBatches, boolean fused,
@@ -69,7 +69,7 @@ final class MixedBatch {
         return out;
     }
 
-    static Result compute(GptModel model, RowSource source, StepManifest m, boolean stats, int microBatches,
+    public static Result compute(GptModel model, RowSource source, StepManifest m, boolean stats, int microBatches,
                           boolean fused, long seed) {
         int K = source.domains(), b = m.size(), T = model.config().context();
         List<String> names = model.parameterNames();

@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -54,24 +53,18 @@ public final class Trainer {
         GptConfig gpt = config.model(corpus.vocabSize(), corpus.context());
         var mixConfig = new MixConfig(corpus.trainRows(), config.batch(), config.seed(), Rounding.CARRY, config.updateInterval());
         Strategy strategy = strategy(config, corpus);
-        var shapes = new LinkedHashMap<String, long[]>();
-        var decayed = new HashSet<String>();
-        for (GptModel.ParamSpec p : GptModel.specs(gpt)) {
-            shapes.put(p.name(), p.shape());
-            if (!p.isGain()) decayed.add(p.name());
-        }
         if (resume) {
             Path dir = Checkpoint.latest(run).orElseThrow(() -> new UserException(run + " has no checkpoint to resume from"));
             Checkpoint c = Checkpoint.read(dir);
             model = new GptModel(gpt, c.params());
-            adam = new AdamW(config.adam(), shapes, decayed, c.adam(), c.adamIteration());
+            adam = AdamW.forModel(config.adam(), gpt, c.adam(), c.adamIteration());
             mixer = new Mixer(mixConfig, strategy, c.mixer());
             start = c.step();
             RunRecords.truncateAfter(run, start);
             log.info("resuming {} from step {} ({})", run, start, dir.getFileName());
         } else {
             model = GptModel.initialize(gpt, config.seed());
-            adam = new AdamW(config.adam(), shapes, decayed, null, 0);
+            adam = AdamW.forModel(config.adam(), gpt, null, 0);
             mixer = new Mixer(mixConfig, strategy);
             start = 0;
         }
@@ -177,7 +170,8 @@ public final class Trainer {
         return sb.toString();
     }
 
-    static Strategy strategy(TrainConfig c, Corpus corpus) {
+    /** The mixing strategy a run's configuration names, over the corpus's domains. */
+    public static Strategy strategy(TrainConfig c, Corpus corpus) {
         int K = corpus.names().size();
         double[] prior = c.strategy().equals("static") ? corpus.prior() : null;
         Checks.require(!c.strategy().equals("static") || prior != null, "strategy 'static' needs priors in the corpus spec");

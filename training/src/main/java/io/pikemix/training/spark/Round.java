@@ -13,15 +13,10 @@ import java.util.List;
  */
 record Round(long index, Tensors params, Tensors adam, long adamIteration, List<Step> steps) implements Serializable {
 
-    /** One step of the round: a global manifest (as plain arrays), its learning rate and the statistics flag. */
-    record Step(long step, double lr, boolean stats, double[] weights, int[] counts, long[] epochs, int[] domain,
-                long[] row, int[] shard, long[] shardRow) implements Serializable {
-        static Step of(StepManifest m, double lr, boolean stats) {
-            return new Step(m.step(), lr, stats, m.weights(), m.counts(), m.epochs(), m.domain(), m.row(), m.shard(), m.shardRow());
-        }
+    /** One step of the round: its global manifest, its learning rate and the statistics flag. */
+    record Step(StepManifest manifest, double lr, boolean stats) implements Serializable {
+        long step() { return manifest.step(); }
 
-        StepManifest manifest() { return new StepManifest(step, weights, counts, epochs, domain, row, shard, shardRow); }
-
-        int rows() { return domain.length; }
+        int rows() { return manifest.size(); }
     }
 }

@@ -19,7 +19,6 @@ import io.pikemix.training.LrSchedule;
 import io.pikemix.training.Memory;
 import io.pikemix.training.RunFiles;
 import io.pikemix.training.RunRecords;
-import io.pikemix.training.StepKernel;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -94,19 +93,19 @@ public final class SparkTrainer {
                 adamHyper.beta1(), adamHyper.beta2(), adamHyper.epsilon(), adamHyper.weightDecay(), adamHyper.clipNorm(),
                 options.workers(), config.statsMicroBatches(), config.fused(), config.seed());
         var mixConfig = new MixConfig(corpus.trainRows(), config.batch(), config.seed(), Rounding.CARRY, config.updateInterval());
-        var strategy = StepKernel.strategy(config, corpus);
+        var strategy = Trainer.strategy(config, corpus);
         if (resume) {
             Path dir = Checkpoint.latest(run).orElseThrow(() -> new UserException(run + " has no checkpoint to resume from"));
             Checkpoint c = Checkpoint.read(dir);
             model = new GptModel(gpt, c.params());
-            adam = new AdamW(adamHyper, Worker.shapes(gpt), Worker.decayed(gpt), c.adam(), c.adamIteration());
+            adam = AdamW.forModel(adamHyper, gpt, c.adam(), c.adamIteration());
             mixer = new Mixer(mixConfig, strategy, c.mixer());
             start = c.step();
             RunRecords.truncateAfter(run, start, WORKERS);
             log.info("resuming {} from step {} ({})", run, start, dir.getFileName());
         } else {
             model = GptModel.initialize(gpt, config.seed());
-            adam = new AdamW(adamHyper, Worker.shapes(gpt), Worker.decayed(gpt), null, 0);
+            adam = AdamW.forModel(adamHyper, gpt, null, 0);
             mixer = new Mixer(mixConfig, strategy);
             start = 0;
         }
@@ -160,12 +159,8 @@ public final class SparkTrainer {
                 long t0 = System.nanoTime();
                 int length = (int) Math.min(A - step % A, config.steps() - step);   // rounds end at multiples of A
                 var planned = new ArrayList<Round.Step>();
-                var stepManifests = new ArrayList<StepManifest>();
-                for (int i = 0; i < length; i++) {
-                    StepManifest m = mixer.next();
-                    stepManifests.add(m);
-                    planned.add(Round.Step.of(m, schedule.at(step + i), mixer.wantsStatistics(step + i)));
-                }
+                for (int i = 0; i < length; i++)
+                    planned.add(new Round.Step(mixer.next(), schedule.at(step + i), mixer.wantsStatistics(step + i)));
                 long roundIndex = step / A;
                 var round = new Round(roundIndex, Tensors.of(model.parameters()),
                         A > 1 ? Tensors.of(adam.state()) : null, adam.iteration(), planned);
@@ -189,8 +184,7 @@ public final class SparkTrainer {
                 } else {
                     sum.sum.assignTo(model.parameters());
                     sum.adamSum.assignTo(adam.state());
-                    adam = new AdamW(adam.hyper(), Worker.shapes(model.config()), Worker.decayed(model.config()),
-                            adam.state(), adam.iteration() + length);
+                    adam = AdamW.forModel(adam.hyper(), model.config(), adam.state(), adam.iteration() + length);
                 }
                 long nanos = System.nanoTime() - t0;
                 for (int i = 0; i < length; i++) {
@@ -202,9 +196,9 @@ public final class SparkTrainer {
                     for (WorkerReport r : reports) {
                         if (r.rows()[i] == 0) continue;
                         loss += r.loss()[i] * r.rows()[i] / s.rows();
-                        int[] counts = stepManifests.get(i).share(r.worker(), n).counts();
+                        int[] counts = r.counts()[i];
                         for (int k = 0; k < K; k++) if (counts[k] > 0) { domainSum[k] += r.domainLoss()[i][k] * counts[k]; domainRows[k] += counts[k]; }
-                        if (r.stats().get(i) != null) perWorkerStats.add(r.stats().get(i).toStats());
+                        if (r.stats().get(i) != null) perWorkerStats.add(r.stats().get(i));
                     }
                     var domainLoss = new double[K];
                     for (int k = 0; k < K; k++) domainLoss[k] = domainRows[k] == 0 ? Double.NaN : domainSum[k] / domainRows[k];
@@ -217,9 +211,9 @@ public final class SparkTrainer {
                     }
                     double stepGradNorm = A == 1 ? gradNorm : meanGradNorm(reports, i);
                     lastLoss = loss;
-                    metrics.write(metricsRecord(stepManifests.get(i), loss, domainLoss, s.lr(), stepGradNorm, nanos / length,
+                    metrics.write(metricsRecord(s.manifest(), loss, domainLoss, s.lr(), stepGradNorm, nanos / length,
                             tokensPerStep, s.stats()));
-                    manifests.write(stepManifests.get(i));
+                    manifests.write(s.manifest());
                 }
                 manifests.flush();
                 for (WorkerReport r : reports) {
@@ -230,7 +224,7 @@ public final class SparkTrainer {
                 long done = step + length;
                 state(Double.isFinite(lastLoss), "loss became %s at step %d; lower --lr", lastLoss, done - 1);
                 if (crosses(step, done, config.logEvery()) || done == config.steps())
-                    log.info(progress(done - 1, lastLoss, planned.get(length - 1).lr(), stepManifests.get(length - 1).weights(), nanos, length,
+                    log.info(progress(done - 1, lastLoss, planned.get(length - 1).lr(), planned.get(length - 1).manifest().weights(), nanos, length,
                             tokensPerStep, timedNanos, timedSteps, reports));
                 if (config.evalEvery() > 0 && (crosses(step, done, config.evalEvery()) || done == config.steps()))
                     val = RunRecords.validate(model, corpus, config, valLines, done, log);
@@ -285,7 +279,7 @@ public final class SparkTrainer {
         return rec;
     }
 
-    private static Map<String, Object> workerRecord(WorkerReport r) {
+    private Map<String, Object> workerRecord(WorkerReport r) {
         var rec = new LinkedHashMap<String, Object>();
         rec.put("step", r.steps()[0]);          // the round's first step
         rec.put("round", r.round());
@@ -299,18 +293,8 @@ public final class SparkTrainer {
         rec.put("loss", RunRecords.nullIfNaN(r.loss()));
         rec.put("grad_norm", RunRecords.nullIfNaN(r.gradNorm()));
         var stats = new ArrayList<Map<String, Object>>();
-        for (int i = 0; i < r.steps().length; i++) {
-            WorkerReport.Stats s = r.stats().get(i);
-            if (s == null) continue;
-            var m = new LinkedHashMap<String, Object>();
-            m.put("step", r.steps()[i]);
-            m.put("micro_batches", s.microBatches());
-            m.put("sequences", s.sequences());
-            m.put("grad_norm_sq", s.gradNormSq());
-            m.put("grad_var", s.gradVar());
-            m.put("loss", s.loss());
-            stats.add(m);
-        }
+        for (int i = 0; i < r.steps().length; i++)
+            if (r.stats().get(i) != null) stats.add(RunRecords.stats(r.steps()[i], corpus.names(), r.stats().get(i)));
         rec.put("stats", stats);
         rec.put("ms", r.nanos() / 1e6);
         rec.put("stats_ms", r.statsNanos() / 1e6);

@@ -1,7 +1,6 @@
 package io.pikemix.training.spark;
 
 import io.pikemix.format.Checks;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -35,7 +34,7 @@ public final class Tensors implements Serializable {
         for (var e : arrays.entrySet()) {
             names[i] = e.getKey();
             shapes[i] = e.getValue().shape();
-            values[i] = e.getValue().dup().reshape(e.getValue().length()).toFloatVector();
+            values[i] = e.getValue().reshape(e.getValue().length()).toFloatVector();   // a copy
             i++;
         }
         return new Tensors(names, shapes, values);
@@ -84,7 +83,7 @@ public final class Tensors implements Serializable {
     public Map<String, INDArray> toArrays() {
         var out = new LinkedHashMap<String, INDArray>();
         for (int i = 0; i < names.length; i++)
-            out.put(names[i], Nd4j.createFromArray(values[i]).reshape(shapes[i]).castTo(DataType.FLOAT));
+            out.put(names[i], Nd4j.createFromArray(values[i]).reshape(shapes[i]));
         return out;
     }
 

@@ -1,12 +1,13 @@
 package io.pikemix.training.spark;
 
+import io.pikemix.mixer.GradientStats;
 import io.pikemix.mixer.StepManifest;
 import io.pikemix.training.AdamW;
 import io.pikemix.training.Corpus;
 import io.pikemix.training.GptConfig;
 import io.pikemix.training.GptModel;
 import io.pikemix.training.Memory;
-import io.pikemix.training.StepKernel;
+import io.pikemix.training.MixedBatch;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -14,8 +15,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -57,17 +56,17 @@ record Worker(CorpusSource source, int vocab, int context, int layers, int heads
         Map<String, INDArray> moments = null;
         if (averageParams) {
             moments = round.adam().toArrays();
-            local = new AdamW(new AdamW.Hyper(beta1, beta2, epsilon, weightDecay, clipNorm), shapes(gpt), decayed(gpt),
-                    moments, round.adamIteration());
+            local = AdamW.forModel(new AdamW.Hyper(beta1, beta2, epsilon, weightDecay, clipNorm), gpt, moments, round.adamIteration());
         }
         int S = round.steps().size(), K = corpus.names().size();
         if (!averageParams && S != 1) throw new IllegalStateException("gradient averaging takes one step per round, got " + S);
         var steps = new long[S];
         var rows = new int[S];
+        var counts = new int[S][];
         var loss = new double[S];
         var domainLoss = new double[S][];
         var gradNorm = new double[S];
-        var stats = new ArrayList<WorkerReport.Stats>();
+        var stats = new ArrayList<GradientStats>();
         long statsNanos = 0, roundRows = 0, myRows = 0;
         Tensors gradient = null;
         for (int i = 0; i < S; i++) {
@@ -75,6 +74,7 @@ record Worker(CorpusSource source, int vocab, int context, int layers, int heads
             StepManifest share = step.manifest().share(w, workers);
             steps[i] = step.step();
             rows[i] = share.size();
+            counts[i] = share.counts();
             roundRows += step.rows();
             myRows += share.size();
             gradNorm[i] = Double.NaN;
@@ -84,10 +84,10 @@ record Worker(CorpusSource source, int vocab, int context, int layers, int heads
                 stats.add(null);
                 continue;
             }
-            StepKernel.Outcome o = StepKernel.compute(model, corpus.train(), share, step.stats(), microBatches, fused, statsSeed(w));
+            MixedBatch.Result o = MixedBatch.compute(model, corpus.train(), share, step.stats(), microBatches, fused, statsSeed(w));
             loss[i] = o.loss();
             domainLoss[i] = o.domainLoss();
-            stats.add(WorkerReport.Stats.of(o.stats()));
+            stats.add(o.stats());
             statsNanos += o.statsNanos();
             try {
                 if (averageParams) {
@@ -109,21 +109,9 @@ record Worker(CorpusSource source, int vocab, int context, int layers, int heads
         var report = new WorkerReport(round.index(), w, task == null ? 0 : task.attemptNumber(),
                 SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId(),
                 SparkEnv.get() == null ? "localhost" : SparkEnv.get().blockManager().blockManagerId().host(),
-                ProcessHandle.current().pid(), steps, rows, loss, domainLoss, stats, gradNorm,
+                ProcessHandle.current().pid(), steps, rows, counts, loss, domainLoss, stats, gradNorm,
                 System.nanoTime() - t0, statsNanos, Memory.rssBytes());
         return new RoundSum.Contribution(sum, adamSum, report);
-    }
-
-    static Map<String, long[]> shapes(GptConfig gpt) {
-        var shapes = new LinkedHashMap<String, long[]>();
-        for (GptModel.ParamSpec p : GptModel.specs(gpt)) shapes.put(p.name(), p.shape());
-        return shapes;
-    }
-
-    static java.util.Set<String> decayed(GptConfig gpt) {
-        var decayed = new HashSet<String>();
-        for (GptModel.ParamSpec p : GptModel.specs(gpt)) if (!p.isGain()) decayed.add(p.name());
-        return decayed;
     }
 
     private static double[] nan(int k) {

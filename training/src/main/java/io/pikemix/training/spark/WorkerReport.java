@@ -10,25 +10,12 @@ import java.util.List;
  * {@code RUN/workers.jsonl}, so the run records which worker reported what.
  *
  * @param rows       rows of its share per step of the round
+ * @param counts     rows of its share per step and domain
  * @param loss       mean token loss of its share per step (NaN for an empty share)
  * @param domainLoss mean token loss per step and domain over its share (NaN where it had no row)
  * @param stats      its estimate at each statistics step of the round (null entries elsewhere)
  * @param gradNorm   A > 1: its local gradient norm per step before clipping; A = 1: NaN (the driver clips)
  */
 record WorkerReport(long round, int worker, int attempt, String executor, String host, long pid, long[] steps,
-                    int[] rows, double[] loss, double[][] domainLoss, List<Stats> stats, double[] gradNorm,
-                    long nanos, long statsNanos, long rssBytes) implements Serializable {
-
-    /** {@link GradientStats} as a serialisable value. */
-    record Stats(int[] microBatches, long[] sequences, double[] gradNormSq, double[] meanGradNormSq, double[] gradVar,
-                 double[][] innerProducts, double[][] cosine, double[] loss) implements Serializable {
-        static Stats of(GradientStats s) {
-            return s == null ? null : new Stats(s.microBatches(), s.sequences(), s.gradNormSq(), s.meanGradNormSq(), s.gradVar(),
-                    s.innerProducts(), s.cosine(), s.loss());
-        }
-
-        GradientStats toStats() {
-            return new GradientStats(microBatches, sequences, gradNormSq, meanGradNormSq, gradVar, innerProducts, cosine, loss);
-        }
-    }
-}
+                    int[] rows, int[][] counts, double[] loss, double[][] domainLoss, List<GradientStats> stats, double[] gradNorm,
+                    long nanos, long statsNanos, long rssBytes) implements Serializable {}
