@@ -62,10 +62,6 @@ public final class EtlJob {
     private final SparkSession spark;
     private final EtlConfig config;
     private final PrintStream console;
-    private double lastPackSeconds;
-
-    /** Wall seconds of the last run's tokenize+pack+write Spark job (for bench/etl). */
-    public double lastPackSeconds() { return lastPackSeconds; }
 
     public EtlJob(SparkSession spark, EtlConfig config, PrintStream console) {
         this.spark = spark;
@@ -97,7 +93,6 @@ public final class EtlJob {
         DatasetInfo info = publish(spec, fs, out, staging, tokInfo, stats);
         fs.delete(staging, true);
         log.debug("pack {} ms, publish {} ms", (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
-        lastPackSeconds = (t1 - t0) / 1e9;
         return info;
     }
 

@@ -1,4 +1,4 @@
-package io.pikemix.service.bench;
+package io.pikemix.bench;
 
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.mixer.ConceptualParams;

@@ -1,4 +1,4 @@
-package io.pikemix.mixer.example;
+package io.pikemix.bench;
 
 import io.pikemix.format.Checks;
 

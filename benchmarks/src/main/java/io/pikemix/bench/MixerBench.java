@@ -1,4 +1,4 @@
-package io.pikemix.mixer.bench;
+package io.pikemix.bench;
 
 import io.pikemix.mixer.*;
 
