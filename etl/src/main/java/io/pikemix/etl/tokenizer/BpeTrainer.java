@@ -46,7 +46,7 @@ public final class BpeTrainer {
      * fewer than {@code minCount} times. Each partition counts into a local map; only the distinct
      * (pre-token, count) pairs are shuffled and collected to the driver.
      */
-    public static Map<String, Long> countPreTokens(JavaRDD<String> documents, int minCount) {
+    static Map<String, Long> countPreTokens(JavaRDD<String> documents, int minCount) {
         JavaPairRDD<String, Long> counts = documents.mapPartitionsToPair(BpeTrainer::countPartition).reduceByKey(Long::sum);
         if (minCount > 1) counts = counts.filter(t -> t._2() >= minCount);
         return new HashMap<>(counts.collectAsMap());
