@@ -12,8 +12,8 @@ import io.pikemix.format.Checks;
  * @param nLayer     transformer blocks
  * @param nHead      attention heads; dModel / nHead is the head width (even, for rotary)
  * @param dModel     residual width C; the MLP is 4·C wide
- * @param lnEpsilon  LayerNorm ε (Flax default 1e-6, D.3); 0 selects ND4J's fused layer_norm kernel, whose ε is
- *                   ≈ 1e-12 (faster: one op instead of six, see README "Training")
+ * @param lnEpsilon  LayerNorm ε (Flax default 1e-6, D.3); 0 selects ND4J's fused layer_norm kernel, which has
+ *                   no ε at all in M2.1 (faster: one op instead of six, see docs/dl4j-notes.md)
  */
 public record GptConfig(int vocabSize, int context, int nLayer, int nHead, int dModel, double lnEpsilon) {
     public static final double FLAX_LN_EPSILON = 1e-6;

@@ -21,7 +21,7 @@ import java.util.Map;
  * with qk-LayerNorm and rotary position embeddings, and a 4× GELU MLP; final LayerNorm; output projection tied
  * to the token embedding; softmax cross-entropy over next tokens; no biases.
  *
- * <p>Shaped by what works in SameDiff 1.0.0-M2.1 (FACTS.md): the embedding lookup happens outside the graph
+ * <p>Shaped by what works in SameDiff 1.0.0-M2.1 (docs/dl4j-notes.md): the embedding lookup happens outside the graph
  * ({@code Nd4j.pullRows} of {@code wte} fed as the FLOAT placeholder {@code emb}; the placeholder's gradient is
  * scatter-added into {@code wte}'s), every matmul with a weight is 2-D on {@code [N, C]} rows (N = B·T), and
  * qk-LayerNorm and rotary run on the contiguous {@code [N·H, D]} reshape before the one permute to heads.
