@@ -1,4 +1,4 @@
-"""Read pike-mix run directories (README "Run directory") into plain lists for plotting.
+"""Read pike-mix run directories (training/README.md, "Run directory") into plain lists for plotting.
 
 Standard library only; the notebooks import it, and `python3 notebooks/pikeruns.py RUN...` prints a JSON
 summary of each run (what the cluster test compares against the files).

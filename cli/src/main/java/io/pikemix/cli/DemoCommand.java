@@ -36,7 +36,7 @@ public final class DemoCommand implements Callable<Integer> {
             "(default ${DEFAULT-VALUE}: at batch 8 each holds one row, so the estimate sees 4 rows per domain)."}) int statsMicroBatches;
     @Option(names = "--zeta1", defaultValue = "0.01", description = "PiKE's zeta1 (default ${DEFAULT-VALUE}, the paper's).") double zeta1;
     @Option(names = "--zeta2", description = {"PiKE's zeta2 (default: 10*b/256, so that zeta2/(2b), the weight of the variance term,",
-            "is the paper's 10/512 at b = 256; see the README's training section)."}) Double zeta2;
+            "is the paper's 10/512 at b = 256; see training/README.md)."}) Double zeta2;
     @Option(names = "--eval-every", defaultValue = "25", description = "Steps between validation losses (default ${DEFAULT-VALUE}).") long evalEvery;
     @Option(names = "--val-rows", defaultValue = "16", description = "Validation rows per domain during training (default ${DEFAULT-VALUE}).") int valRows;
     @Option(names = "--eval-rows", defaultValue = "0", description = "Validation rows per domain of the final evaluation (default: all).") int evalRows;

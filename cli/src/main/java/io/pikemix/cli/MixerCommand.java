@@ -20,7 +20,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code pike mixer serve}: the mixer as a durable HTTP/JSON service (see service/README-section.md). */
+/** {@code pike mixer serve}: the mixer as a durable HTTP/JSON service (see service/README.md). */
 @Command(name = "mixer", mixinStandardHelpOptions = true, subcommands = MixerCommand.Serve.class,
         description = "The mixer as a network service any trainer can use.")
 public final class MixerCommand {

@@ -168,7 +168,7 @@ public final class EtlJob {
             // tokens as one binary value per row (packed little-endian int32, Schemas.SHARD): a list<int32>
             // column cost as much as tokenizing (a boxed conversion, a repetition level and statistics per
             // token). zstd (a quarter of snappy's size on token ids, same speed); no dictionary (rows rarely
-            // repeat, so parquet-mr would build one and fall back). The schema is documented in the README.
+            // repeat, so parquet-mr would build one and fall back). The schema is documented in format/FORMATS.md.
             // Each task writes its train and val rows through two concurrent writers, in the order packed:
             // no sort by (domain, split) before the write (the planner would otherwise buffer and sort
             // every row of the task first, which costs as much as the tokenizer).

@@ -27,7 +27,7 @@ import java.util.Map;
 /**
  * The mixer service: {@link MixerCore} behind HTTP/JSON (Javalin 6 on Jetty 11). Endpoints, formats and error
  * codes are specified in {@code /openapi.json} (src/main/resources/io/pikemix/service/openapi.json) and the
- * README. Security: binds loopback unless a token file is given; with a token file every write needs
+ * service/README.md. Security: binds loopback unless a token file is given; with a token file every write needs
  * {@code Authorization: Bearer <token>}; {@code PUT /v1/weights} always needs it (disabled without a token
  * file); bodies are capped at {@link ServiceConfig#maxBodyBytes()} and validated field by field.
  */

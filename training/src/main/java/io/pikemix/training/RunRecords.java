@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The run-directory records both trainers write (README "Run directory"): the single-process {@link Trainer}
+ * The run-directory records both trainers write (training/README.md, "Run directory"): the single-process {@link Trainer}
  * and the Spark one ({@code io.pikemix.training.spark.SparkTrainer}) share these, so a notebook reads their
  * runs alike.
  */

@@ -26,7 +26,7 @@ import java.util.Map;
 
 /**
  * Trains the GPT on the mixer's manifests (paper Algorithm 1 around an AdamW step) and writes the run
- * directory (see {@link RunFiles} and README "Training"). One {@link #run} per process; {@code resume}
+ * directory (see {@link RunFiles} and training/README.md). One {@link #run} per process; {@code resume}
  * continues from the newest checkpoint with the same manifests and optimiser state.
  */
 public final class Trainer {

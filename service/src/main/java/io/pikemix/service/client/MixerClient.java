@@ -125,7 +125,7 @@ public final class MixerClient {
         return new Batch(s, L, domain, tokens, wants);
     }
 
-    /** Posts worker {@code worker}'s statistics for {@code step} (fields of {@link GradientStats}; see the README). */
+    /** Posts worker {@code worker}'s statistics for {@code step} (fields of {@link GradientStats}; see service/README.md). */
     public Reported report(long step, int worker, int workers, GradientStats stats) {
         ObjectNode body = MAPPER.createObjectNode();
         body.put("step", step);

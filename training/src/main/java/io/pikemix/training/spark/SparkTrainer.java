@@ -37,7 +37,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Data-parallel training on Spark's own primitives (README "Distributed training"): the driver holds the mixer,
+ * Data-parallel training on Spark's own primitives (deploy/README.md, "Distributed training"): the driver holds the mixer,
  * the model and AdamW; every round of A steps it broadcasts the parameters (and, for A &gt; 1, AdamW's moments),
  * runs one task per worker ({@code parallelize(0..n−1, n).map}), each on its share of every global manifest
  * of the round ({@link Worker}), and sums the workers' weighted tensors with {@code treeAggregate}.
