@@ -2,6 +2,10 @@ package io.pikemix.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pikemix.format.DatasetInfo;
+import io.pikemix.format.ShardStore;
+import io.pikemix.mixer.StepManifest;
+import io.pikemix.service.MixerServer;
+import io.pikemix.service.client.MixerClient;
 import io.pikemix.training.RunFiles;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -9,9 +13,12 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import static io.pikemix.cli.MainTest.run;
@@ -20,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * A real HDFS: Hadoop's in-process mini cluster (one NameNode, one DataNode, hadoop-client-minicluster 3.3.4, the
  * client Spark 3.5.9 ships). {@code pike etl --out hdfs://...} writes the dataset there; {@code pike inspect},
- * {@code pike train} and {@code pike eval} read it from there; the training losses, manifests and validation
+ * {@code pike mixer serve} ({@code /v1/batch}), {@code pike train} and {@code pike eval} read it from there; the
+ * served rows equal the local copy's, and the training losses, manifests and validation
  * losses equal, bit for bit (one ND4J thread, cli's surefire setting), those of the same run on a local copy.
  */
 @Tag("spark")
@@ -51,6 +59,25 @@ class HdfsTest {
             MainTest.Result inspect = run("inspect", hdfs, "--rows", "1");
             assertEquals(0, inspect.status(), inspect.err());
             assertTrue(inspect.out().contains("a/train/part-00000.parquet  seq_id"), inspect.out());
+
+            // pike mixer serve --dataset hdfs://...: /v1/batch serves the rows of the local copy's shards
+            var serve = new MixerCommand.Serve();
+            new CommandLine(serve).parseArgs("--dataset", hdfs, "--state", dir.resolve("state").toString(), "--strategy", "mix",
+                    "--batch", "8", "--port", "0", "--shard-cache-mb", "1");
+            try (var server = MixerServer.start(serve.config())) {
+                var client = new MixerClient(URI.create(server.url()), null, Duration.ofSeconds(5), Duration.ofSeconds(2));
+                var copy = ShardStore.open(local.toString(), 1 << 20);
+                var expected = new int[info.rowLength()];
+                for (long t = 0; t < 3; t++) {
+                    StepManifest m = client.manifest(t, 0, 1).manifest();
+                    MixerClient.Batch batch = client.batch(t, 0, 1);
+                    assertEquals(8, batch.rows());
+                    for (int j = 0; j < m.size(); j++) {
+                        copy.copyRow("train", m.domain()[j], m.shard()[j], m.shardRow()[j], expected, 0);
+                        assertArrayEquals(expected, batch.row(j), "step " + t + " row " + j);
+                    }
+                }
+            }
 
             Path fromHdfs = dir.resolve("run-hdfs"), fromLocal = dir.resolve("run-local");
             train(hdfs, fromHdfs);

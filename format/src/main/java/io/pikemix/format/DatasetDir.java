@@ -4,6 +4,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -62,6 +63,19 @@ public final class DatasetDir {
             return root.getFileSystem(conf);
         } catch (IOException e) {
             throw new UserException("cannot reach the file system of " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads {@code dataset.json}; a directory without it is not a (complete) dataset. */
+    public DatasetInfo readInfo() {
+        Path file = resolve(DatasetInfo.FILE_NAME);
+        try (InputStream in = fs().open(file)) {
+            return DatasetInfo.parse(in, file);
+        } catch (FileNotFoundException e) {
+            throw new UserException(uri + " is not a dataset: no " + DatasetInfo.FILE_NAME
+                    + " (an ETL run that did not finish leaves none; run 'pike etl' again)");
+        } catch (IOException e) {
+            throw new UserException(file + ": unreadable: " + e.getMessage(), e);
         }
     }
 

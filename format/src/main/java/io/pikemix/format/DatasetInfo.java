@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
-import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -100,18 +100,15 @@ public record DatasetInfo(int formatVersion, String createdBy, String spec, Toke
 
     /** Reads {@code dir/dataset.json} through Hadoop's FileSystem; a directory without it is not a (complete) dataset. */
     public static DatasetInfo read(DatasetDir dir) {
-        var file = dir.resolve(FILE_NAME);
-        try (var in = dir.fs().open(file)) {
-            DatasetInfo info = mapper().readValue((java.io.InputStream) in, DatasetInfo.class);   // FSDataInputStream is also a DataInput
-            Checks.require(info.formatVersion() == FORMAT_VERSION || info.formatVersion() == 1,
-                    "%s: format_version %d, this build reads 1 and %d", file, info.formatVersion(), FORMAT_VERSION);
-            return info;
-        } catch (FileNotFoundException e) {
-            throw new UserException(dir + " is not a dataset: no " + FILE_NAME
-                    + " (an ETL run that did not finish leaves none; run 'pike etl' again)");
-        } catch (IOException e) {
-            throw new UserException(file + ": unreadable: " + e.getMessage(), e);
-        }
+        return dir.readInfo();   // the Hadoop calls live in DatasetDir: mixer loads this class without Hadoop's jars
+    }
+
+    /** Parses a dataset.json read from {@code where}, checking its format version. */
+    static DatasetInfo parse(InputStream in, Object where) throws IOException {
+        DatasetInfo info = mapper().readValue(in, DatasetInfo.class);
+        Checks.require(info.formatVersion() == FORMAT_VERSION || info.formatVersion() == 1,
+                "%s: format_version %d, this build reads 1 and %d", where, info.formatVersion(), FORMAT_VERSION);
+        return info;
     }
 
     public byte[] toJson() {
