@@ -46,7 +46,7 @@ public final class DatasetDir {
     public static boolean hasScheme(String uri) { return SCHEME.matcher(uri).matches(); }
 
     /** A file or directory as a Hadoop path: URIs as given, bare paths on the local file system. */
-    public static Path hadoopPath(String uri) {
+    static Path hadoopPath(String uri) {
         return hasScheme(uri) ? new Path(uri) : new Path("file", null, java.nio.file.Path.of(uri).toAbsolutePath().normalize().toString());
     }
 
@@ -58,7 +58,7 @@ public final class DatasetDir {
     /** A file of the dataset by its path relative to the directory (as dataset.json lists shards). */
     public Path resolve(String relative) { return new Path(root, relative); }
 
-    public FileSystem fs() {
+    FileSystem fs() {
         try {
             return root.getFileSystem(conf);
         } catch (IOException e) {
@@ -67,7 +67,7 @@ public final class DatasetDir {
     }
 
     /** Reads {@code dataset.json}; a directory without it is not a (complete) dataset. */
-    public DatasetInfo readInfo() {
+    DatasetInfo readInfo() {
         Path file = resolve(DatasetInfo.FILE_NAME);
         try (InputStream in = fs().open(file)) {
             return DatasetInfo.parse(in, file);

@@ -29,7 +29,7 @@ public final class ShardStore {
     private final Map<Key, Object> loading = new ConcurrentHashMap<>();
     private long bytes, reads;
 
-    public ShardStore(DatasetDir dir, DatasetInfo info, long maxBytes) {
+    ShardStore(DatasetDir dir, DatasetInfo info, long maxBytes) {
         Checks.require(maxBytes > 0, "the shard cache bound must be > 0 bytes, got %d (--shard-cache-mb)", maxBytes);
         this.dir = dir;
         this.info = info;
@@ -50,7 +50,7 @@ public final class ShardStore {
         return new ShardStore(dir, DatasetInfo.read(dir), maxBytes);
     }
 
-    public DatasetDir dir() { return dir; }
+    DatasetDir dir() { return dir; }
 
     public DatasetInfo info() { return info; }
 
@@ -78,12 +78,12 @@ public final class ShardStore {
     }
 
     /** Bytes of tokens held now (at most the bound, or one shard when a single shard exceeds it). */
-    public long cachedBytes() {
+    long cachedBytes() {
         synchronized (cache) { return bytes; }
     }
 
     /** Shard files read so far (a shard evicted and needed again is read again). */
-    public long shardReads() {
+    long shardReads() {
         synchronized (cache) { return reads; }
     }
 
