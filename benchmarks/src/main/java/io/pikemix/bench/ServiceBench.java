@@ -70,7 +70,7 @@ public final class ServiceBench {
         var mix = new MixConfig(domains, 256, 1337, Rounding.CARRY, updateInterval);
         Strategy pike = Strategies.byName("pike", domains.size(), null, null, Strategies.DEFAULT_ALPHA, PikeParams.defaults(256),
                 ConceptualParams.defaults(256), 1337);
-        return new ServiceConfig(mix, pike, "bench", CLIENTS, state, dataset, "127.0.0.1", 0, null, 65536, 1L << 30);
+        return new ServiceConfig(mix, pike, "bench", CLIENTS, state, dataset == null ? null : dataset.toString(), "127.0.0.1", 0, null, 65536, 1L << 30);
     }
 
     interface Call { HttpRequest request(int client, int i); }

@@ -4,6 +4,7 @@ import io.pikemix.evaluation.Comparison;
 import io.pikemix.evaluation.RunEvaluation;
 import io.pikemix.format.Checks;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -19,6 +20,7 @@ import java.util.concurrent.Callable;
         description = {"Per-domain validation loss/perplexity of a run (--run RUN; writes RUN/eval.json),",
                 "or a strategies x domains table of evaluated runs with mean, worst and steps-to-reach (--compare RUN...)."})
 public final class EvalCommand implements Callable<Integer> {
+    @Mixin ShardCacheOption shardCache;
     @Option(names = "--run", paramLabel = "RUN", description = "Evaluate this run's newest checkpoint.") Path run;
     @Option(names = "--compare", arity = "1..*", paramLabel = "RUN", description = "Compare evaluated runs; the first is the baseline.")
     List<Path> compare;
@@ -28,7 +30,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Override public Integer call() {
         TrainCommand.boundNativeMemory();
         Checks.require((run == null) != (compare == null), "pass exactly one of --run RUN or --compare RUN...");
-        if (run != null) print(RunEvaluation.evaluate(run, rows, batch), System.out);
+        if (run != null) print(RunEvaluation.evaluate(run, rows, batch, shardCache.bytes()), System.out);
         else printComparison(Comparison.compare(compare), System.out);
         return 0;
     }

@@ -1,8 +1,9 @@
 package io.pikemix.cli;
 
-import io.pikemix.etl.ShardReader;
+import io.pikemix.format.ShardReader;
 import io.pikemix.etl.tokenizer.Tokenizer;
 import io.pikemix.etl.tokenizer.Tokenizers;
+import io.pikemix.format.DatasetDir;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.format.DatasetInfo.DomainInfo;
 import io.pikemix.format.DatasetInfo.ShardInfo;
@@ -17,12 +18,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code pike inspect DIR}: a dataset's statistics, and its first rows decoded back to text. */
+/** {@code pike inspect URI}: a dataset's statistics, and its first rows decoded back to text. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Print a dataset's statistics (dataset.json) and decode the first rows of its shards back to text.")
 public final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "DIR", description = "Dataset directory written by 'pike etl'.")
-    Path dir;
+    @Parameters(index = "0", paramLabel = "URI", description = "Dataset written by 'pike etl': a directory or a Hadoop URI (hdfs://, s3a://, file://).")
+    String dir;
 
     @Option(names = "--rows", defaultValue = "1", description = "Rows to decode per domain (default ${DEFAULT-VALUE}).")
     int rows;
@@ -37,15 +38,17 @@ public final class InspectCommand implements Callable<Integer> {
     int chars;
 
     @Override public Integer call() throws Exception {
-        if (!Files.isDirectory(dir)) throw new UserException("not a directory: " + dir);
+        if (!DatasetDir.hasScheme(dir) && !Files.isDirectory(Path.of(dir))) throw new UserException("not a directory: " + dir);
         if (!DatasetInfo.SPLITS.contains(split)) throw new UserException("--split must be one of " + DatasetInfo.SPLITS + ", got '" + split + "'");
-        DatasetInfo info = DatasetInfo.read(dir);
+        DatasetDir dataset = DatasetDir.of(dir);
+        DatasetInfo info = DatasetInfo.read(dataset);
         var out = System.out;
         out.printf(Locale.ROOT, "dataset %s%n  spec %s%n  tokenizer %s (%s), vocab %,d, eos %d, sha256 %s%n  context %d (rows of %d tokens), val_fraction %s%n%n",
                 dir, info.spec(), info.tokenizer().name(), info.tokenizer().spec(), info.tokenizer().vocabSize(),
                 info.tokenizer().eosId(), info.tokenizer().contentHash(), info.context(), info.rowLength(), info.valFraction());
         EtlCommand.printTable(info, out);
-        Tokenizer tok = info.tokenizer().file() != null ? Tokenizers.load(info.tokenizer().file(), dir) : Tokenizers.load(info.tokenizer().name(), null);
+        Tokenizer tok = info.tokenizer().file() != null ? Tokenizers.fromJson(dataset.readAllBytes(info.tokenizer().file()))
+                : Tokenizers.load(info.tokenizer().name(), null);
         List<DomainInfo> domains = domain == null ? info.domains() : List.of(info.domain(domain));
         for (DomainInfo d : domains) {
             List<ShardInfo> shards = d.split(split).shards();
@@ -54,7 +57,7 @@ public final class InspectCommand implements Callable<Integer> {
                 continue;
             }
             ShardInfo shard = shards.get(0);
-            for (ShardReader.ShardRow row : ShardReader.read(dir.resolve(shard.path()).toString(), rows)) {
+            for (ShardReader.ShardRow row : ShardReader.read(dataset.conf(), dataset.resolve(shard.path()), rows)) {
                 String text = tok.decode(row.tokens());
                 if (chars > 0 && text.length() > chars) text = text.substring(0, chars) + " […]";
                 out.printf(Locale.ROOT, "%n%s  seq_id %d  (%d tokens)%n%s%n", shard.path(), row.seqId(), row.tokens().length, text);

@@ -30,9 +30,11 @@ public final class MixerCommand {
                     "Every accepted report and weight change is fsynced to STATE/events.jsonl; a restart on the same --state resumes exactly."})
     public static final class Serve implements Callable<Integer> {
         @Mixin PikeOptions pikeOptions;
+        @Mixin ShardCacheOption shardCache;
 
-        @Option(names = "--dataset", required = true, paramLabel = "DIR", description = "ETL output (dataset.json and shards).")
-        Path dataset;
+        @Option(names = "--dataset", required = true, paramLabel = "URI",
+                description = "ETL output (dataset.json and shards): a directory or a Hadoop URI (hdfs://, s3a://, file://).")
+        String dataset;
 
         @Option(names = "--state", required = true, paramLabel = "DIR", description = "Event log and settings of this run (created if missing).")
         Path state;
@@ -81,12 +83,9 @@ public final class MixerCommand {
         @Option(names = "--max-body", defaultValue = "" + ServiceConfig.DEFAULT_MAX_BODY, description = "Request body limit in bytes (default ${DEFAULT-VALUE}).")
         int maxBody;
 
-        @Option(names = "--shard-cache-mb", defaultValue = "1024", description = "Memory for cached shard tokens (default ${DEFAULT-VALUE}).")
-        long shardCacheMb;
-
         /** The validated service configuration these options describe. */
         ServiceConfig config() {
-            DatasetInfo info = DatasetInfo.read(dataset);
+            DatasetInfo info = DatasetInfo.read(dataset);   // a directory or a Hadoop URI
             var domains = DomainRows.training(info);
             Rounding r = switch (rounding.toLowerCase(Locale.ROOT)) {
                 case "carry" -> Rounding.CARRY;
@@ -100,7 +99,7 @@ public final class MixerCommand {
             var pike = pikeOptions.params(batch);
             Strategy s = Strategies.byName(strategy, mix.domainCount(), prior, tokens, alpha, pike, ConceptualParams.defaults(batch), seed);
             String settings = String.format(Locale.ROOT, "zeta1=%s zeta2=%s tau=%s min_weight=%s alpha=%s", pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight, alpha);
-            return new ServiceConfig(mix, s, settings, workers, state, dataset, host, port, tokenFile, maxBody, shardCacheMb << 20);
+            return new ServiceConfig(mix, s, settings, workers, state, dataset, host, port, tokenFile, maxBody, shardCache.bytes());
         }
 
         @Override public Integer call() throws InterruptedException {

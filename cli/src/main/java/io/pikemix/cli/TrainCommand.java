@@ -1,6 +1,7 @@
 package io.pikemix.cli;
 
 import io.pikemix.format.Checks;
+import io.pikemix.format.DatasetDir;
 import io.pikemix.mixer.Strategies;
 import io.pikemix.training.Corpus;
 import io.pikemix.training.GptConfig;
@@ -28,6 +29,7 @@ import java.util.concurrent.Callable;
 public final class TrainCommand implements Callable<Integer> {
     @Mixin PikeOptions pikeOptions;
     @Mixin SparkOptions spark;
+    @Mixin ShardCacheOption shardCache;
 
     @Option(names = "--workers", paramLabel = "N",
             description = "Train data-parallel on Spark with N workers (tasks per round); 0 = in this process (default ${DEFAULT-VALUE}).",
@@ -44,8 +46,9 @@ public final class TrainCommand implements Callable<Integer> {
         @Option(names = "--resume", paramLabel = "RUN", description = "Continue this run from its newest checkpoint.") Path resume;
     }
 
-    @Option(names = "--dataset", paramLabel = "DIR", description = "ETL output (dataset.json); required for a new run.")
-    Path dataset;
+    @Option(names = "--dataset", paramLabel = "URI",
+            description = "ETL output (dataset.json): a directory or a Hadoop URI (hdfs://, s3a://, file://); required for a new run.")
+    String dataset;
 
     @Option(names = "--strategy", defaultValue = "mix", description = "One of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).",
             completionCandidates = StrategyNames.class)
@@ -91,18 +94,18 @@ public final class TrainCommand implements Callable<Integer> {
                 train(config, distributed, target.resume, true);
             } else {
                 Checks.require(workers == 0, "%s is a single-process run; resume it without --workers", target.resume);
-                Trainer.run(config, Corpus.open(Path.of(config.dataset())), target.resume, true);
+                Trainer.run(config, Corpus.open(config.dataset(), shardCache.bytes()), target.resume, true);
             }
             return 0;
         }
         Checks.require(dataset != null, "--dataset DIR is required for a new run (or pass --resume RUN)");
         long s = steps == null ? 300 : steps;
-        var config = new TrainConfig(dataset.toAbsolutePath().toString(), strategy, s, batch, seed, layers, heads, width,
+        var config = new TrainConfig(DatasetDir.normalize(dataset), strategy, s, batch, seed, layers, heads, width,
                 lnEpsilon, lrPeak, lrInit, lrFinal, warmup == null ? s / 10 : warmup, beta1, beta2, weightDecay, clip,
                 updateInterval, statsMicroBatches, pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight, fused, checkpointEvery, evalEvery,
                 valRows, logEvery);
         if (workers > 0) train(config, new SparkTrainer.Options(workers, averageEvery), target.out, false);
-        else Trainer.run(config, Corpus.open(dataset), target.out, false);
+        else Trainer.run(config, Corpus.open(config.dataset(), shardCache.bytes()), target.out, false);
         return 0;
     }
 
@@ -113,7 +116,7 @@ public final class TrainCommand implements Callable<Integer> {
             spark.conf.putIfAbsent("spark.executorEnv.OMP_NUM_THREADS", System.getProperty("spark.executor.cores", "1"));
         try (SparkSession session = spark.open("pike train (" + options.workers() + " workers)");
              var sc = new JavaSparkContext(session.sparkContext())) {
-            SparkTrainer.run(sc, config, options, CorpusSource.dataset(config.dataset()), run, resume);
+            SparkTrainer.run(sc, config, options, CorpusSource.dataset(config.dataset(), shardCache.bytes()), run, resume);
         }
     }
 

@@ -1,8 +1,8 @@
 package io.pikemix.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pikemix.etl.ShardReader;
-import io.pikemix.etl.ShardReader.ShardRow;
+import io.pikemix.format.ShardReader;
+import io.pikemix.format.ShardReader.ShardRow;
 import io.pikemix.format.DatasetInfo;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

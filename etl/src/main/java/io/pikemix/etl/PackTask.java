@@ -3,6 +3,7 @@ package io.pikemix.etl;
 import io.pikemix.etl.InputPlan.Task;
 import io.pikemix.etl.TaskStats.SplitStats;
 import io.pikemix.etl.tokenizer.Tokenizer;
+import io.pikemix.format.ShardSchema;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.Path;
@@ -55,8 +56,8 @@ final class PackTask implements Iterator<Row> {
         this.bytesDone = bytesDone;
         this.reader = new DocumentReader(conf, maxDocBytes, task, n -> { bytesRead += n; if (bytesDone != null) bytesDone.add(n); });
         long base = (long) task.index() << 32;
-        this.train = new Packer(rowLength, tokenizer.eosId(), r -> pending.add(RowFactory.create(task.domain(), TRAIN, base | trainRows++, Schemas.packTokens(r))));
-        this.val = new Packer(rowLength, tokenizer.eosId(), r -> pending.add(RowFactory.create(task.domain(), VAL, base | valRows++, Schemas.packTokens(r))));
+        this.train = new Packer(rowLength, tokenizer.eosId(), r -> pending.add(RowFactory.create(task.domain(), TRAIN, base | trainRows++, ShardSchema.packTokens(r))));
+        this.val = new Packer(rowLength, tokenizer.eosId(), r -> pending.add(RowFactory.create(task.domain(), VAL, base | valRows++, ShardSchema.packTokens(r))));
     }
 
     /**

@@ -8,6 +8,7 @@ import io.pikemix.format.DatasetInfo;
 import io.pikemix.format.DatasetInfo.DomainInfo;
 import io.pikemix.format.DatasetInfo.ShardInfo;
 import io.pikemix.format.DatasetInfo.SplitInfo;
+import io.pikemix.format.ShardReader;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

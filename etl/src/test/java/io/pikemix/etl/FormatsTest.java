@@ -1,6 +1,7 @@
 package io.pikemix.etl;
 
 import io.pikemix.format.DatasetInfo;
+import io.pikemix.format.ShardReader;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -80,7 +81,7 @@ class FormatsTest {
             assertEquals(7L, old.seqId());
             assertArrayEquals(expected, old.tokens(), "writeLegacyFormat=" + legacy);
         }
-        assertArrayEquals(expected, Schemas.unpackTokens(Schemas.packTokens(expected), 0, 4 * 17));
+        assertArrayEquals(expected, io.pikemix.format.ShardSchema.unpackTokens(io.pikemix.format.ShardSchema.packTokens(expected), 0, 4 * 17));
     }
 
     @Test void parquetInput_missingColumn_isAClearError() throws Exception {

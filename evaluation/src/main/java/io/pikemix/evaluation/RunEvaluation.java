@@ -1,5 +1,6 @@
 package io.pikemix.evaluation;
 
+import io.pikemix.format.ShardStore;
 import io.pikemix.format.UserException;
 import io.pikemix.training.Checkpoint;
 import io.pikemix.training.Corpus;
@@ -34,10 +35,15 @@ public final class RunEvaluation {
 
     /** Evaluates the newest checkpoint; {@code rowsPerDomain} ≤ 0 means every validation row. */
     public static Report evaluate(Path run, int rowsPerDomain, int batch) {
+        return evaluate(run, rowsPerDomain, batch, ShardStore.DEFAULT_CACHE_MB << 20);
+    }
+
+    /** As above, on the run's dataset (a directory or a Hadoop URI) with at most {@code cacheBytes} of shards in memory. */
+    public static Report evaluate(Path run, int rowsPerDomain, int batch, long cacheBytes) {
         TrainConfig config = Trainer.readConfig(run);
         Path dir = Checkpoint.latest(run).orElseThrow(() -> new UserException(run + " has no checkpoint to evaluate"));
         Checkpoint c = Checkpoint.read(dir);
-        Corpus corpus = Corpus.open(Path.of(config.dataset()));
+        Corpus corpus = Corpus.open(config.dataset(), cacheBytes);
         int rows = rowsPerDomain <= 0 ? Integer.MAX_VALUE : rowsPerDomain;
         double[] loss;
         try (var model = new GptModel(config.model(corpus.vocabSize(), corpus.context()), c.params())) {

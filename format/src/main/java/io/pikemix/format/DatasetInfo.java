@@ -7,8 +7,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +15,8 @@ import java.util.Map;
 /**
  * {@code OUT/dataset.json}: the contract between the ETL and every later stage. Written last by the ETL,
  * so a directory without it is incomplete. Shards live at {@code OUT/<domain>/<split>/part-NNNNN.parquet}
- * with the schema {@link #SHARD_SCHEMA}; each row holds exactly {@link #rowLength} = context + 1 tokens.
+ * with the schema {@link #SHARD_SCHEMA} ({@link ShardSchema}); each row holds exactly {@link #rowLength} = context + 1
+ * tokens. {@code OUT} is a local directory or any Hadoop FileSystem URI ({@link DatasetDir}); format/README.md.
  *
  * @param formatVersion {@link #FORMAT_VERSION}
  * @param createdBy     tool and version that wrote it
@@ -88,20 +88,27 @@ public record DatasetInfo(int formatVersion, String createdBy, String spec, Toke
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     }
 
-    /** Reads {@code dir/dataset.json}; a directory without it is not a (complete) dataset. */
+    /** Reads {@code dir/dataset.json} (a local directory); see {@link #read(DatasetDir)}. */
     public static DatasetInfo read(Path dir) {
-        Path file = dir.resolve(FILE_NAME);
-        try {
-            DatasetInfo info = mapper().readValue(Files.readAllBytes(file), DatasetInfo.class);
-            Checks.require(info.formatVersion() == FORMAT_VERSION || info.formatVersion() == 1,
-                    "%s: format_version %d, this build reads 1 and %d", file, info.formatVersion(), FORMAT_VERSION);
-            return info;
-        } catch (NoSuchFileException e) {
-            throw new UserException(dir + " is not a dataset: no " + FILE_NAME
-                    + " (an ETL run that did not finish leaves none; run 'pike etl' again)");
-        } catch (IOException e) {
-            throw new UserException(file + ": unreadable: " + e.getMessage());
-        }
+        return read(DatasetDir.of(dir.toString()));
+    }
+
+    /** Reads {@code URI/dataset.json}: a bare local path or any Hadoop FileSystem URI ({@link DatasetDir}). */
+    public static DatasetInfo read(String uri) {
+        return read(DatasetDir.of(uri));
+    }
+
+    /** Reads {@code dir/dataset.json} through Hadoop's FileSystem; a directory without it is not a (complete) dataset. */
+    public static DatasetInfo read(DatasetDir dir) {
+        return dir.readInfo();   // the Hadoop calls live in DatasetDir: mixer loads this class without Hadoop's jars
+    }
+
+    /** Parses a dataset.json read from {@code where}, checking its format version. */
+    static DatasetInfo parse(InputStream in, Object where) throws IOException {
+        DatasetInfo info = mapper().readValue(in, DatasetInfo.class);
+        Checks.require(info.formatVersion() == FORMAT_VERSION || info.formatVersion() == 1,
+                "%s: format_version %d, this build reads 1 and %d", where, info.formatVersion(), FORMAT_VERSION);
+        return info;
     }
 
     public byte[] toJson() {

@@ -1,6 +1,7 @@
 package io.pikemix.mixer;
 
 import io.pikemix.format.Checks;
+import io.pikemix.format.ShardIndex;
 
 /**
  * The manifest of one step as a pure function of (seed, step, weights in force, per-domain row counts,

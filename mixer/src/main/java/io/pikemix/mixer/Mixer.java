@@ -1,6 +1,7 @@
 package io.pikemix.mixer;
 
 import io.pikemix.format.Checks;
+import io.pikemix.format.ShardIndex;
 
 /**
  * Holds the weights, carries and cursors of a run and hands out one {@link StepManifest} per step; every
@@ -36,7 +37,7 @@ public final class Mixer {
         Checks.require(strategy.initialWeights().length == K, "strategy '%s' covers %d domains but the config has %d",
                 strategy.name(), strategy.initialWeights().length, K);
         this.shards = new ShardIndex[K];
-        for (int k = 0; k < K; k++) shards[k] = new ShardIndex(config.domains().get(k));
+        for (int k = 0; k < K; k++) shards[k] = new ShardIndex(config.domains().get(k).shardRowCounts());
         this.state = state;
     }
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import io.pikemix.format.DatasetInfo;
+import io.pikemix.format.ShardStore;
 import io.pikemix.format.UserException;
 import io.pikemix.mixer.DomainStats;
 import io.pikemix.mixer.StepManifest;
@@ -42,7 +42,7 @@ public final class MixerServer implements AutoCloseable {
     private final ServiceConfig config;
     private final EventLog log;
     private final MixerCore core;
-    private final ShardCache shards;
+    private final ShardStore shards;
     private final byte[] token;
     private final byte[] openapi;
     private final Metrics metrics = new Metrics();
@@ -52,7 +52,7 @@ public final class MixerServer implements AutoCloseable {
         this.config = config;
         this.token = readToken(config.tokenFile());
         this.shards = config.dataset() == null ? null
-                : new ShardCache(config.dataset(), DatasetInfo.read(config.dataset()), config.shardCacheBytes());
+                : ShardStore.open(config.dataset(), config.shardCacheBytes());
         this.openapi = resource("openapi.json");
         Fingerprint.check(config);
         this.log = new EventLog(config.stateDir());
@@ -165,7 +165,7 @@ public final class MixerServer implements AutoCloseable {
             throw ApiException.badRequest(R + " rows x " + L + " tokens is too large for JSON (limit " + MAX_JSON_TOKENS
                     + " tokens); use the binary format (format=binary) or a smaller share (workers=n)");
         var tokens = new int[R * L];
-        for (int j = 0; j < R; j++) shards.copyRow(m.domain()[j], m.shard()[j], m.shardRow()[j], tokens, j * L);
+        for (int j = 0; j < R; j++) shards.copyRow("train", m.domain()[j], m.shard()[j], m.shardRow()[j], tokens, j * L);
         ctx.header("X-Pike-Wants-Statistics", Boolean.toString(served.wantsStatistics()));
         if (asJson) {
             json(ctx, Json.object(g -> {

@@ -1,6 +1,7 @@
 package io.pikemix.service;
 
 import io.pikemix.format.Checks;
+import io.pikemix.format.ShardStore;
 import io.pikemix.format.UserException;
 import io.pikemix.mixer.MixConfig;
 import io.pikemix.mixer.Strategy;
@@ -18,18 +19,18 @@ import java.nio.file.Path;
  *                         other settings is refused
  * @param workers          n: reports of workers 0..n-1 are pooled per step
  * @param stateDir         event log and service.json
- * @param dataset          dataset directory for {@code /v1/batch} (dataset.json and shards), or null (then
- *                         /v1/batch answers 404)
+ * @param dataset          dataset for {@code /v1/batch} (dataset.json and shards): a local directory or a Hadoop
+ *                         FileSystem URI (hdfs://, s3a://, file://), or null (then /v1/batch answers 404)
  * @param host             bind address; anything but loopback requires {@code tokenFile}
  * @param port             0 = an ephemeral port
  * @param tokenFile        file holding the bearer token (≥ 16 characters), or null
  * @param maxBodyBytes     request bodies above this are refused with 413
- * @param shardCacheBytes  bound on the token rows kept in memory for /v1/batch
+ * @param shardCacheBytes  bound on the decoded shards kept in memory for /v1/batch ({@code ShardStore})
  */
 public record ServiceConfig(MixConfig mix, Strategy strategy, String strategySettings, int workers, Path stateDir,
-                            Path dataset, String host, int port, Path tokenFile, int maxBodyBytes, long shardCacheBytes) {
+                            String dataset, String host, int port, Path tokenFile, int maxBodyBytes, long shardCacheBytes) {
     public static final int DEFAULT_MAX_BODY = 64 * 1024;
-    public static final long DEFAULT_SHARD_CACHE = 1L << 30;
+    public static final long DEFAULT_SHARD_CACHE = ShardStore.DEFAULT_CACHE_MB << 20;
 
     public ServiceConfig {
         Checks.require(mix != null && strategy != null && stateDir != null, "mix config, strategy and --state are required");

@@ -2,6 +2,7 @@ package io.pikemix.training;
 
 import io.pikemix.format.Checks;
 import io.pikemix.format.DatasetInfo;
+import io.pikemix.format.ShardStore;
 import io.pikemix.mixer.DomainRows;
 
 import java.nio.file.Path;
@@ -21,14 +22,33 @@ public record Corpus(List<String> names, List<DomainRows> trainRows, long[] toke
                 "domain lists disagree: %d names, %d training domains, %d sources", names.size(), trainRows.size(), train.domains());
     }
 
-    /** An ETL output directory: DIR/dataset.json and its Parquet shards. */
-    public static Corpus open(Path dir) {
-        DatasetInfo info = DatasetInfo.read(dir);
+    /**
+     * An ETL dataset (dataset.json and its Parquet shards) at a local path or any Hadoop FileSystem URI
+     * ({@code hdfs://}, {@code s3a://}, {@code file://}); rows come from one {@link ShardStore} that keeps at most
+     * {@code cacheBytes} of decoded shards (train and validation together).
+     */
+    public static Corpus open(String uri, long cacheBytes) {
+        ShardStore store = ShardStore.open(uri, cacheBytes);
+        DatasetInfo info = store.info();
         var names = info.domains().stream().map(DatasetInfo.DomainInfo::name).toList();
         long[] tokens = info.domains().stream().mapToLong(d -> d.split("train").tokens()).toArray();
         boolean hasPrior = info.domains().stream().allMatch(d -> d.prior() != null);
         double[] prior = hasPrior ? info.domains().stream().mapToDouble(DatasetInfo.DomainInfo::prior).toArray() : null;
         return new Corpus(names, DomainRows.training(info), tokens, prior, info.tokenizer().vocabSize(), info.context(),
-                new TokenStore(dir, info, "train"), new TokenStore(dir, info, "val"));
+                new StoredRows(store, "train"), new StoredRows(store, "val"));
+    }
+
+    /** {@link #open(String, long)} with the default cache bound ({@link ShardStore#DEFAULT_CACHE_MB}). */
+    public static Corpus open(Path dir) {
+        return open(dir.toString(), ShardStore.DEFAULT_CACHE_MB << 20);
+    }
+
+    /** One split of a {@link ShardStore} as the trainer's {@link RowSource}. */
+    private record StoredRows(ShardStore store, String split) implements RowSource {
+        @Override public int rowLength() { return store.rowLength(); }
+        @Override public int domains() { return store.info().domains().size(); }
+        @Override public long rows(int domain) { return store.rows(split, domain); }
+        @Override public void copyRow(int domain, int shard, long row, int[] into) { store.copyRow(split, domain, shard, row, into, 0); }
+        @Override public void copyRow(int domain, long globalRow, int[] into) { store.copyRow(split, domain, globalRow, into, 0); }
     }
 }

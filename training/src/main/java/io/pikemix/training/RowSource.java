@@ -1,7 +1,7 @@
 package io.pikemix.training;
 
 /**
- * Where training and validation rows come from: {@link TokenStore} over an ETL dataset, or an in-memory
+ * Where training and validation rows come from: a {@link io.pikemix.format.ShardStore} over an ETL dataset ({@link Corpus#open(String, long)}), or an in-memory
  * source in tests. Every row holds {@link #rowLength()} = context + 1 token ids.
  */
 public interface RowSource {

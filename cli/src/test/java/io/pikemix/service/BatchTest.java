@@ -4,8 +4,8 @@ import io.pikemix.etl.CorpusSpecs;
 import io.pikemix.etl.EtlConfig;
 import io.pikemix.etl.EtlJob;
 import io.pikemix.etl.LocalFileSystem;
-import io.pikemix.etl.ShardReader;
 import io.pikemix.format.DatasetInfo;
+import io.pikemix.format.ShardReader;
 import io.pikemix.mixer.ConceptualParams;
 import io.pikemix.mixer.DomainRows;
 import io.pikemix.mixer.MixConfig;
@@ -31,7 +31,10 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** /v1/batch against a real dataset written by the ETL: every token row equals the Parquet row the manifest names. */
+/**
+ * /v1/batch against a real dataset written by the ETL: every token row equals the Parquet row the manifest names.
+ * In cli's tests because it runs the ETL (Spark), which the service module does not depend on.
+ */
 @Tag("spark")
 class BatchTest {
     @TempDir static Path dir;
@@ -64,7 +67,7 @@ class BatchTest {
         var mix = new MixConfig(rows, 8, 7, Rounding.CARRY, 1000);
         Strategy strategy = Strategies.byName("mix", rows.size(), null, null, Strategies.DEFAULT_ALPHA,
                 PikeParams.defaults(8), ConceptualParams.defaults(8), 7);
-        var config = new ServiceConfig(mix, strategy, "", 1, dir.resolve("state"), dir.resolve("data"), "127.0.0.1", 0, null,
+        var config = new ServiceConfig(mix, strategy, "", 1, dir.resolve("state"), dir.resolve("data").toString(), "127.0.0.1", 0, null,
                 ServiceConfig.DEFAULT_MAX_BODY, ServiceConfig.DEFAULT_SHARD_CACHE);
         try (var server = MixerServer.start(config)) {
             var client = new MixerClient(URI.create(server.url()), null, Duration.ofSeconds(5), Duration.ofSeconds(2));
