@@ -2,7 +2,6 @@ package io.pikemix.cli;
 
 import io.pikemix.format.Checks;
 import io.pikemix.format.DatasetInfo;
-import io.pikemix.mixer.ConceptualParams;
 import io.pikemix.mixer.DomainRows;
 import io.pikemix.mixer.MixConfig;
 import io.pikemix.mixer.PikeParams;
@@ -60,10 +59,6 @@ public final class MixerCommand {
         @Option(names = "--rounding", defaultValue = "carry", description = "carry | per-step (default ${DEFAULT-VALUE}).")
         String rounding;
 
-
-
-
-
         @Option(names = "--alpha", defaultValue = "" + Strategies.DEFAULT_ALPHA, description = "Temperature exponent (default ${DEFAULT-VALUE}).")
         double alpha;
 
@@ -96,10 +91,9 @@ public final class MixerCommand {
             Checks.require(prior == null || prior.length == mix.domainCount(), "--prior has %d entries but the dataset has %d domains (%s)",
                     prior == null ? 0 : prior.length, mix.domainCount(), String.join(", ", mix.names()));
             long[] tokens = info.domains().stream().mapToLong(d -> d.split("train").tokens()).toArray();
-            var pike = pikeOptions.params(batch);
-            Strategy s = Strategies.byName(strategy, mix.domainCount(), prior, tokens, alpha, pike, ConceptualParams.defaults(batch), seed);
-            String settings = String.format(Locale.ROOT, "zeta1=%s zeta2=%s tau=%s min_weight=%s alpha=%s", pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight, alpha);
-            return new ServiceConfig(mix, s, settings, workers, state, dataset, host, port, tokenFile, maxBody, shardCache.bytes());
+            var options = pikeOptions.options(strategy).withPrior(prior).withAlpha(alpha);
+            Strategy s = Strategies.forDataset(mix, tokens, options);
+            return new ServiceConfig(mix, s, options.settings(), workers, state, dataset, host, port, tokenFile, maxBody, shardCache.bytes());
         }
 
         @Override public Integer call() throws InterruptedException {

@@ -1,6 +1,7 @@
 package io.pikemix.cli;
 
 import io.pikemix.mixer.PikeParams;
+import io.pikemix.mixer.StrategyOptions;
 import picocli.CommandLine.Option;
 
 /** The PiKE / Fair-PiKE hyperparameters (Algorithms 1 and 3), shared by weights, mixer serve and train (a mixin). */
@@ -18,5 +19,6 @@ public final class PikeOptions {
             description = "Floor on every weight after a pike/fair-pike update; 0 = none (default ${DEFAULT-VALUE}).")
     double minWeight;
 
-    PikeParams params(int batchSize) { return new PikeParams(zeta1, zeta2, batchSize, tau, minWeight); }
+    /** Strategy {@code name} with these hyperparameters and every other option at its default. */
+    StrategyOptions options(String name) { return StrategyOptions.defaults(name).withPike(zeta1, zeta2, tau, minWeight); }
 }

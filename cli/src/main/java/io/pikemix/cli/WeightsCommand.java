@@ -4,6 +4,7 @@ import io.pikemix.format.Checks;
 import io.pikemix.mixer.ConceptualParams;
 import io.pikemix.mixer.DomainStats;
 import io.pikemix.mixer.PikeParams;
+import io.pikemix.mixer.Simplex;
 import io.pikemix.mixer.Strategies;
 import io.pikemix.mixer.Strategy;
 import io.pikemix.mixer.io.StatsFile;
@@ -35,12 +36,8 @@ public final class WeightsCommand implements Callable<Integer> {
     @Option(names = "--stats", required = true, paramLabel = "FILE.json", description = "Per-domain statistics.")
     Path stats;
 
-
-
     @Option(names = "--batch", defaultValue = "" + PikeParams.DEFAULT_BATCH, description = "Global batch size b (default ${DEFAULT-VALUE}).")
     int batch;
-
-
 
     @Option(names = "--eta", defaultValue = "" + ConceptualParams.DEFAULT_ETA, description = "Conceptual PiKE step size η (default ${DEFAULT-VALUE}).")
     double eta;
@@ -63,27 +60,14 @@ public final class WeightsCommand implements Callable<Integer> {
     @Override public Integer call() {
         Checks.require(strategy.equals("pike") || strategy.equals("fair-pike") || strategy.equals("conceptual-pike"),
                 "--strategy must be pike, fair-pike or conceptual-pike, got '%s'", strategy);
-        double[] current = normalized(weights);
+        double[] current = Simplex.normalize(weights, "--weights");
         DomainStats domainStats = StatsFile.read(stats);
         Checks.require(domainStats.size() == current.length,
                 "--weights has %d entries but %s covers %d domains", current.length, stats, domainStats.size());
-        var pike = pikeOptions.params(batch);
-        var conceptual = new ConceptualParams(eta, smoothness, batch, cConflict, cAlign,
+        var options = pikeOptions.options(strategy).withPrior(current).withConceptual(eta, smoothness, cConflict, cAlign,
                 beta == null ? Double.NaN : beta, gamma == null ? Double.NaN : gamma);
-        Strategy s = Strategies.byName(strategy, current.length, current, null, Strategies.DEFAULT_ALPHA, pike, conceptual, 0);
+        Strategy s = Strategies.forDataset(current.length, null, batch, 0, options);
         System.out.println(StatsFile.weightsJson(s.update(current, domainStats)));
         return 0;
-    }
-
-    private static double[] normalized(double[] w) {
-        double sum = 0;
-        for (int k = 0; k < w.length; k++) {
-            Checks.require(Double.isFinite(w[k]) && w[k] >= 0, "--weights entry %d is %s; weights must be finite and >= 0", k, w[k]);
-            sum += w[k];
-        }
-        Checks.require(sum > 0, "--weights sum to 0");
-        var out = new double[w.length];
-        for (int k = 0; k < w.length; k++) out[k] = w[k] / sum;
-        return out;
     }
 }

@@ -1,7 +1,5 @@
 package io.pikemix.mixer;
 
-import io.pikemix.format.Checks;
-
 /**
  * Integer per-domain row counts for one step. Pure functions.
  */
@@ -21,7 +19,7 @@ final class Apportion {
      */
     static int[] counts(double[] w, int b) {
         var target = new double[w.length];
-        double sum = sum(w);
+        double sum = Simplex.sum(w, "weights");
         for (int k = 0; k < w.length; k++) target[k] = w[k] / sum * b;
         return largestRemainder(target, b, w);
     }
@@ -45,7 +43,7 @@ final class Apportion {
      */
     static int[] countsWithCarry(double[] w, int b, double[] carry) {
         int K = w.length;
-        double sum = sum(w), drift = 0;
+        double sum = Simplex.sum(w, "weights"), drift = 0;
         int active = 0;
         for (int k = 0; k < K; k++) if (w[k] > 0) { drift += carry[k]; active++; }
         drift /= active;
@@ -86,16 +84,5 @@ final class Apportion {
             given++;
         }
         return c;
-    }
-
-    private static double sum(double[] w) {
-        Checks.require(w.length > 0, "weights are empty");
-        double s = 0;
-        for (int k = 0; k < w.length; k++) {
-            Checks.require(Double.isFinite(w[k]) && w[k] >= 0, "weight %d is %s; weights must be finite and >= 0", k, w[k]);
-            s += w[k];
-        }
-        Checks.require(s > 0, "weights sum to 0");
-        return s;
     }
 }

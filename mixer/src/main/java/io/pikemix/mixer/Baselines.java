@@ -41,20 +41,6 @@ final class Baselines {
         return w;
     }
 
-    /** A prior given by the user (GLaM's or DoReMi's column of Table 4), normalised to sum 1. */
-    static double[] normalized(double[] prior) {
-        Checks.require(prior.length > 0, "prior weights are empty");
-        double sum = 0;
-        for (int k = 0; k < prior.length; k++) {
-            Checks.require(Double.isFinite(prior[k]) && prior[k] >= 0, "prior weight %d is %s; must be finite and >= 0", k, prior[k]);
-            sum += prior[k];
-        }
-        Checks.require(sum > 0, "prior weights sum to 0");
-        var w = new double[prior.length];
-        for (int k = 0; k < w.length; k++) w[k] = prior[k] / sum;
-        return w;
-    }
-
     /** Round-Robin (§2.2): the whole batch of step t comes from task t mod K (0-based). */
     static int roundRobinTask(long step, int K) { return (int) Math.floorMod(step, (long) K); }
 

@@ -27,7 +27,7 @@ public record DomainStats(double[] gradNormSq, double[] gradVar, double[] loss) 
     /**
      * Checks the statistics before an update: {@code domains} entries, every ‖∇L_k‖² and σ_k² finite and
      * strictly positive (a zero means the estimate is missing or degenerate, e.g. one micro-batch fed twice;
-     * see {@link GradientStats#toDomainStats()} for how the trainer keeps an unbiased estimate positive),
+     * see {@link Pooling#pool} for how every route keeps an unbiased estimate positive),
      * and, when {@code needLoss}, every loss finite.
      */
     public DomainStats requireValid(int domains, boolean needLoss) {

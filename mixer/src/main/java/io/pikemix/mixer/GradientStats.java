@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * Per-domain gradient statistics from {@link GradientStatsAccumulator} (one worker) or {@link #pool}
- * (several workers).
+ * (several workers). What a strategy reads is {@link Pooling#pool} of the workers' statistics.
  *
  * @param microBatches   m_k, micro-batches behind the estimate
  * @param sequences      n_k = Σ sequences over those micro-batches
@@ -30,7 +30,8 @@ public record GradientStats(int[] microBatches, long[] sequences, double[] gradN
      * The statistics a strategy reads. The unbiased ‖∇L_k‖² can be ≤ 0 when a domain's gradient signal is below
      * its noise; strategies reject non-positive values, so it is replaced by max(‖∇L_k‖², 1e-6·‖ḡ_k‖²): a
      * positive-part estimate ("no detectable signal") that keeps Conceptual PiKE's κ_k > 0 and contributes
-     * ≈ 0 to PiKE's exponent.
+     * ≈ 0 to PiKE's exponent. For several workers' pooled statistics this floor can itself be ≤ 0; use
+     * {@link Pooling#pool}, which raises it.
      */
     public DomainStats toDomainStats() {
         var n = new double[size()];

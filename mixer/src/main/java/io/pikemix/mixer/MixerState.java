@@ -16,7 +16,7 @@ public record MixerState(long seed, long step, double[] weights, double[] carry,
         Checks.require(carry.length == K && epochs.length == K && positions.length == K,
                 "state arrays disagree: %d weights, %d carries, %d epochs, %d positions",
                 K, carry.length, epochs.length, positions.length);
-        PikeUpdate.requireSimplex(weights);
+        Simplex.require(weights);
         for (int k = 0; k < K; k++) {
             Checks.require(Double.isFinite(carry[k]), "state carry[%d] = %s must be finite", k, carry[k]);
             Checks.require(epochs[k] >= 0 && positions[k] >= 0, "state cursor of domain %d is (%d, %d)", k, epochs[k], positions[k]);

@@ -82,7 +82,7 @@ final class PikeUpdate {
     /** w_k · e^{x_k} / Σ_j w_j · e^{x_j} computed in log space, then the {@code minWeight} floor. */
     static double[] multiply(double[] w, double[] x, double minWeight) {
         int K = w.length;
-        requireSimplex(w);
+        Simplex.require(w);
         var logs = new double[K];
         double max = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < K; k++) {
@@ -125,16 +125,5 @@ final class PikeUpdate {
         }
         for (int k = 0; k < K; k++) if (floored[k]) out[k] = minWeight;
         return out;
-    }
-
-    /** Weights must be finite, non-negative and sum to 1 (within 1e-6, so JSON round trips pass). */
-    static void requireSimplex(double[] w) {
-        Checks.require(w.length > 0, "weights are empty");
-        double sum = 0;
-        for (int k = 0; k < w.length; k++) {
-            Checks.require(Double.isFinite(w[k]) && w[k] >= 0, "weight %d is %s; weights must be finite and >= 0", k, w[k]);
-            sum += w[k];
-        }
-        Checks.require(Math.abs(sum - 1) <= 1e-6, "weights sum to %s, not 1", sum);
     }
 }

@@ -23,7 +23,7 @@ public final class Strategies {
     public static Strategy mix(int domains) { return new Fixed("mix", Baselines.uniform(domains)); }
 
     /** Static prior weights, e.g. GLaM's or DoReMi's column of Table 4 (normalised to sum 1). */
-    public static Strategy fixed(double[] prior) { return new Fixed("static", Baselines.normalized(prior)); }
+    public static Strategy fixed(double[] prior) { return new Fixed("static", Simplex.normalize(prior, "prior weights")); }
 
     /** Token-proportional: w_k = n_k / Σ n_j. */
     public static Strategy tokenProportional(long[] tokens) { return new Fixed("token", Baselines.proportional(tokens)); }
@@ -37,21 +37,38 @@ public final class Strategies {
     public static Strategy roundRobin(int domains) { return new RoundRobin(Baselines.uniform(domains)); }
 
     /** Random: the whole batch of step t from one domain drawn with probabilities p (seeded by (seed, step)). */
-    public static Strategy random(double[] p, long seed) { return new RandomTask(Baselines.normalized(p), seed); }
+    public static Strategy random(double[] p, long seed) { return new RandomTask(Simplex.normalize(p, "prior weights"), seed); }
 
     /** PiKE, Algorithm 1, starting from {@code initial} (uniform or a prior). */
     public static Strategy pike(double[] initial, PikeParams params) {
-        return new Pike(Baselines.normalized(initial), params);
+        return new Pike(Simplex.normalize(initial, "prior weights"), params);
     }
 
     /** Fair-PiKE, Algorithm 3 (τ = {@code params.tau()}), starting from {@code initial}. */
     public static Strategy fairPike(double[] initial, PikeParams params) {
-        return new FairPike(Baselines.normalized(initial), params);
+        return new FairPike(Simplex.normalize(initial, "prior weights"), params);
     }
 
     /** Conceptual PiKE, Algorithm 2 (eqs. (9)–(10)), starting from {@code initial}. */
     public static Strategy conceptualPike(double[] initial, ConceptualParams params) {
-        return new Conceptual(Baselines.normalized(initial), params);
+        return new Conceptual(Simplex.normalize(initial, "prior weights"), params);
+    }
+
+    /**
+     * The run's strategy, built from the dataset and the options: the one factory behind {@code pike train},
+     * {@code pike weights} and {@code pike mixer serve}. The dataset gives the number of domains and their
+     * training-split token counts ({@code tokens}; may be null unless the strategy is "token" or "temperature");
+     * the mix gives b = {@code mix.batchSize()} (PiKE's ζ2/(2b), Conceptual PiKE's b) and the seed of Random's draws.
+     * A new strategy registers in {@link #NAMES} and {@link #byName}; this factory then builds it too.
+     */
+    public static Strategy forDataset(MixConfig mix, long[] tokens, StrategyOptions options) {
+        return forDataset(mix.domainCount(), tokens, mix.batchSize(), mix.seed(), options);
+    }
+
+    /** {@link #forDataset(MixConfig, long[], StrategyOptions)} where there is no mix, e.g. one offline update. */
+    public static Strategy forDataset(int domains, long[] tokens, int batchSize, long seed, StrategyOptions options) {
+        return byName(options.name(), domains, options.prior(), tokens, options.alpha(), options.pike(batchSize),
+                options.conceptual(batchSize), seed);
     }
 
     /**
@@ -136,7 +153,7 @@ public final class Strategies {
         @Override public boolean usesStatistics() { return true; }
         @Override public double[] update(double[] w, DomainStats s) {
             s.requireValid(w.length, false);
-            PikeUpdate.requireSimplex(w);
+            Simplex.require(w);
             return ConceptualPike.step(w, s.gradNormSq(), s.gradVar(), p);
         }
     }

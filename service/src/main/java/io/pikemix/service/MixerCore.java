@@ -6,6 +6,8 @@ import io.pikemix.mixer.DomainStats;
 import io.pikemix.mixer.MixConfig;
 import io.pikemix.mixer.Mixer;
 import io.pikemix.mixer.MixerState;
+import io.pikemix.mixer.Pooling;
+import io.pikemix.mixer.Simplex;
 import io.pikemix.mixer.StepManifest;
 import io.pikemix.mixer.Strategy;
 import io.pikemix.mixer.WeightChange;
@@ -13,33 +15,35 @@ import io.pikemix.mixer.WeightChange;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The service's state machine: frozen per-step {@link MixerState}s, statistics reports, operator pins, and the
- * weight history. Every mutation is validated first, then written to the {@link EventLog} (fsynced), then applied,
- * so a refused request changes nothing and a replay of the log rebuilds the same state. Thread-safe (one lock).
+ * The service's side of the mixer: the frozen per-step {@link MixerState}s (so any handed-out manifest can be served
+ * again), the workers' statistics reports until all n are in, durability and readiness. The step rule, pinning and
+ * pooling are {@link Mixer}'s and {@link Pooling}'s, the same code the trainers run. Every mutation is validated
+ * first, then written to the {@link EventLog} (fsynced), then applied, so a refused request changes nothing and a
+ * replay of the log rebuilds the same state. Thread-safe (one lock).
  *
- * <p><b>Step rule.</b> The weights composing step t + 1 are the weights of step t, updated by the strategy with
- * the pooled statistics of step t when step t <em>wants statistics</em> (the strategy reads them, t mod T = 0,
- * and neither step t nor t + 1 is pinned), then replaced by an operator pin scheduled at t + 1, if any. The
- * manifest of step t + 1 is therefore <em>ready</em> once, for every step s ≤ t that wants statistics, all n
- * workers have reported; until then it is answered with 425 (not ready). The first time a manifest beyond the
- * frozen prefix is served, the prefix is extended to it (and on through up to {@link #FREEZE_AHEAD} further steps
- * that are ready) and a {@code freeze} event is logged: frozen steps never change, and pins may only target steps
- * after the prefix. A report for step t is accepted only if the manifest
- * of step t has been served, step t wants statistics, the worker is one of the n and has not reported t before;
- * the last of the n reports closes the step.
+ * <p><b>Readiness.</b> The frozen prefix is the steps the mixer has handed out ({@code planned.get(t)} composes
+ * step t). The manifest of step t + 1 is <em>ready</em> once, for every step s ≤ t that wants statistics
+ * ({@link Mixer#wantsStatistics}), all n workers have reported; until then it is answered with 425 (not ready). The
+ * first time a manifest beyond the frozen prefix is served, the prefix is extended to it (and on through up to
+ * {@link #FREEZE_AHEAD} further steps that are ready) and a {@code freeze} event is logged: frozen steps never
+ * change, and pins may only target steps after the prefix whose weights are not final ({@link Mixer#firstOpenStep}).
+ * A report for step t is accepted only if the manifest of step t has been served, step t wants statistics, the
+ * worker is one of the n and has not reported t before; the last of the n reports closes the step, and the pooled
+ * update makes the weights of step t + 1 final.
  */
 final class MixerCore {
     /** How far past the frozen prefix one manifest request may extend it. */
     static final int MAX_AHEAD = 4096;
     /** A served manifest also freezes up to this many following steps that are ready (one log record for all). */
     static final int FREEZE_AHEAD = 32;
-    private static final double[] RELEASE = new double[0];
 
     record Served(StepManifest manifest, boolean wantsStatistics) {}
 
@@ -47,16 +51,13 @@ final class MixerCore {
     record Accepted(long step, int reported, int workers, boolean closed) {}
 
     private final MixConfig config;
-    private final Strategy strategy;
     private final Mixer mixer;
     private final int workers;
     private final EventLog log;
 
     private final ArrayList<MixerState> planned = new ArrayList<>();            // planned.get(t) composes step t
-    private final TreeMap<Long, double[]> control = new TreeMap<>();            // from step → pin weights or RELEASE
     private final Map<Long, StatsReport[]> reports = new HashMap<>();           // open and closed steps
-    private final Map<Long, DomainStats> pooled = new HashMap<>();              // closed steps
-    private final List<WeightChange> history = new ArrayList<>();
+    private final Set<Long> closed = new HashSet<>();
     private final LinkedHashMap<Long, StepManifest> cache = new LinkedHashMap<>(256, 0.75f, true) {
         @Override protected boolean removeEldestEntry(Map.Entry<Long, StepManifest> e) { return size() > 256; }
     };
@@ -65,12 +66,10 @@ final class MixerCore {
 
     MixerCore(MixConfig config, Strategy strategy, int workers, EventLog log) {
         this.config = config;
-        this.strategy = strategy;
         this.mixer = new Mixer(config, strategy);
         this.workers = workers;
         this.log = log;
-        planned.add(mixer.state());
-        history.add(mixer.initialChange());
+        handOut();                                      // step 0 is frozen from the start
         synchronized (this) {
             int line = 0;
             for (JsonNode e : log.events()) {
@@ -116,7 +115,7 @@ final class MixerCore {
                     m = mixer.plan(planned.get((int) step)).manifest();
                     cache.put(step, m);
                 }
-                return new Served(m, wanted(step));
+                return new Served(m, mixer.wantsStatistics(step));
             } catch (ApiException e) {
                 long left = (deadline - System.nanoTime()) / 1_000_000L;
                 if (e.status != 425 || left <= 0) throw e;
@@ -131,52 +130,25 @@ final class MixerCore {
         if (step - planned.size() >= MAX_AHEAD)
             throw ApiException.conflict("too_far_ahead", "step " + step + " is more than " + MAX_AHEAD
                     + " steps past the last served step " + (planned.size() - 1) + "; ask for the steps in order");
-        var added = new ArrayList<MixerState>();
-        var changes = new ArrayList<WeightChange>();
-        var manifests = new ArrayList<StepManifest>();
-        MixerState cur = planned.get(planned.size() - 1);
-        long until = durable ? step + FREEZE_AHEAD : step;
-        for (long t = planned.size() - 1; t < until; t++) {
-            Mixer.Planned p = mixer.plan(cur);
-            var stepChanges = new ArrayList<WeightChange>();
-            try {
-                cur = decide(t, p.next(), stepChanges);
-            } catch (ApiException e) {
-                if (t < step || e.status != 425) throw e;
-                break;                                  // freezing ahead stops at the first step that is not ready
-            }
-            manifests.add(p.manifest());
-            changes.addAll(stepChanges);
-            added.add(cur);
-        }
-        long through = planned.size() - 1 + added.size();
+        long awaited = mixer.awaiting();
+        if (awaited >= 0) throw notReady(awaited, awaited + 1);
+        // the prefix can reach the first step that wants statistics: the steps after it need its reports
+        long until = durable ? step + FREEZE_AHEAD : step, through = planned.size();
+        while (through < until && !mixer.wantsStatistics(through)) through++;
+        if (through < step) throw notReady(through, through + 1);
+        long last = through;
         if (durable) log.write(Json.object(g -> {
             g.writeStringField("type", "freeze");
-            g.writeNumberField("through_step", through);
+            g.writeNumberField("through_step", last);
         }));
-        for (StepManifest m : manifests) cache.put(m.step(), m);
-        planned.addAll(added);
-        history.addAll(changes);
+        while (planned.size() <= through) handOut();
     }
 
-    /** The state composing step t + 1, from the state after planning step t (see the class comment). */
-    private MixerState decide(long t, MixerState next, List<WeightChange> changes) {
-        long n = t + 1;
-        if (wanted(t)) {
-            DomainStats s = pooled.get(t);
-            if (s == null) throw notReady(t, n);
-            double[] w = strategy.update(next.weights(), s);
-            next = next.withWeights(w);
-            changes.add(new WeightChange(n, strategy.name(), "statistics", w, s));
-        }
-        double[] c = control.get(n);
-        if (c == RELEASE) {
-            changes.add(new WeightChange(n, strategy.name(), "release", next.weights(), null));
-        } else if (c != null) {
-            next = next.withWeights(c);
-            changes.add(new WeightChange(n, strategy.name(), "pin", c, null));
-        }
-        return next;
+    /** The mixer hands out the next step: its state joins the frozen prefix and its manifest the cache. */
+    private void handOut() {
+        planned.add(mixer.state());
+        StepManifest m = mixer.next();
+        cache.put(m.step(), m);
     }
 
     private ApiException notReady(long t, long n) {
@@ -188,22 +160,13 @@ final class MixerCore {
                 + "); POST /v1/stats for step " + t + ", then retry (or pass wait_ms)");
     }
 
-    /** Step t wants statistics: the strategy reads them, t mod T = 0, and neither t nor t + 1 is pinned. */
-    private boolean wanted(long t) {
-        return mixer.wantsStatistics(t) && !pinned(t) && !pinned(t + 1);
-    }
-
-    private boolean pinned(long step) {
-        Map.Entry<Long, double[]> e = control.floorEntry(step);
-        return e != null && e.getValue() != RELEASE;
-    }
-
     // ---- statistics -----------------------------------------------------------------------------------------
 
     synchronized Accepted report(StatsReport r) { return report(r, true); }
 
     private Accepted report(StatsReport r, boolean durable) {
         long t = r.step();
+        Strategy strategy = mixer.strategy();
         if (r.workers() != workers || r.worker() < 0 || r.worker() >= workers)
             throw new ApiException(422, "unknown_worker", "worker " + r.worker() + " of " + r.workers()
                     + " is unknown: this service pools reports from workers 0.." + (workers - 1) + " of " + workers + " (--workers)");
@@ -212,10 +175,10 @@ final class MixerCore {
         if (t >= planned.size())
             throw ApiException.conflict("not_served", "the manifest of step " + t + " has not been handed out yet (next new step: "
                     + planned.size() + "); statistics can only describe a step that was trained");
-        if (!wanted(t))
-            throw ApiException.conflict("not_wanted", "step " + t + " takes no statistics: " + (pinned(t) || pinned(t + 1)
+        if (!mixer.wantsStatistics(t))
+            throw ApiException.conflict("not_wanted", "step " + t + " takes no statistics: " + (mixer.pinned(t) || mixer.pinned(t + 1)
                     ? "the weights are pinned there" : strategy.name() + " updates at steps with t mod " + config.updateInterval() + " = 0"));
-        if (pooled.containsKey(t))
+        if (closed.contains(t))
             throw ApiException.conflict("closed", "the statistics of step " + t + " are closed: all " + workers
                     + " workers reported and the weights of step " + (t + 1) + " are final");
         StatsReport[] rs = reports.get(t);
@@ -224,11 +187,11 @@ final class MixerCore {
         var next = rs == null ? new StatsReport[workers] : rs.clone();
         next[r.worker()] = r;
         int reported = (int) Arrays.stream(next).filter(x -> x != null).count();
-        DomainStats closed = null;
+        DomainStats pooled = null;
         if (reported == workers) {
-            closed = Pooling.pool(next);
+            pooled = Pooling.pool(Arrays.stream(next).map(StatsReport::toGradientStats).toList());
             try {
-                strategy.update(planned.get((int) t).weights(), closed);    // dry run: a refused update changes nothing
+                mixer.check(t, pooled);                 // dry run: a refused update changes nothing
             } catch (UserException e) {
                 throw ApiException.invalid("the pooled statistics of step " + t + " were refused by " + strategy.name() + ": " + e.getMessage());
             }
@@ -239,34 +202,41 @@ final class MixerCore {
         }));
         reports.put(t, next);
         reportsAccepted++;
-        if (closed != null) {
-            pooled.put(t, closed);
+        if (pooled != null) {
+            mixer.report(t, pooled);
+            closed.add(t);
             lastClosedStep = Math.max(lastClosedStep, t);
         }
         notifyAll();
-        return new Accepted(t, reported, workers, closed != null);
+        return new Accepted(t, reported, workers, pooled != null);
     }
 
     // ---- operator control -----------------------------------------------------------------------------------
 
     /**
      * Pins {@code weights} (normalised to sum 1) from {@code fromStep} on, or hands control back to the strategy
-     * ({@code weights == null}); {@code fromStep < 0} means the first step not yet frozen. Returns the step.
+     * ({@code weights == null}); {@code fromStep < 0} means the first step whose weights can still change. Returns
+     * the step.
      */
     synchronized long control(long fromStep, double[] weights) { return control(fromStep, weights, true); }
 
     private long control(long fromStep, double[] weights, boolean durable) {
-        long from = fromStep < 0 ? planned.size() : fromStep;
+        long open = mixer.firstOpenStep();
+        long from = fromStep < 0 ? open : fromStep;
         if (from < planned.size())
             throw ApiException.conflict("frozen", "the manifest of step " + from + " is already out (steps 0.." + (planned.size() - 1)
-                    + " are frozen); the earliest step that can change is " + planned.size());
-        double[] w = weights == null ? RELEASE : normalised(weights);
+                    + " are frozen); the earliest step that can change is " + open);
+        if (from < open)
+            throw ApiException.conflict("final", "the weights of step " + from + " are final: all workers reported the statistics of step "
+                    + (from - 1) + "; the earliest step that can change is " + open);
+        double[] w = weights == null ? null : normalised(weights);
         if (durable) log.write(Json.object(g -> {
             g.writeStringField("type", weights == null ? "release" : "pin");
             g.writeNumberField("from_step", from);
             if (weights != null) Json.array(g, "weights", w);
         }));
-        control.put(from, w);
+        if (w == null) mixer.release(from);
+        else mixer.pin(from, w);
         notifyAll();
         return from;
     }
@@ -274,15 +244,11 @@ final class MixerCore {
     private double[] normalised(double[] w) {
         int K = config.domainCount();
         if (w.length != K) throw ApiException.invalid("weights has " + w.length + " entries but the dataset has " + K + " domains " + config.names());
-        double sum = 0;
-        for (int k = 0; k < K; k++) {
-            if (!(Double.isFinite(w[k]) && w[k] >= 0)) throw ApiException.invalid("weights[" + k + "] = " + w[k] + " must be finite and >= 0");
-            sum += w[k];
+        try {
+            return Simplex.normalize(w, "weights");
+        } catch (UserException e) {
+            throw ApiException.invalid(e.getMessage());
         }
-        if (!(sum > 0)) throw ApiException.invalid("weights sum to 0; at least one domain needs a positive weight");
-        var out = new double[K];
-        for (int k = 0; k < K; k++) out[k] = w[k] / sum;
-        return out;
     }
 
     // ---- read-only views ------------------------------------------------------------------------------------
@@ -290,7 +256,7 @@ final class MixerCore {
     /** Weights composing the last frozen step, and the control in force there. */
     synchronized View view() {
         long last = planned.size() - 1;
-        return new View(last, planned.get((int) last).weights(), pinned(last), lastClosedStep, reportsAccepted, openReports());
+        return new View(last, planned.get((int) last).weights(), mixer.pinned(last), lastClosedStep, reportsAccepted, openReports());
     }
 
     record View(long step, double[] weights, boolean pinned, long lastClosedStep, long reportsAccepted, Map<Long, Integer> open) {}
@@ -298,19 +264,18 @@ final class MixerCore {
     private Map<Long, Integer> openReports() {
         var open = new TreeMap<Long, Integer>();
         reports.forEach((t, rs) -> {
-            if (!pooled.containsKey(t)) open.put(t, (int) Arrays.stream(rs).filter(x -> x != null).count());
+            if (!closed.contains(t)) open.put(t, (int) Arrays.stream(rs).filter(x -> x != null).count());
         });
         return open;
     }
 
-    synchronized List<WeightChange> history() { return List.copyOf(history); }
+    /** The weight changes of the frozen steps (a change the mixer has made final is listed once its step is frozen). */
+    synchronized List<WeightChange> history() {
+        return mixer.history().stream().filter(c -> c.step() < planned.size()).toList();
+    }
 
     /** Pins and releases at steps not yet frozen: step → weights (null = release). */
-    synchronized Map<Long, double[]> scheduled() {
-        var out = new LinkedHashMap<Long, double[]>();
-        control.tailMap((long) planned.size(), true).forEach((s, w) -> out.put(s, w == RELEASE ? null : w.clone()));
-        return out;
-    }
+    synchronized Map<Long, double[]> scheduled() { return mixer.scheduled(); }
 
     synchronized MixerState stateAt(long step) { return planned.get((int) step); }
 
@@ -318,7 +283,7 @@ final class MixerCore {
 
     MixConfig config() { return config; }
 
-    Strategy strategy() { return strategy; }
+    Strategy strategy() { return mixer.strategy(); }
 
     int workers() { return workers; }
 }

@@ -55,7 +55,7 @@ class ServiceTest {
                         parts.add(g);
                         assertEquals(w == workers - 1, c.report(t, w, workers, g).closed());
                     }
-                    localHistory.add(local.report(Pooling.pool(parts.stream().map(Fixtures::report).toArray(StatsReport[]::new))));
+                    localHistory.add(local.report(t, parts));
                     if (workers == 1) assertEquals(parts.get(0).toDomainStats(), localHistory.get(localHistory.size() - 1).stats(),
                             "one worker: the service passes exactly GradientStats.toDomainStats()");
                 }

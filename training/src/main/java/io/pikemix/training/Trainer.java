@@ -2,14 +2,13 @@ package io.pikemix.training;
 
 import io.pikemix.format.Checks;
 import io.pikemix.format.UserException;
-import io.pikemix.mixer.ConceptualParams;
 import io.pikemix.mixer.MixConfig;
 import io.pikemix.mixer.Mixer;
-import io.pikemix.mixer.PikeParams;
 import io.pikemix.mixer.Rounding;
 import io.pikemix.mixer.StepManifest;
 import io.pikemix.mixer.Strategies;
 import io.pikemix.mixer.Strategy;
+import io.pikemix.mixer.StrategyOptions;
 import io.pikemix.mixer.WeightChange;
 import io.pikemix.mixer.io.ManifestWriter;
 import io.pikemix.mixer.io.WeightHistoryWriter;
@@ -22,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -116,7 +116,7 @@ public final class Trainer {
                 double gradNorm = adam.step(model.parameters(), r.gradient(), lr);
                 for (INDArray g : r.gradient().values()) GptModel.close(g);
                 if (stats) {
-                    WeightChange change = mixer.report(r.stats().toDomainStats());
+                    WeightChange change = mixer.report(step, List.of(r.stats()));
                     weights.write(change);
                     statsLines.write(RunRecords.stats(step, corpus.names(), r.stats()));
                 }
@@ -170,13 +170,12 @@ public final class Trainer {
         return sb.toString();
     }
 
-    /** The mixing strategy a run's configuration names, over the corpus's domains. */
+    /** The mixing strategy a run's configuration names, over the corpus's domains ({@link Strategies#forDataset}). */
     public static Strategy strategy(TrainConfig c, Corpus corpus) {
-        int K = corpus.names().size();
         double[] prior = c.strategy().equals("static") ? corpus.prior() : null;
         Checks.require(!c.strategy().equals("static") || prior != null, "strategy 'static' needs priors in the corpus spec");
-        return Strategies.byName(c.strategy(), K, prior, corpus.tokens(), Strategies.DEFAULT_ALPHA,
-                new PikeParams(c.zeta1(), c.zeta2(), c.batch(), c.tau(), c.minWeight()), ConceptualParams.defaults(c.batch()), c.seed());
+        var options = StrategyOptions.defaults(c.strategy()).withPrior(prior).withPike(c.zeta1(), c.zeta2(), c.tau(), c.minWeight());
+        return Strategies.forDataset(corpus.names().size(), corpus.tokens(), c.batch(), c.seed(), options);
     }
 
     /** The run's configuration as written at its start (for --resume and eval). */

@@ -205,7 +205,7 @@ public final class SparkTrainer {
                     if (s.stats()) {
                         state(!perWorkerStats.isEmpty(), "step %d: no worker reported statistics", s.step());
                         GradientStats pooled = GradientStats.pool(perWorkerStats);
-                        WeightChange change = mixer.report(pooled.toDomainStats());
+                        WeightChange change = mixer.report(s.step(), perWorkerStats);
                         weights.write(change);
                         statsLines.write(statsRecord(s.step(), pooled, perWorkerStats.size()));
                     }
