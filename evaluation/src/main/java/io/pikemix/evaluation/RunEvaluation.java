@@ -3,7 +3,7 @@ package io.pikemix.evaluation;
 import io.pikemix.format.UserException;
 import io.pikemix.training.Checkpoint;
 import io.pikemix.training.Corpus;
-import io.pikemix.training.GptModel;
+import io.pikemix.training.ModelKind;
 import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
@@ -32,15 +32,20 @@ public final class RunEvaluation {
     public record Report(String run, String strategy, long step, List<String> domains, double[] valLoss,
                          double[] perplexity, double mean, double worst, int rowsPerDomain) {}
 
-    /** Evaluates the newest checkpoint; {@code rowsPerDomain} ≤ 0 means every validation row. */
+    /** Evaluates the newest checkpoint on the engine; {@code rowsPerDomain} ≤ 0 means every validation row. */
     public static Report evaluate(Path run, int rowsPerDomain, int batch) {
+        return evaluate(run, rowsPerDomain, batch, ModelKind.ENGINE);
+    }
+
+    /** As {@link #evaluate(Path, int, int)}, on the given model implementation (same function, same checkpoint). */
+    public static Report evaluate(Path run, int rowsPerDomain, int batch, ModelKind kind) {
         TrainConfig config = Trainer.readConfig(run);
         Path dir = Checkpoint.latest(run).orElseThrow(() -> new UserException(run + " has no checkpoint to evaluate"));
         Checkpoint c = Checkpoint.read(dir);
         Corpus corpus = Corpus.open(Path.of(config.dataset()));
         int rows = rowsPerDomain <= 0 ? Integer.MAX_VALUE : rowsPerDomain;
         double[] loss;
-        try (var model = new GptModel(config.model(corpus.vocabSize(), corpus.context()), c.params())) {
+        try (var model = kind.load(config.model(corpus.vocabSize(), corpus.context()), c.params())) {
             loss = Validation.losses(model, corpus.val(), rows, batch);
         }
         var ppl = new double[loss.length];
