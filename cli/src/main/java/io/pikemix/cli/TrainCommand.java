@@ -78,7 +78,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--val-rows", defaultValue = "64", description = "Validation rows per domain (evenly spaced; default ${DEFAULT-VALUE}).") int valRows;
     @Option(names = "--log-every", defaultValue = "1", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
     @Option(names = "--engine", defaultValue = "engine", description = {"Model implementation: engine (hand-written forward and backward on",
-            "ND4J ops) or samediff (the SameDiff reference); same model and checkpoints (default ${DEFAULT-VALUE}). Spark workers use samediff."})
+            "ND4J ops) or samediff (the SameDiff reference); same model and checkpoints (default ${DEFAULT-VALUE}). --workers runs use the engine."})
     String engine;
 
     @Override public Integer call() {
