@@ -3,7 +3,8 @@
 
 Same architecture: tied token embedding, pre-LayerNorm blocks (no biases, eps 1e-6), causal multi-head attention
 with per-head qk-LayerNorm and rotary embeddings (rotate-half), 4x GELU MLP, final LayerNorm, softmax
-cross-entropy; same init (N(0, 0.02), residual projections / sqrt(2L)); AdamW(0.95, 0.98, wd 0.1 on matrices),
+cross-entropy. GELU is the sigmoid form x*sigmoid(1.702x): ND4J's `gelu` (SameDiff's sd.nn().gelu and the engine)
+computes that, not the tanh form, so this file uses it too and both sides of bench/train are one model; same init (N(0, 0.02), residual projections / sqrt(2L)); AdamW(0.95, 0.98, wd 0.1 on matrices),
 global clip 1.0. Random tokens, fixed batch; prints
   RESULT tokens_per_s=... peak_rss_mb=... ms_per_step=...
 Usage: torch_gpt.py VOCAB CONTEXT LAYERS HEADS WIDTH BATCH WARMUP STEPS [THREADS]
@@ -46,7 +47,11 @@ class Block(torch.nn.Module):
         y = (att.softmax(-1) @ v).transpose(1, 2).reshape(B, T, C)
         x = x + y @ self.wo
         h = F.layer_norm(x, (C,), self.ln2, None, 1e-6)
-        return x + F.gelu(h @ self.w_fc, approximate="tanh") @ self.w_proj
+        return x + gelu(h @ self.w_fc) @ self.w_proj
+
+
+def gelu(x):                                                # ND4J's gelu: x * sigmoid(1.702 x)
+    return x * torch.sigmoid(1.702 * x)
 
 
 def rope(x, cos, sin):                                      # x: [B, T, H, D]

@@ -42,6 +42,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--eval-rows", defaultValue = "0", description = "Validation rows per domain of the final evaluation (default: all).") int evalRows;
     @Option(names = "--seed", defaultValue = "1337", description = "Seed (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--log-every", defaultValue = "10", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
+    @Option(names = "--engine", defaultValue = "engine", description = "engine or samediff (the reference; default ${DEFAULT-VALUE}).") String engine;
 
     @Override public Integer call() {
         TrainCommand.boundNativeMemory();
@@ -70,8 +71,8 @@ public final class DemoCommand implements Callable<Integer> {
             }
             deleteRun(run);
             System.err.printf("demo: training %s (%d of %d) for %d steps -> %s%n", strategy, dirs.size(), strategies.size(), steps, run);
-            Trainer.run(config(data, strategy), corpus, run, false);
-            EvalCommand.print(RunEvaluation.evaluate(run, evalRows, batch), System.out);
+            Trainer.run(config(data, strategy), corpus, run, false, io.pikemix.training.ModelKind.parse(engine));
+            EvalCommand.print(RunEvaluation.evaluate(run, evalRows, batch, io.pikemix.training.ModelKind.parse(engine)), System.out);
         }
         EvalCommand.printComparison(Comparison.compare(dirs), System.out);
         return 0;

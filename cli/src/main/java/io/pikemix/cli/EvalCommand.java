@@ -30,7 +30,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Override public Integer call() {
         TrainCommand.boundNativeMemory();
         Checks.require((run == null) != (compare == null), "pass exactly one of --run RUN or --compare RUN...");
-        if (run != null) print(RunEvaluation.evaluate(run, rows, batch, shardCache.bytes()), System.out);
+        if (run != null) print(RunEvaluation.evaluate(run, rows, batch, io.pikemix.training.ModelKind.ENGINE, shardCache.bytes()), System.out);
         else printComparison(Comparison.compare(compare), System.out);
         return 0;
     }

@@ -8,6 +8,7 @@ import io.pikemix.training.GptConfig;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
 import io.pikemix.training.spark.CorpusSource;
+import io.pikemix.training.ModelKind;
 import io.pikemix.training.spark.SparkTrainer;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -79,6 +80,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--eval-every", defaultValue = "50", description = "Steps between validation losses; 0 = never (default ${DEFAULT-VALUE}).") long evalEvery;
     @Option(names = "--val-rows", defaultValue = "64", description = "Validation rows per domain (evenly spaced; default ${DEFAULT-VALUE}).") int valRows;
     @Option(names = "--log-every", defaultValue = "1", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
+    @Option(names = "--engine", defaultValue = "engine", description = {"Model implementation: engine (hand-written forward and backward on",
+            "ND4J ops) or samediff (the SameDiff reference); same model and checkpoints (default ${DEFAULT-VALUE}). --workers runs use the engine."})
+    String engine;
 
     @Override public Integer call() {
         boundNativeMemory();
@@ -94,7 +98,7 @@ public final class TrainCommand implements Callable<Integer> {
                 train(config, distributed, target.resume, true);
             } else {
                 Checks.require(workers == 0, "%s is a single-process run; resume it without --workers", target.resume);
-                Trainer.run(config, Corpus.open(config.dataset(), shardCache.bytes()), target.resume, true);
+                Trainer.run(config, Corpus.open(config.dataset(), shardCache.bytes()), target.resume, true, ModelKind.parse(engine));
             }
             return 0;
         }
@@ -105,7 +109,7 @@ public final class TrainCommand implements Callable<Integer> {
                 updateInterval, statsMicroBatches, pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight, fused, checkpointEvery, evalEvery,
                 valRows, logEvery);
         if (workers > 0) train(config, new SparkTrainer.Options(workers, averageEvery), target.out, false);
-        else Trainer.run(config, Corpus.open(config.dataset(), shardCache.bytes()), target.out, false);
+        else Trainer.run(config, Corpus.open(config.dataset(), shardCache.bytes()), target.out, false, ModelKind.parse(engine));
         return 0;
     }
 

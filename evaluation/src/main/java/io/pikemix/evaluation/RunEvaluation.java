@@ -4,7 +4,7 @@ import io.pikemix.format.ShardStore;
 import io.pikemix.format.UserException;
 import io.pikemix.training.Checkpoint;
 import io.pikemix.training.Corpus;
-import io.pikemix.training.GptModel;
+import io.pikemix.training.ModelKind;
 import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
@@ -33,20 +33,28 @@ public final class RunEvaluation {
     public record Report(String run, String strategy, long step, List<String> domains, double[] valLoss,
                          double[] perplexity, double mean, double worst, int rowsPerDomain) {}
 
-    /** Evaluates the newest checkpoint; {@code rowsPerDomain} ≤ 0 means every validation row. */
+    /** Evaluates the newest checkpoint on the engine; {@code rowsPerDomain} ≤ 0 means every validation row. */
     public static Report evaluate(Path run, int rowsPerDomain, int batch) {
-        return evaluate(run, rowsPerDomain, batch, ShardStore.DEFAULT_CACHE_MB << 20);
+        return evaluate(run, rowsPerDomain, batch, ModelKind.ENGINE, ShardStore.DEFAULT_CACHE_MB << 20);
     }
 
-    /** As above, on the run's dataset (a directory or a Hadoop URI) with at most {@code cacheBytes} of shards in memory. */
-    public static Report evaluate(Path run, int rowsPerDomain, int batch, long cacheBytes) {
+    /** As {@link #evaluate(Path, int, int)}, on the given model implementation. */
+    public static Report evaluate(Path run, int rowsPerDomain, int batch, ModelKind kind) {
+        return evaluate(run, rowsPerDomain, batch, kind, ShardStore.DEFAULT_CACHE_MB << 20);
+    }
+
+    /**
+     * As {@link #evaluate(Path, int, int)}, on the given model implementation (same function, same checkpoint), on the
+     * run's dataset (a directory or a Hadoop URI) with at most {@code cacheBytes} of shards in memory.
+     */
+    public static Report evaluate(Path run, int rowsPerDomain, int batch, ModelKind kind, long cacheBytes) {
         TrainConfig config = Trainer.readConfig(run);
         Path dir = Checkpoint.latest(run).orElseThrow(() -> new UserException(run + " has no checkpoint to evaluate"));
         Checkpoint c = Checkpoint.read(dir);
         Corpus corpus = Corpus.open(config.dataset(), cacheBytes);
         int rows = rowsPerDomain <= 0 ? Integer.MAX_VALUE : rowsPerDomain;
         double[] loss;
-        try (var model = new GptModel(config.model(corpus.vocabSize(), corpus.context()), c.params())) {
+        try (var model = kind.load(config.model(corpus.vocabSize(), corpus.context()), c.params())) {
             loss = Validation.losses(model, corpus.val(), rows, batch);
         }
         var ppl = new double[loss.length];

@@ -12,8 +12,9 @@ import io.pikemix.format.Checks;
  * @param nLayer     transformer blocks
  * @param nHead      attention heads; dModel / nHead is the head width (even, for rotary)
  * @param dModel     residual width C; the MLP is 4·C wide
- * @param lnEpsilon  LayerNorm ε (Flax default 1e-6, D.3); 0 selects ND4J's fused layer_norm kernel, which has
- *                   no ε at all in M2.1 (faster: one op instead of six, see docs/dl4j-notes.md)
+ * @param lnEpsilon  LayerNorm ε (Flax default 1e-6, D.3). 0 means no epsilon at all: the SameDiff reference then
+ *                   uses ND4J 1.0.0-M2.1's fused {@code layer_norm}, which has none (its {@code standardize} divides
+ *                   by the biased standard deviation; upstream issue #8241), and the engine computes 1/√σ² the same way
  */
 public record GptConfig(int vocabSize, int context, int nLayer, int nHead, int dModel, double lnEpsilon) {
     public static final double FLAX_LN_EPSILON = 1e-6;

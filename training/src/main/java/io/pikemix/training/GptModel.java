@@ -29,10 +29,10 @@ import java.util.Map;
  * <p>The parameters are plain named arrays ({@link #parameters()}): checkpoints, optimiser state and
  * parameter averaging address them by the stable names below ({@code h0/attn/wq}, ...). Not thread-safe.
  */
-public final class GptModel implements AutoCloseable {
+public final class GptModel implements GradientModel {
     public static final String EMB = "emb", TARGETS = "targets", LOSS = "loss", TOKEN_LOSS = "token_loss", WTE = "wte";
     static final String ROPE_COS = "rope_cos", ROPE_SIN = "rope_sin";
-    static final float MASKED = -1e9f;
+    public static final float MASKED = -1e9f;
 
     private final GptConfig config;
     private final SameDiff sd = SameDiff.create();
@@ -43,6 +43,11 @@ public final class GptModel implements AutoCloseable {
 
     /** A fresh model: N(0, 0.02) weights (residual projections scaled by 1/√(2·nLayer)), unit gains; seeded. */
     public static GptModel initialize(GptConfig config, long seed) {
+        return new GptModel(config, initialValues(config, seed));
+    }
+
+    /** The initial parameter values for a seed (fresh arrays; {@link io.pikemix.training.engine.GptEngine} uses the same). */
+    public static Map<String, INDArray> initialValues(GptConfig config, long seed) {
         Nd4j.getRandom().setSeed(seed);
         var init = new LinkedHashMap<String, INDArray>();
         for (ParamSpec p : specs(config)) {
@@ -50,7 +55,7 @@ public final class GptModel implements AutoCloseable {
                     : Nd4j.randn(DataType.FLOAT, p.shape()).muli(p.std());
             init.put(p.name(), a);
         }
-        return new GptModel(config, init);
+        return init;
     }
 
     /** A model over the given parameter arrays (taken over, not copied; names and shapes as in {@link #specs}). */
@@ -102,14 +107,17 @@ public final class GptModel implements AutoCloseable {
 
     private void build() {
         int C = config.dModel(), T = config.context();
-        SDVariable x = sd.placeHolder(EMB, DataType.FLOAT, -1, C);              // [N, C], N = B·T
+        // The identity matters: M2.1 returned a wrong gradient for the placeholder itself when it had several
+        // consumers (the residual add and the mean and subtraction of the manual LayerNorm): part of the embedding
+        // rows' gradient was lost at ε > 0 (found by EngineTest against the engine and finite differences).
+        SDVariable x = sd.identity(sd.placeHolder(EMB, DataType.FLOAT, -1, C));  // [N, C], N = B·T
         SDVariable y = sd.placeHolder(TARGETS, DataType.INT32, -1);            // [N] next-token ids
         for (String n : names) sd.var(n, params.get(n));
         for (int l = 0; l < config.nLayer(); l++) x = block(x, l);              // [N, C]
         x = layerNorm(x, "ln_f");                                               // [N, C]
         SDVariable logits = sd.mmul("logits", x, sd.getVariable(WTE), false, true, false);   // [N, V]
         SDVariable tokenLoss = sd.loss().sparseSoftmaxCrossEntropy(TOKEN_LOSS, logits, y);  // [N]
-        tokenLoss.mean(LOSS);                                                   // []                                                   // []
+        tokenLoss.mean(LOSS);                                                   // []
         // M2.1's loss ops mark their own output as the loss: gradients are of Σ token_loss whatever
         // setLossVariables says (checked by the finite-difference test); gradient() rescales by 1/N.
         sd.setLossVariables(TOKEN_LOSS);
@@ -186,18 +194,18 @@ public final class GptModel implements AutoCloseable {
         return sd.hasVariable(name) ? sd.getVariable(name) : sd.constant(name, value);
     }
 
-    public GptConfig config() { return config; }
+    @Override public GptConfig config() { return config; }
 
     /** The live parameter arrays by name, in {@link #specs} order (updates in place change the model). */
-    public Map<String, INDArray> parameters() { return Collections.unmodifiableMap(params); }
+    @Override public Map<String, INDArray> parameters() { return Collections.unmodifiableMap(params); }
 
-    public List<String> parameterNames() { return List.copyOf(names); }
+    @Override public List<String> parameterNames() { return List.copyOf(names); }
 
     /**
      * Mean next-token loss and its gradient (of the mean over the batch's N = rows·T tokens) for one micro-batch. The caller owns (and should close) the
      * returned gradient arrays.
      */
-    public Gradient gradient(Batch batch) {
+    @Override public Gradient gradient(Batch batch) {
         INDArray emb = Nd4j.pullRows(params.get(WTE), 1, batch.inputs());    // [N, C]
         INDArray targets = Nd4j.createFromArray(batch.targets());              // [N]
         OutAndGrad r = sd.calculateGradientsAndOutputs(feed(batch, emb, targets),
@@ -215,7 +223,7 @@ public final class GptModel implements AutoCloseable {
     }
 
     /** Per-token next-token losses of a batch, forward pass only. */
-    public float[] tokenLosses(Batch batch) {
+    @Override public float[] tokenLosses(Batch batch) {
         INDArray emb = Nd4j.pullRows(params.get(WTE), 1, batch.inputs());    // [N, C]
         INDArray targets = Nd4j.createFromArray(batch.targets());              // [N]
         INDArray out = sd.output(feed(batch, emb, targets), TOKEN_LOSS).get(TOKEN_LOSS);   // [N]
@@ -225,7 +233,7 @@ public final class GptModel implements AutoCloseable {
     }
 
     /** Logits [N, V] of a batch (tests: causal mask and rotary properties). */
-    INDArray logits(Batch batch) {
+    @Override public INDArray logits(Batch batch) {
         INDArray emb = Nd4j.pullRows(params.get(WTE), 1, batch.inputs());
         INDArray targets = Nd4j.createFromArray(batch.targets());
         INDArray out = sd.output(feed(batch, emb, targets), "logits").get("logits").dup();
@@ -253,7 +261,7 @@ public final class GptModel implements AutoCloseable {
         indices.close();
     }
 
-    static void close(INDArray... arrays) {
+    public static void close(INDArray... arrays) {
         for (INDArray a : arrays) if (a != null && a.closeable()) a.close();
     }
 

@@ -69,7 +69,7 @@ public final class MixedBatch {
         return out;
     }
 
-    public static Result compute(GptModel model, RowSource source, StepManifest m, boolean stats, int microBatches,
+    public static Result compute(GradientModel model, RowSource source, StepManifest m, boolean stats, int microBatches,
                           boolean fused, long seed) {
         int K = source.domains(), b = m.size(), T = model.config().context();
         List<String> names = model.parameterNames();
@@ -81,6 +81,8 @@ public final class MixedBatch {
         float[][][][] vectors = stats ? new float[K][microBatches][][] : null;   // [k][j][tensor][values]
         var statsLossSum = new double[K];
         long statsNanos = 0;
+        // an engine that reuses its gradient buffer: the sum needs its own arrays when more than one call feeds it
+        boolean copy = model.reusesGradientBuffers() && plan.size() > 1;
         for (Micro mb : plan) {
             Batch batch = Batch.of(rows(mb, m, source), T);
             try (GptModel.Gradient g = model.gradient(batch)) {
@@ -98,8 +100,8 @@ public final class MixedBatch {
                 loss += share * g.loss();
                 if (sum == null) {
                     sum = new LinkedHashMap<>();
-                    for (String n : names) sum.put(n, g.gradients().get(n).muli(share));
-                    g.gradients().clear();      // now owned by sum
+                    for (String n : names) sum.put(n, copy ? g.gradients().get(n).mul(share) : g.gradients().get(n).muli(share));
+                    if (!model.reusesGradientBuffers()) g.gradients().clear();      // now owned by sum
                 } else {
                     for (String n : names) sum.get(n).addi(g.gradients().get(n).muli(share));
                 }

@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * so the score ⟨rope(q)_t, rope(k)_s⟩ depends on t and s only through t − s.
  */
-final class RotaryTables {
+public final class RotaryTables {
     private RotaryTables() {}
 
     static final double BASE = 10000;
@@ -24,10 +24,10 @@ final class RotaryTables {
     }
 
     /** cos(angle(t, j)) broadcast over heads: [T, H, D]. */
-    static INDArray cos(int T, int H, int D) { return table(T, H, D, true); }
+    public static INDArray cos(int T, int H, int D) { return table(T, H, D, true); }
 
     /** sin(angle(t, j)) broadcast over heads: [T, H, D]. */
-    static INDArray sin(int T, int H, int D) { return table(T, H, D, false); }
+    public static INDArray sin(int T, int H, int D) { return table(T, H, D, false); }
 
     private static INDArray table(int T, int H, int D, boolean cos) {
         var v = new float[T * H * D];
@@ -52,7 +52,7 @@ final class RotaryTables {
     }
 
     /** [T, T]: 0 where key j ≤ query i, {@code masked} above the diagonal. */
-    static INDArray causalMask(int T, float masked) {
+    public static INDArray causalMask(int T, float masked) {
         var m = new float[T * T];
         for (int i = 0; i < T; i++)
             for (int j = i + 1; j < T; j++) m[i * T + j] = masked;

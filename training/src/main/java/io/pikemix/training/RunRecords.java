@@ -17,7 +17,7 @@ public final class RunRecords {
     private RunRecords() {}
 
     /** Validation losses per domain on the held-out rows, appended to val.jsonl and logged. */
-    public static double[] validate(GptModel model, Corpus corpus, TrainConfig config, RunFiles.Lines out, long step, Logger log) {
+    public static double[] validate(GradientModel model, Corpus corpus, TrainConfig config, RunFiles.Lines out, long step, Logger log) {
         long t0 = System.nanoTime();
         double[] losses = Validation.losses(model, corpus.val(), config.valRows(), config.batch());
         var rec = new LinkedHashMap<String, Object>();

@@ -41,11 +41,11 @@ public final class Trainer {
     private final Path run;
     private final LrSchedule schedule;
     private final Mixer mixer;
-    private final GptModel model;
+    private final GradientModel model;
     private final AdamW adam;
     private final long start;
 
-    private Trainer(TrainConfig config, Corpus corpus, Path run, boolean resume) {
+    private Trainer(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind) {
         this.config = config;
         this.corpus = corpus;
         this.run = run;
@@ -56,22 +56,28 @@ public final class Trainer {
         if (resume) {
             Path dir = Checkpoint.latest(run).orElseThrow(() -> new UserException(run + " has no checkpoint to resume from"));
             Checkpoint c = Checkpoint.read(dir);
-            model = new GptModel(gpt, c.params());
+            model = kind.load(gpt, c.params());
             adam = AdamW.forModel(config.adam(), gpt, c.adam(), c.adamIteration());
             mixer = new Mixer(mixConfig, strategy, c.mixer());
             start = c.step();
             RunRecords.truncateAfter(run, start);
             log.info("resuming {} from step {} ({})", run, start, dir.getFileName());
         } else {
-            model = GptModel.initialize(gpt, config.seed());
+            model = kind.initialize(gpt, config.seed());
             adam = AdamW.forModel(config.adam(), gpt, null, 0);
             mixer = new Mixer(mixConfig, strategy);
             start = 0;
         }
+        log.info("model: {} on {}", kind, Backend.describe());
     }
 
-    /** Trains {@code config.steps()} steps (from the newest checkpoint when resuming) into {@code run}. */
+    /** Trains {@code config.steps()} steps (from the newest checkpoint when resuming) into {@code run} on the engine. */
     public static Summary run(TrainConfig config, Corpus corpus, Path run, boolean resume) {
+        return run(config, corpus, run, resume, ModelKind.ENGINE);
+    }
+
+    /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, on the given model implementation. */
+    public static Summary run(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind) {
         try {
             Files.createDirectories(run);
             if (!resume) {
@@ -82,7 +88,7 @@ public final class Trainer {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        var trainer = new Trainer(config, corpus, run, resume);
+        var trainer = new Trainer(config, corpus, run, resume, kind);
         try {
             return trainer.loop();
         } finally {

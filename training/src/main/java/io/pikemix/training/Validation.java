@@ -8,7 +8,7 @@ package io.pikemix.training;
 public final class Validation {
     private Validation() {}
 
-    public static double[] losses(GptModel model, RowSource val, int rowsPerDomain, int batch) {
+    public static double[] losses(GradientModel model, RowSource val, int rowsPerDomain, int batch) {
         int K = val.domains(), T = model.config().context(), L = val.rowLength();
         var out = new double[K];
         for (int k = 0; k < K; k++) {

@@ -17,13 +17,13 @@ class GptModelTest {
         return Batch.of(r, T);
     }
 
-    static double meanLoss(GptModel m, Batch b) {
+    static double meanLoss(GradientModel m, Batch b) {
         double s = 0;
         for (float x : m.tokenLosses(b)) s += x;
         return s / b.inputs().length;
     }
 
-    static double central(GptModel m, Batch b, INDArray p, INDArray dir, double h) {
+    static double central(GradientModel m, Batch b, INDArray p, INDArray dir, double h) {
         p.addi(dir.mul(h));
         double up = meanLoss(m, b);
         p.subi(dir.mul(2 * h));
@@ -39,20 +39,23 @@ class GptModelTest {
      */
     @Test void gradient_matchesFiniteDifferencesOnTinyModel() {
         try (var m = GptModel.initialize(TINY, 3)) {
-            var b = randomBatch(new SplittableRandom(5), 3, TINY.context(), TINY.vocabSize());
-            try (var g = m.gradient(b)) {
-                assertEquals(meanLoss(m, b), g.loss(), 1e-5, "loss output = mean of token losses");
-                var rnd = new SplittableRandom(9);
-                for (String name : m.parameterNames()) {
-                    INDArray p = m.parameters().get(name), grad = g.gradients().get(name);
-                    double norm = grad.norm2Number().doubleValue();
-                    INDArray r = Nd4j.randn(p.dataType(), p.shape());
-                    r.divi(r.norm2Number());
-                    for (INDArray dir : new INDArray[]{grad.div(norm), r}) {
-                        double analytic = grad.mul(dir).sumNumber().doubleValue();
-                        double fd = (4 * central(m, b, p, dir, 1e-2) - central(m, b, p, dir, 2e-2)) / 3;   // Richardson
-                        assertEquals(analytic, fd, 2e-2 * norm + 1e-4, name + " (‖g‖ = " + norm + ")");
-                    }
+            checkFiniteDifferences(m, randomBatch(new SplittableRandom(5), 3, TINY.context(), TINY.vocabSize()));
+        }
+    }
+
+    static void checkFiniteDifferences(GradientModel m, Batch b) {
+        try (var g = m.gradient(b)) {
+            assertEquals(meanLoss(m, b), g.loss(), 1e-5, "loss output = mean of token losses");
+            var rnd = new SplittableRandom(9);
+            for (String name : m.parameterNames()) {
+                INDArray p = m.parameters().get(name), grad = g.gradients().get(name);
+                double norm = grad.norm2Number().doubleValue();
+                INDArray r = Nd4j.randn(p.dataType(), p.shape());
+                r.divi(r.norm2Number());
+                for (INDArray dir : new INDArray[]{grad.div(norm), r}) {
+                    double analytic = grad.mul(dir).sumNumber().doubleValue();
+                    double fd = (4 * central(m, b, p, dir, 1e-2) - central(m, b, p, dir, 2e-2)) / 3;   // Richardson
+                    assertEquals(analytic, fd, 2e-2 * norm + 1e-4, name + " (‖g‖ = " + norm + ")");
                 }
             }
         }
@@ -60,22 +63,26 @@ class GptModelTest {
 
     @Test void logits_atPositionsBeforeJ_unchangedWhenTokenJChanges() {
         try (var m = GptModel.initialize(TINY, 4)) {
-            var rnd = new SplittableRandom(11);
-            int T = TINY.context(), V = TINY.vocabSize();
-            for (int trial = 0; trial < 4; trial++) {
-                var rows = new int[2][T + 1];
-                for (int[] r : rows) for (int i = 0; i <= T; i++) r[i] = rnd.nextInt(V);
-                INDArray before = m.logits(Batch.of(rows, T));                 // [2·T, V]
-                int j = 1 + rnd.nextInt(T - 1);
-                rows[1][j] = (rows[1][j] + 1 + rnd.nextInt(V - 1)) % V;
-                INDArray after = m.logits(Batch.of(rows, T));
-                for (int t = 0; t < T; t++) {
-                    double d0 = before.getRow(t).sub(after.getRow(t)).amaxNumber().doubleValue();        // row 0: untouched
-                    double d1 = before.getRow(T + t).sub(after.getRow(T + t)).amaxNumber().doubleValue(); // row 1: token j changed
-                    assertEquals(0, d0, 1e-6, "row 0 position " + t);
-                    if (t < j) assertEquals(0, d1, 1e-6, "position " + t + " < j = " + j + " saw token j");
-                    if (t == j) assertTrue(d1 > 1e-4, "position j = " + j + " must see its own token");
-                }
+            checkCausal(m);
+        }
+    }
+
+    static void checkCausal(GradientModel m) {
+        var rnd = new SplittableRandom(11);
+        int T = m.config().context(), V = m.config().vocabSize();
+        for (int trial = 0; trial < 4; trial++) {
+            var rows = new int[2][T + 1];
+            for (int[] r : rows) for (int i = 0; i <= T; i++) r[i] = rnd.nextInt(V);
+            INDArray before = m.logits(Batch.of(rows, T));                 // [2·T, V]
+            int j = 1 + rnd.nextInt(T - 1);
+            rows[1][j] = (rows[1][j] + 1 + rnd.nextInt(V - 1)) % V;
+            INDArray after = m.logits(Batch.of(rows, T));
+            for (int t = 0; t < T; t++) {
+                double d0 = before.getRow(t).sub(after.getRow(t)).amaxNumber().doubleValue();        // row 0: untouched
+                double d1 = before.getRow(T + t).sub(after.getRow(T + t)).amaxNumber().doubleValue(); // row 1: token j changed
+                assertEquals(0, d0, 1e-6, "row 0 position " + t);
+                if (t < j) assertEquals(0, d1, 1e-6, "position " + t + " < j = " + j + " saw token j");
+                if (t == j) assertTrue(d1 > 1e-4, "position j = " + j + " must see its own token");
             }
         }
     }

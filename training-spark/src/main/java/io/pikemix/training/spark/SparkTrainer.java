@@ -75,7 +75,7 @@ public final class SparkTrainer {
     private final Worker worker;
     private final LrSchedule schedule;
     private final Mixer mixer;
-    private final GptModel model;
+    private final io.pikemix.training.GradientModel model;
     private AdamW adam;
     private final long start;
 
@@ -97,14 +97,14 @@ public final class SparkTrainer {
         if (resume) {
             Path dir = Checkpoint.latest(run).orElseThrow(() -> new UserException(run + " has no checkpoint to resume from"));
             Checkpoint c = Checkpoint.read(dir);
-            model = new GptModel(gpt, c.params());
+            model = io.pikemix.training.ModelKind.ENGINE.load(gpt, c.params());
             adam = AdamW.forModel(adamHyper, gpt, c.adam(), c.adamIteration());
             mixer = new Mixer(mixConfig, strategy, c.mixer());
             start = c.step();
             RunRecords.truncateAfter(run, start, WORKERS);
             log.info("resuming {} from step {} ({})", run, start, dir.getFileName());
         } else {
-            model = GptModel.initialize(gpt, config.seed());
+            model = io.pikemix.training.ModelKind.ENGINE.initialize(gpt, config.seed());
             adam = AdamW.forModel(adamHyper, gpt, null, 0);
             mixer = new Mixer(mixConfig, strategy);
             start = 0;

@@ -49,7 +49,7 @@ record Worker(CorpusSource source, int vocab, int context, int layers, int heads
         TaskContext task = TaskContext.get();
         GptConfig gpt = gpt();
         Corpus corpus = WorkerRuntime.corpus(source, gpt, w);
-        GptModel model = WorkerRuntime.model(source, gpt, w);
+        io.pikemix.training.GradientModel model = WorkerRuntime.model(source, gpt, w);
         round.params().assignTo(model.parameters());
         boolean averageParams = round.adam() != null;
         AdamW local = null;
@@ -96,7 +96,7 @@ record Worker(CorpusSource source, int vocab, int context, int layers, int heads
                     gradient = Tensors.of(o.gradient()).scale((double) share.size() / step.rows());
                 }
             } finally {
-                for (INDArray g : o.gradient().values()) g.close();
+                for (INDArray g : o.gradient().values()) GptModel.close(g);   // the engine's gradient views are not closeable
             }
         }
         Tensors sum = gradient, adamSum = null;

@@ -24,7 +24,7 @@ final class WorkerRuntime {
 
     private record Slot(CorpusSource source, GptConfig config, int worker) {}
 
-    private record Held(Corpus corpus, GptModel model) {}
+    private record Held(Corpus corpus, io.pikemix.training.GradientModel model) {}
 
     private static final Map<Slot, Held> HELD = new HashMap<>();
 
@@ -33,14 +33,14 @@ final class WorkerRuntime {
         return held(source, config, worker).corpus();
     }
 
-    static synchronized GptModel model(CorpusSource source, GptConfig config, int worker) {
+    static synchronized io.pikemix.training.GradientModel model(CorpusSource source, GptConfig config, int worker) {
         return held(source, config, worker).model();
     }
 
     private static Held held(CorpusSource source, GptConfig config, int worker) {
         return HELD.computeIfAbsent(new Slot(source, config, worker), s -> {
             Corpus c = source.open();
-            return new Held(c, GptModel.initialize(config, 0));   // weights are overwritten from every round's broadcast
+            return new Held(c, io.pikemix.training.ModelKind.ENGINE.initialize(config, 0));   // weights are overwritten from every round's broadcast
         });
     }
 }

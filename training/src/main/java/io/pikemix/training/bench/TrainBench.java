@@ -1,21 +1,36 @@
 package io.pikemix.training.bench;
 
+import io.pikemix.mixer.DomainRows;
+import io.pikemix.mixer.MixConfig;
+import io.pikemix.mixer.Mixer;
+import io.pikemix.mixer.Rounding;
+import io.pikemix.mixer.StepManifest;
+import io.pikemix.mixer.Strategies;
 import io.pikemix.training.AdamW;
-import io.pikemix.training.Batch;
 import io.pikemix.training.GptConfig;
 import io.pikemix.training.GptModel;
+import io.pikemix.training.GradientModel;
 import io.pikemix.training.Memory;
+import io.pikemix.training.MixedBatch;
+import io.pikemix.training.ModelKind;
+import io.pikemix.training.RowSource;
+import io.pikemix.training.engine.GptEngine;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The DL4J side of {@code bench/train}: steady-state training throughput of the GPT on random tokens (same
- * AdamW step as the trainer, one graph call per step). Usage:
- * {@code TrainBench VOCAB CONTEXT LAYERS HEADS WIDTH BATCH WARMUP STEPS [LN_EPSILON]}; prints
- * {@code RESULT tokens_per_s=… peak_rss_mb=… ms_per_step=…}.
+ * The DL4J side of {@code bench/train}: steady-state training throughput of the GPT on random tokens, through the
+ * trainer's own step ({@link MixedBatch} on a three-domain manifest, then AdamW). Usage:
+ * <pre>
+ *   TrainBench VOCAB CONTEXT LAYERS HEADS WIDTH BATCH WARMUP STEPS [LN_EPSILON]
+ *     -Dpike.engine=engine|samediff   model implementation (default engine)
+ *     -Dpike.statsEvery=T             PiKE statistics every T steps (2 micro-batches per domain); 0 = never (default)
+ *     -Dpike.profile=true             engine only: milliseconds per op kind per step
+ * </pre>
+ * Prints {@code RESULT tokens_per_s=… peak_rss_mb=… ms_per_step=… stats_ms_per_step=…}.
  */
 public final class TrainBench {
     private TrainBench() {}
@@ -24,38 +39,53 @@ public final class TrainBench {
         int V = Integer.parseInt(a[0]), T = Integer.parseInt(a[1]), L = Integer.parseInt(a[2]), H = Integer.parseInt(a[3]),
                 C = Integer.parseInt(a[4]), B = Integer.parseInt(a[5]), warm = Integer.parseInt(a[6]), steps = Integer.parseInt(a[7]);
         double eps = a.length > 8 ? Double.parseDouble(a[8]) : GptConfig.FLAX_LN_EPSILON;
+        ModelKind kind = ModelKind.parse(System.getProperty("pike.engine", "engine"));
+        int statsEvery = Integer.getInteger("pike.statsEvery", 0);
+        boolean profile = Boolean.getBoolean("pike.profile");
         var config = new GptConfig(V, T, L, H, C, eps);
-        try (var model = GptModel.initialize(config, 1)) {
-            var shapes = new LinkedHashMap<String, long[]>();
-            var decayed = new HashSet<String>();
-            for (var p : GptModel.specs(config)) { shapes.put(p.name(), p.shape()); if (!p.isGain()) decayed.add(p.name()); }
-            var adam = new AdamW(AdamW.Hyper.table6(), shapes, decayed, null, 0);
-            var rnd = new SplittableRandom(7);
-            long t0 = 0, gradNanos = 0, adamNanos = 0;
+        var source = new RandomRows(3, 4096, T + 1, V, 7);
+        var domains = List.of(new DomainRows("a", new long[]{4096}), new DomainRows("b", new long[]{4096}), new DomainRows("c", new long[]{4096}));
+        var mixer = new Mixer(new MixConfig(domains, B, 3, Rounding.CARRY, 1), Strategies.fixed(new double[]{0.5, 0.3, 0.2}));
+        try (GradientModel model = kind.initialize(config, 1)) {
+            var adam = AdamW.forModel(AdamW.Hyper.table6(), config, null, 0);
+            long t0 = 0, statsNanos = 0;
             for (int s = 0; s < warm + steps; s++) {
                 if (s == warm) {
                     t0 = System.nanoTime();
-                    if (Boolean.getBoolean("pike.profile")) {
-                        org.nd4j.linalg.profiler.OpProfiler.getInstance().reset();
-                        org.nd4j.linalg.factory.Nd4j.getExecutioner().setProfilingMode(org.nd4j.linalg.api.ops.executioner.OpExecutioner.ProfilingMode.OPERATIONS);
-                    }
+                    if (profile) GptEngine.profile(true);
                 }
-                var rows = new int[B][T + 1];
-                for (int[] r : rows) for (int i = 0; i <= T; i++) r[i] = rnd.nextInt(V);
-                long a0 = System.nanoTime();
-                try (var g = model.gradient(Batch.of(rows, T))) {
-                    long a1 = System.nanoTime();
-                    adam.step(model.parameters(), g.gradients(), 1e-3);
-                    long a2 = System.nanoTime();
-                    if (s >= warm) { gradNanos += a1 - a0; adamNanos += a2 - a1; }
-                    if (s % 10 == 0) System.err.printf("step %d loss %.4f rss %d MB%n", s, g.loss(), Memory.rssBytes() >> 20);
-                }
+                StepManifest m = mixer.next();
+                boolean stats = statsEvery > 0 && s % statsEvery == 0;
+                MixedBatch.Result r = MixedBatch.compute(model, source, m, stats, 2, true, 1);
+                adam.step(model.parameters(), r.gradient(), 1e-3);
+                for (INDArray g : r.gradient().values()) GptModel.close(g);
+                if (s >= warm) statsNanos += r.statsNanos();
+                if (s % 10 == 0) System.err.printf("step %d loss %.4f rss %d MB%n", s, r.loss(), Memory.rssBytes() >> 20);
             }
             double secs = (System.nanoTime() - t0) / 1e9;
-            if (Boolean.getBoolean("pike.profile")) org.nd4j.linalg.profiler.OpProfiler.getInstance().printOutDashboard();
-            System.out.printf("gradient %.1f ms/step, adamw %.1f ms/step%n", gradNanos / 1e6 / steps, adamNanos / 1e6 / steps);
-            System.out.printf("RESULT tokens_per_s=%.0f peak_rss_mb=%d ms_per_step=%.1f%n",
-                    (double) steps * B * T / secs, Memory.peakRssBytes() >> 20, secs * 1000 / steps);
+            if (profile) printProfile(GptEngine.profileTimes(), steps, secs);
+            System.out.printf("RESULT tokens_per_s=%.0f peak_rss_mb=%d ms_per_step=%.1f stats_ms_per_step=%.1f%n",
+                    (double) steps * B * T / secs, Memory.peakRssBytes() >> 20, secs * 1000 / steps, statsNanos / 1e6 / steps);
+        }
+    }
+
+    private static void printProfile(Map<String, long[]> times, int steps, double secs) {
+        double total = 0;
+        for (long[] t : times.values()) total += t[0];
+        System.out.printf("profile: %.1f ms/step in ops of %.1f ms/step%n", total / 1e6 / steps, secs * 1000 / steps);
+        times.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).forEach(e ->
+                System.out.printf("  %-22s %8.2f ms/step %6d calls/step%n", e.getKey(), e.getValue()[0] / 1e6 / steps, e.getValue()[1] / steps));
+    }
+
+    /** K domains of uniformly random token rows, fixed by the seed (one shard per domain). */
+    private record RandomRows(int domains, long rowsPerDomain, int rowLength, int vocab, long seed) implements RowSource {
+        @Override public long rows(int domain) { return rowsPerDomain; }
+
+        @Override public void copyRow(int domain, int shard, long row, int[] into) { copyRow(domain, row, into); }
+
+        @Override public void copyRow(int domain, long globalRow, int[] into) {
+            var rnd = new SplittableRandom(seed ^ (globalRow * 0x9E3779B97F4A7C15L) ^ domain);
+            for (int i = 0; i < rowLength; i++) into[i] = rnd.nextInt(vocab);
         }
     }
 }

@@ -1,0 +1,38 @@
+package io.pikemix.training;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the trainers, validation and evaluation need from a model: its named parameters, the mean next-token loss
+ * and its gradient for one micro-batch, and forward-only per-token losses. Two implementations compute the same
+ * function: {@link GptModel} (SameDiff, the reference) and {@link io.pikemix.training.engine.GptEngine} (the
+ * hand-written forward and backward on ND4J ops, the default).
+ */
+public interface GradientModel extends AutoCloseable {
+    GptConfig config();
+
+    /** The live parameter arrays by name, in {@link GptModel#specs} order (in-place updates change the model). */
+    Map<String, INDArray> parameters();
+
+    default List<String> parameterNames() { return List.copyOf(parameters().keySet()); }
+
+    /**
+     * Mean next-token loss over the batch's rows·T tokens and its gradient. The gradient arrays are valid until
+     * the next call when {@link #reusesGradientBuffers()}; otherwise the caller owns (and should close) them.
+     */
+    GptModel.Gradient gradient(Batch batch);
+
+    /** Per-token next-token losses of a batch, forward pass only. */
+    float[] tokenLosses(Batch batch);
+
+    /** Logits [rows·T, V] of a batch, a fresh array (tests: causal mask and rotary properties). */
+    INDArray logits(Batch batch);
+
+    /** True when {@link #gradient} returns views of one buffer that the next call overwrites. */
+    default boolean reusesGradientBuffers() { return false; }
+
+    @Override void close();
+}

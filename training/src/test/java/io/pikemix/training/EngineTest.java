@@ -1,0 +1,136 @@
+package io.pikemix.training;
+
+import io.pikemix.training.engine.GptEngine;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The hand-written engine against the SameDiff reference ({@link GptModel}) and against finite differences. */
+class EngineTest {
+    @TempDir Path dir;
+
+    /** Small shapes, odd ones included: B = 1, T not a power of two, H = 1, ε = 0 (M2.1's layer_norm). */
+    static final List<Object[]> CASES = List.of(
+            new Object[]{GptModelTest.TINY, 3},
+            new Object[]{new GptConfig(37, 7, 2, 1, 8, 1e-6), 1},
+            new Object[]{new GptConfig(50, 5, 2, 2, 12, 1e-6), 2},
+            new Object[]{new GptConfig(61, 9, 1, 3, 24, 0), 4});
+
+    static final double TOL = 1e-4;
+
+    /*
+     * Loss and every parameter's gradient agree with the reference: |loss_e − loss_r| ≤ 1e-4·|loss_r| and, per
+     * tensor, max|g_e − g_r| ≤ 1e-4·max|g_r| (float32, different summation orders); per-token losses and logits too.
+     */
+    @Test void gradient_matchesSameDiffReference() {
+        int seed = 0;
+        var bad = new StringBuilder();
+        for (Object[] c : CASES) {
+            GptConfig config = (GptConfig) c[0];
+            int rows = (int) c[1];
+            try (var ref = GptModel.initialize(config, 10 + seed); var eng = new GptEngine(config, ref.parameters())) {
+                Batch b = GptModelTest.randomBatch(new SplittableRandom(seed++), rows, config.context(), config.vocabSize());
+                try (var gr = ref.gradient(b); var ge = eng.gradient(b)) {
+                    String what = config + " rows " + rows;
+                    assertEquals(gr.loss(), ge.loss(), TOL * Math.abs(gr.loss()), "loss " + what);
+                    for (String name : ref.parameterNames()) {
+                        INDArray r = gr.gradients().get(name), e = ge.gradients().get(name);
+                        double scale = r.amaxNumber().doubleValue(), diff = r.sub(e).amaxNumber().doubleValue();
+                        assertTrue(scale > 0, name + " has a zero reference gradient " + what);
+                        if (!(diff <= TOL * scale)) bad.append(String.format("%n  %s: max diff %.3g, max %.3g (%s, rows %d)", name, diff, scale, config, rows));
+                    }
+                    float[] tr = gr.tokenLosses(), te = ge.tokenLosses();
+                    for (int i = 0; i < tr.length; i++) assertEquals(tr[i], te[i], TOL * Math.abs(tr[i]), "token loss " + i);
+                }
+                INDArray lr = ref.logits(b), le = eng.logits(b);
+                assertTrue(lr.sub(le).amaxNumber().doubleValue() <= TOL * lr.amaxNumber().doubleValue(), "logits " + config);
+            }
+        }
+        assertEquals("", bad.toString(), "gradients differ");
+    }
+
+    @Test void gradient_matchesFiniteDifferences() {
+        try (var m = GptEngine.initialize(GptModelTest.TINY, 3)) {
+            GptModelTest.checkFiniteDifferences(m, GptModelTest.randomBatch(new SplittableRandom(5), 3,
+                    GptModelTest.TINY.context(), GptModelTest.TINY.vocabSize()));
+        }
+    }
+
+    @Test void logits_atPositionsBeforeJ_unchangedWhenTokenJChanges() {
+        try (var m = GptEngine.initialize(GptModelTest.TINY, 4)) {
+            GptModelTest.checkCausal(m);
+        }
+    }
+
+    /* One engine serving batches of 2, 5 (its arena grows), 1 and 2 rows gives what fresh engines give. */
+    @Test void gradient_independentOfEarlierBatchSizes() {
+        GptConfig c = new GptConfig(40, 6, 2, 2, 8, 1e-6);
+        try (var shared = GptEngine.initialize(c, 1)) {
+            var rnd = new SplittableRandom(3);
+            for (int rows : new int[]{2, 5, 1, 2}) {
+                Batch b = GptModelTest.randomBatch(rnd, rows, c.context(), c.vocabSize());
+                try (var fresh = GptEngine.initialize(c, 1)) {
+                    var gs = shared.gradient(b);
+                    var gf = fresh.gradient(b);
+                    assertEquals(gf.loss(), gs.loss(), 0, "loss at " + rows + " rows");
+                    assertEquals(0, fresh.flatGradients().sub(shared.flatGradients()).amaxNumber().doubleValue(), 0, "gradient at " + rows + " rows");
+                }
+            }
+        }
+    }
+
+    /* The engine starts from the reference's initial values, and a checkpoint written from either loads into the other. */
+    @Test void checkpoint_parametersRoundTripBetweenEngineAndReference() throws IOException {
+        GptConfig c = GptModelTest.TINY;
+        try (var ref = GptModel.initialize(c, 8); var eng = GptEngine.initialize(c, 8)) {
+            for (String n : ref.parameterNames())
+                assertEquals(0, ref.parameters().get(n).sub(eng.parameters().get(n)).amaxNumber().doubleValue(), 0, n);
+            eng.parameters().get("h0/attn/wq").addi(1);                  // a view: changes the flat buffer
+            assertEquals(1, eng.flatParameters().maxNumber().doubleValue() - ref.parameters().get("h0/attn/wq").maxNumber().doubleValue(), 1e-6);
+            Path f = dir.resolve("params.bin");
+            Checkpoint.writeTensors(f, eng.parameters());
+            Map<String, INDArray> back = Checkpoint.readTensors(f);
+            try (var loaded = new GptEngine(c, back); var asRef = new GptModel(c, Checkpoint.readTensors(f))) {
+                for (String n : ref.parameterNames()) {
+                    assertArrayEquals(eng.parameters().get(n).shape(), back.get(n).shape(), n);
+                    assertEquals(0, eng.parameters().get(n).sub(loaded.parameters().get(n)).amaxNumber().doubleValue(), 0, n);
+                    assertEquals(0, eng.parameters().get(n).sub(asRef.parameters().get(n)).amaxNumber().doubleValue(), 0, n);
+                }
+            }
+        }
+    }
+
+    /* On the engine (one reused gradient buffer), Σ_k (b_k/b)·g_k over one call per domain equals the whole batch's
+       gradient (eq. 2), also at a statistics step, whose estimate matches the reference's. */
+    @Test void mixedBatch_perDomainCombinationEqualsWholeBatch() {
+        GptConfig c = MixedBatchTest.C;
+        Corpus corpus = MemoryCorpus.random(3, 40, c.vocabSize(), c.context(), 1);
+        var m = MixedBatchTest.manifest(corpus, new double[]{0.5, 0.3, 0.2}, 10);
+        try (var eng = GptEngine.initialize(c, 5); var ref = GptModel.initialize(c, 5)) {
+            MixedBatch.Result whole = MixedBatch.compute(eng, corpus.train(), m, false, 2, true, 1);
+            var wholeGrad = new java.util.LinkedHashMap<String, INDArray>();
+            whole.gradient().forEach((k, v) -> wholeGrad.put(k, v.dup()));
+            MixedBatch.Result split = MixedBatch.compute(eng, corpus.train(), m, false, 2, false, 1);
+            assertEquals(3, split.graphCalls());
+            assertEquals(whole.loss(), split.loss(), 1e-5);
+            assertTrue(MixedBatchTest.maxRelDiff(split.gradient(), wholeGrad) < 1e-4, "per-domain vs whole");
+            MixedBatch.Result stats = MixedBatch.compute(eng, corpus.train(), m, true, 2, false, 1);
+            MixedBatch.Result refStats = MixedBatch.compute(ref, corpus.train(), m, true, 2, false, 1);
+            assertTrue(MixedBatchTest.maxRelDiff(stats.gradient(), wholeGrad) < 1e-4, "statistics step's update gradient");
+            assertTrue(MixedBatchTest.maxRelDiff(stats.gradient(), refStats.gradient()) < 1e-4, "engine vs reference");
+            double[] a = refStats.stats().toDomainStats().gradNormSq(), b = stats.stats().toDomainStats().gradNormSq();
+            double scale = 0;
+            for (double x : a) scale = Math.max(scale, Math.abs(x));
+            assertTrue(scale > 0);
+            for (int k = 0; k < 3; k++) assertEquals(a[k], b[k], 1e-3 * scale, "‖g_k‖² estimate of domain " + k);
+        }
+    }
+}
