@@ -1,12 +1,12 @@
 package io.pikemix.cli;
 
-import io.pikemix.format.ShardReader;
 import io.pikemix.etl.tokenizer.Tokenizer;
 import io.pikemix.etl.tokenizer.Tokenizers;
 import io.pikemix.format.DatasetDir;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.format.DatasetInfo.DomainInfo;
 import io.pikemix.format.DatasetInfo.ShardInfo;
+import io.pikemix.format.ShardReader;
 import io.pikemix.format.UserException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

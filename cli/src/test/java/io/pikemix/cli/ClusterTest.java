@@ -1,9 +1,9 @@
 package io.pikemix.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pikemix.format.DatasetInfo;
 import io.pikemix.format.ShardReader;
 import io.pikemix.format.ShardReader.ShardRow;
-import io.pikemix.format.DatasetInfo;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
