@@ -70,7 +70,8 @@ class EngineTest {
         }
     }
 
-    /* One engine serving batches of 2, 5 (its arena grows), 1 and 2 rows gives what fresh engines give. */
+    /* One engine serving batches of 2, 5 (its arena grows), 1 and 2 rows gives what fresh engines give (to float
+       rounding: the buffers' alignment differs). A stale view or context would give another batch's numbers. */
     @Test void gradient_independentOfEarlierBatchSizes() {
         GptConfig c = new GptConfig(40, 6, 2, 2, 8, 1e-6);
         try (var shared = GptEngine.initialize(c, 1)) {
@@ -80,8 +81,9 @@ class EngineTest {
                 try (var fresh = GptEngine.initialize(c, 1)) {
                     var gs = shared.gradient(b);
                     var gf = fresh.gradient(b);
-                    assertEquals(gf.loss(), gs.loss(), 0, "loss at " + rows + " rows");
-                    assertEquals(0, fresh.flatGradients().sub(shared.flatGradients()).amaxNumber().doubleValue(), 0, "gradient at " + rows + " rows");
+                    assertEquals(gf.loss(), gs.loss(), 1e-6 * gf.loss(), "loss at " + rows + " rows");
+                    double scale = fresh.flatGradients().amaxNumber().doubleValue();
+                    assertEquals(0, fresh.flatGradients().sub(shared.flatGradients()).amaxNumber().doubleValue(), 1e-6 * scale, "gradient at " + rows + " rows");
                 }
             }
         }

@@ -1,10 +1,14 @@
 package io.pikemix.training.engine;
 
 import io.pikemix.training.GptConfig;
+import io.pikemix.training.GptModel;
+import io.pikemix.training.RotaryTables;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.ScalarMultiplication;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Log;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -37,14 +41,14 @@ final class Pass implements AutoCloseable {
             qN = a.take("qN", n, NH, D);
             kN = a.take("kN", n, NH, D);
             ropeTemp = a.take("ropeTemp", n, NH, D / 2);
-            cos = k.cos.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, NH), org.nd4j.linalg.indexing.NDArrayIndex.all());
-            sin = k.sin.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, NH), org.nd4j.linalg.indexing.NDArrayIndex.all());
+            cos = k.cos.get(NDArrayIndex.interval(0, NH), NDArrayIndex.all());
+            sin = k.sin.get(NDArrayIndex.interval(0, NH), NDArrayIndex.all());
             mask = k.mask;
             colC = k.colC;
             colD = k.colD;
             onesT = k.onesT;
-            onesN = k.ones.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, N)).reshape('c', true, 1, N);
-            onesNH = k.ones.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, NH)).reshape('c', true, 1, NH);
+            onesN = k.ones.get(NDArrayIndex.interval(0, N)).reshape('c', true, 1, N);
+            onesNH = k.ones.get(NDArrayIndex.interval(0, NH)).reshape('c', true, 1, NH);
             meanN = a.take("meanN", n, N, 1);
             meanNH = a.take("meanNH", n, NH, 1);
             dA = a.take("dA", n, N, C);
@@ -78,18 +82,18 @@ final class Pass implements AutoCloseable {
             int T = c.context(), H = c.nHead(), D = c.headSize(), C = c.dModel();
             long NH = (long) maxRows * T * H;
             // [T·H, D/2] tables of the first D/2 angles, tiled over maxRows rows
-            var cosT = io.pikemix.training.RotaryTables.cos(T, H, D).reshape(T * H, D).get(
-                    org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, D / 2)).dup('c');
-            var sinT = io.pikemix.training.RotaryTables.sin(T, H, D).reshape(T * H, D).get(
-                    org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, D / 2)).dup('c');
-            cos = org.nd4j.linalg.factory.Nd4j.tile(cosT, maxRows, 1);
-            sin = org.nd4j.linalg.factory.Nd4j.tile(sinT, maxRows, 1);
-            mask = io.pikemix.training.RotaryTables.causalMask(T, io.pikemix.training.GptModel.MASKED);
-            colC = org.nd4j.linalg.factory.Nd4j.valueArrayOf(new long[]{C, 1}, 1.0 / C, DataType.FLOAT);
-            colD = org.nd4j.linalg.factory.Nd4j.valueArrayOf(new long[]{D, 1}, 1.0 / D, DataType.FLOAT);
-            onesT = org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, T, 1);
-            ones = org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, NH);
-            minusOnes = org.nd4j.linalg.factory.Nd4j.valueArrayOf(new long[]{(long) maxRows * T}, -1.0, DataType.FLOAT);
+            var cosT = RotaryTables.cos(T, H, D).reshape(T * H, D).get(
+                    NDArrayIndex.all(), NDArrayIndex.interval(0, D / 2)).dup('c');
+            var sinT = RotaryTables.sin(T, H, D).reshape(T * H, D).get(
+                    NDArrayIndex.all(), NDArrayIndex.interval(0, D / 2)).dup('c');
+            cos = Nd4j.tile(cosT, maxRows, 1);
+            sin = Nd4j.tile(sinT, maxRows, 1);
+            mask = RotaryTables.causalMask(T, GptModel.MASKED);
+            colC = Nd4j.valueArrayOf(new long[]{C, 1}, 1.0 / C, DataType.FLOAT);
+            colD = Nd4j.valueArrayOf(new long[]{D, 1}, 1.0 / D, DataType.FLOAT);
+            onesT = Nd4j.ones(DataType.FLOAT, T, 1);
+            ones = Nd4j.ones(DataType.FLOAT, NH);
+            minusOnes = Nd4j.valueArrayOf(new long[]{(long) maxRows * T}, -1.0, DataType.FLOAT);
         }
     }
 
@@ -109,7 +113,7 @@ final class Pass implements AutoCloseable {
         INDArray probsFlat = probs.reshape('c', true, (long) N * V);
         INDArray picked = a.take("picked", n, N);
         tokenLoss = a.take("tokenLoss", n, N);
-        INDArray minusOnes = k.minusOnes.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, N));
+        INDArray minusOnes = k.minusOnes.get(NDArrayIndex.interval(0, N));
         INDArray xhatF = a.take("xhatF", n, N, C), rstdF = a.take("rstdF", n, N, 1), aF = a.take("aF", n, N, C);
         var lnF = new LayerNormStep(s.res, w.get("ln_f"), aF, xhatF, rstdF, s.colC, s.meanN, c.lnEpsilon());
         INDArray wte = w.get("wte"), dWte = g.get("wte");
@@ -136,8 +140,8 @@ final class Pass implements AutoCloseable {
     void load(int[] inputs, int[] nextTokens, int V) {
         var flat = new int[nextTokens.length];
         for (int i = 0; i < flat.length; i++) flat[i] = i * V + nextTokens[i];
-        ids.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(inputs));
-        targets.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(flat));
+        ids.assign(Nd4j.createFromArray(inputs));
+        targets.assign(Nd4j.createFromArray(flat));
     }
 
     void logits() { body.run(); }
