@@ -29,7 +29,7 @@ import java.util.Map;
 final class Pass implements AutoCloseable {
     /** Arrays shared by all layers of a pass: the residual stream, its gradient, constants and scratch. */
     static final class Shared {
-        final INDArray ones, res, dRes, qRaw, kRaw, qN, kN, ropeTemp, cos, sin, mask, colC, colD, onesT, onesN, onesNH,
+        final INDArray ones, res, dRes, qRaw, kRaw, qN, kN, ropeTemp, cos, sin, mask, colC, colD, onesT,
                 meanN, meanNH, dA, dY, dQ, dK, dV, dQn, dKn, dH, geluGrad, dAtt, attTemp, rowSum,
                 lnDxhat, lnTemp, lnDxhatNH, lnTempNH, m1N, m2N, m1NH, m2NH;
 
@@ -49,8 +49,6 @@ final class Pass implements AutoCloseable {
             colC = k.colC;
             colD = k.colD;
             onesT = k.onesT;
-            onesN = k.ones.get(NDArrayIndex.interval(0, N)).reshape('c', true, 1, N);
-            onesNH = k.ones.get(NDArrayIndex.interval(0, NH)).reshape('c', true, 1, NH);
             meanN = a.take("meanN", n, N, 1);
             meanNH = a.take("meanNH", n, NH, 1);
             dA = a.take("dA", n, N, C);
