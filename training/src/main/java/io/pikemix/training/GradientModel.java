@@ -2,6 +2,10 @@ package io.pikemix.training;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import io.pikemix.format.Checks;
+
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -24,6 +28,23 @@ public interface GradientModel extends AutoCloseable {
      * the next call when {@link #reusesGradientBuffers()}; otherwise the caller owns (and should close) them.
      */
     GptModel.Gradient gradient(Batch batch);
+
+    /**
+     * The gradients of several groups of a batch's rows (rows [b_j, b_(j+1)) form group j; each gradient is of its
+     * group's own mean loss), as one {@link #gradient} call per group would give them. The engine computes all of
+     * them in one forward and one backward pass; ownership as for {@link #gradient}.
+     */
+    default List<GptModel.Gradient> groupGradients(Batch batch, int[] bounds) {
+        Checks.require(!reusesGradientBuffers() || bounds.length == 2, "this model must override groupGradients");
+        var out = new ArrayList<GptModel.Gradient>();
+        int T = batch.context();
+        for (int j = 0; j + 1 < bounds.length; j++) {
+            int from = bounds[j] * T, to = bounds[j + 1] * T;
+            out.add(gradient(new Batch(bounds[j + 1] - bounds[j], T, Arrays.copyOfRange(batch.inputs(), from, to),
+                    Arrays.copyOfRange(batch.targets(), from, to))));
+        }
+        return out;
+    }
 
     /** Per-token next-token losses of a batch, forward pass only. */
     float[] tokenLosses(Batch batch);

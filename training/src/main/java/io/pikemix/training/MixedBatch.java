@@ -28,6 +28,10 @@ import java.util.SplittableRandom;
  *
  * <p>{@code fused}: on steps without statistics, all rows in one micro-batch (identical gradient up to float
  * rounding — see the decomposition test — and fewer graph calls); per-domain losses come from token losses.
+ *
+ * <p>The micro-batches go to the model as row groups of one batch ({@link GradientModel#groupGradients}): the
+ * engine computes every micro-batch's gradient in one forward and one backward pass (graphCalls = 1), the
+ * SameDiff reference in one call each.
  */
 public final class MixedBatch {
     private MixedBatch() {}
@@ -83,9 +87,17 @@ public final class MixedBatch {
         long statsNanos = 0;
         // an engine that reuses its gradient buffer: the sum needs its own arrays when more than one call feeds it
         boolean copy = model.reusesGradientBuffers() && plan.size() > 1;
-        for (Micro mb : plan) {
-            Batch batch = Batch.of(rows(mb, m, source), T);
-            try (GptModel.Gradient g = model.gradient(batch)) {
+        // all micro-batches as row groups of one batch: the engine takes every group's gradient from one pass
+        var bounds = new int[plan.size() + 1];
+        var all = new ArrayList<int[]>();
+        for (int i = 0; i < plan.size(); i++) {
+            all.addAll(Arrays.asList(rows(plan.get(i), m, source)));
+            bounds[i + 1] = all.size();
+        }
+        List<GptModel.Gradient> gradients = model.groupGradients(Batch.of(all.toArray(int[][]::new), T), bounds);
+        for (int i = 0; i < plan.size(); i++) {
+            Micro mb = plan.get(i);
+            try (GptModel.Gradient g = gradients.get(i)) {
                 if (mb.statsIndex() >= 0) {
                     long t0 = System.nanoTime();
                     var v = new float[names.size()][];
@@ -115,7 +127,7 @@ public final class MixedBatch {
             estimate = estimate(vectors, plan, K, microBatches, statsLossSum);
             statsNanos += System.nanoTime() - t0;
         }
-        return new Result(sum, loss, domainLoss, estimate, statsNanos, plan.size());
+        return new Result(sum, loss, domainLoss, estimate, statsNanos, model.reusesGradientBuffers() ? 1 : plan.size());
     }
 
     private static GradientStats estimate(float[][][][] vectors, List<Micro> plan, int K, int microBatches, double[] lossSum) {

@@ -70,7 +70,8 @@ class EngineTest {
         }
     }
 
-    /* One engine serving batches of 2, 5 (its arena grows), 1 and 2 rows gives what fresh engines give. */
+    /* One engine serving batches of 2, 5 (its arena grows), 1 and 2 rows gives what fresh engines give (to float
+       rounding: the buffers' alignment differs). A stale view or context would give another batch's numbers. */
     @Test void gradient_independentOfEarlierBatchSizes() {
         GptConfig c = new GptConfig(40, 6, 2, 2, 8, 1e-6);
         try (var shared = GptEngine.initialize(c, 1)) {
@@ -80,8 +81,9 @@ class EngineTest {
                 try (var fresh = GptEngine.initialize(c, 1)) {
                     var gs = shared.gradient(b);
                     var gf = fresh.gradient(b);
-                    assertEquals(gf.loss(), gs.loss(), 0, "loss at " + rows + " rows");
-                    assertEquals(0, fresh.flatGradients().sub(shared.flatGradients()).amaxNumber().doubleValue(), 0, "gradient at " + rows + " rows");
+                    assertEquals(gf.loss(), gs.loss(), 1e-6 * gf.loss(), "loss at " + rows + " rows");
+                    double scale = fresh.flatGradients().amaxNumber().doubleValue();
+                    assertEquals(0, fresh.flatGradients().sub(shared.flatGradients()).amaxNumber().doubleValue(), 1e-6 * scale, "gradient at " + rows + " rows");
                 }
             }
         }
@@ -119,7 +121,7 @@ class EngineTest {
             var wholeGrad = new java.util.LinkedHashMap<String, INDArray>();
             whole.gradient().forEach((k, v) -> wholeGrad.put(k, v.dup()));
             MixedBatch.Result split = MixedBatch.compute(eng, corpus.train(), m, false, 2, false, 1);
-            assertEquals(3, split.graphCalls());
+            assertEquals(1, split.graphCalls(), "one pass for all three domains");
             assertEquals(whole.loss(), split.loss(), 1e-5);
             assertTrue(MixedBatchTest.maxRelDiff(split.gradient(), wholeGrad) < 1e-4, "per-domain vs whole");
             MixedBatch.Result stats = MixedBatch.compute(eng, corpus.train(), m, true, 2, false, 1);
@@ -131,6 +133,33 @@ class EngineTest {
             for (double x : a) scale = Math.max(scale, Math.abs(x));
             assertTrue(scale > 0);
             for (int k = 0; k < 3; k++) assertEquals(a[k], b[k], 1e-3 * scale, "‖g_k‖² estimate of domain " + k);
+        }
+    }
+
+    /* Part 3: one pass over groups of rows gives each group's own gradient (as separate calls do, engine and
+       reference), with groups of 2, 1 and 4 rows; and a second grouping of the same engine is not disturbed by the first. */
+    @Test void groupGradients_equalOneCallPerGroup() {
+        GptConfig c = new GptConfig(45, 6, 2, 2, 8, 1e-6);
+        try (var eng = GptEngine.initialize(c, 2); var single = GptEngine.initialize(c, 2); var ref = GptModel.initialize(c, 2)) {
+            var rnd = new SplittableRandom(4);
+            for (int[] bounds : new int[][]{{0, 2, 3, 7}, {0, 3, 5}, {0, 2, 3, 7}}) {
+                Batch b = GptModelTest.randomBatch(rnd, bounds[bounds.length - 1], c.context(), c.vocabSize());
+                List<GptModel.Gradient> grouped = eng.groupGradients(b, bounds);
+                List<GptModel.Gradient> refs = ref.groupGradients(b, bounds);
+                assertEquals(bounds.length - 1, grouped.size());
+                for (int j = 0; j < grouped.size(); j++) {
+                    int T = c.context(), from = bounds[j] * T, to = bounds[j + 1] * T;
+                    Batch part = new Batch(bounds[j + 1] - bounds[j], T, java.util.Arrays.copyOfRange(b.inputs(), from, to),
+                            java.util.Arrays.copyOfRange(b.targets(), from, to));
+                    var alone = single.gradient(part);
+                    assertEquals(alone.loss(), grouped.get(j).loss(), 1e-5 * alone.loss(), "loss of group " + j);
+                    assertEquals(refs.get(j).loss(), grouped.get(j).loss(), TOL * refs.get(j).loss(), "reference loss of group " + j);
+                    assertTrue(MixedBatchTest.maxRelDiff(grouped.get(j).gradients(), alone.gradients()) < 1e-5,
+                            "group " + j + " vs its own call: " + MixedBatchTest.maxRelDiff(grouped.get(j).gradients(), alone.gradients()));
+                    assertTrue(MixedBatchTest.maxRelDiff(grouped.get(j).gradients(), refs.get(j).gradients()) < TOL, "group " + j + " vs reference");
+                }
+                for (var g : refs) g.close();
+            }
         }
     }
 }

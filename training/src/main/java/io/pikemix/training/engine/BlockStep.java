@@ -16,22 +16,24 @@ import java.util.Map;
  * y = A·v, out = y·W_o; the heads are rank-4 views [n, H, T, D] of the [N, C] arrays (permute(0, 2, 1, 3)),
  * on which {@code matmul} runs one sgemm per (row, head). MLP: GELU(x·W_fc)·W_proj with
  * GELU(u) = u·σ(1.702u) (ND4J's {@code gelu}, the SameDiff reference's). The residual adds are the GEMMs'
- * beta = 1. Every weight gradient is written (beta = 0), so the gradient buffer needs no zeroing.
+ * beta = 1. Every weight gradient is written (beta = 0), so the gradient buffer needs no zeroing; with several
+ * {@link Groups} each group's weight gradients come from its own row block.
  */
 final class BlockStep {
     private final int n, T, H, D;
     private final String p;
-    private final Map<String, INDArray> w, g;
+    private final Map<String, INDArray> w;
+    private final Groups groups;
     private final Pass.Shared s;
     private final LayerNormStep ln1, ln2, qln, kln;
     private final RotaryStep rope;
     // saved activations of this layer
     private final INDArray a1, a2, v, qRot, kRot, att, y, h, gl;
 
-    BlockStep(int layer, int rows, GptConfig c, Arena arena, Map<String, INDArray> w, Map<String, INDArray> g, Pass.Shared s) {
+    BlockStep(int layer, int rows, GptConfig c, Arena arena, Map<String, INDArray> w, Groups groups, Pass.Shared s) {
         this.n = rows; this.T = c.context(); this.H = c.nHead(); this.D = c.headSize();
         this.p = "h" + layer + "/";
-        this.w = w; this.g = g; this.s = s;
+        this.w = w; this.groups = groups; this.s = s;
         int C = c.dModel(), N = rows * T, NH = N * H;
         double eps = c.lnEpsilon();
         a1 = arena.take(p + "a1", rows, N, C);
@@ -81,20 +83,20 @@ final class BlockStep {
         f.add(Call.matmul(gl, w.get(p + "mlp/w_proj"), res, false, false, 1, 1));               // x += GELU(h)·W_proj
     }
 
-    /** On entry s.dRes = ∂L/∂x after the block; on exit ∂L/∂x before it. Weight gradients written into g. */
+    /** On entry s.dRes = ∂L/∂x after the block; on exit ∂L/∂x before it. Weight gradients written per group. */
     void backward(Call.Seq b) {
         long N = (long) n * T, C = (long) H * D;
         INDArray dRes = s.dRes;
         // MLP:  dW_proj = GELU(h)ᵀ·dx,  dh = (dx·W_projᵀ) ⊙ GELU'(h),  dW_fc = a2ᵀ·dh,  da2 = dh·W_fcᵀ
-        b.add(Call.matmul(gl, dRes, g.get(p + "mlp/w_proj"), true, false, 1, 0));               // [4C, C]
+        groups.weightGradient(b, gl, dRes, p + "mlp/w_proj", T);                                // [4C, C]
         b.add(Call.matmul(dRes, w.get(p + "mlp/w_proj"), s.dH, false, true, 1, 0));             // [N, 4C]
         b.add(Call.legacy(new GELUDerivative(h, s.geluGrad)));                                  // GELU'(h) [N, 4C]
         b.add(Call.pairwise("multiply", s.dH, s.geluGrad, s.dH));                               // dh  [N, 4C]
-        b.add(Call.matmul(a2, s.dH, g.get(p + "mlp/w_fc"), true, false, 1, 0));                 // [C, 4C]
+        groups.weightGradient(b, a2, s.dH, p + "mlp/w_fc", T);                                  // [C, 4C]
         b.add(Call.matmul(s.dH, w.get(p + "mlp/w_fc"), s.dA, false, true, 1, 0));               // da2 [N, C]
-        ln2.backward(b, s.dA, dRes, g.get(p + "ln2"), true, s.onesN, s.lnDxhat, s.lnTemp, s.m1N, s.m2N);
+        ln2.backward(b, s.dA, dRes, groups, p + "ln2", T, true, s.ones, s.lnDxhat, s.lnTemp, s.m1N, s.m2N);
         // attention output:  dW_o = yᵀ·dx,  dy = dx·W_oᵀ
-        b.add(Call.matmul(y, dRes, g.get(p + "attn/wo"), true, false, 1, 0));                   // [C, C]
+        groups.weightGradient(b, y, dRes, p + "attn/wo", T);                                    // [C, C]
         b.add(Call.matmul(dRes, w.get(p + "attn/wo"), s.dY, false, true, 1, 0));                // dy [N, C]
         // y = A·v:  dA = dy·vᵀ,  dv = Aᵀ·dy;  softmax:  dS = A ⊙ (dA − Σ_j dA ⊙ A)
         b.add(Call.matmul(heads(s.dY), heads(v), s.dAtt, false, true, 1, 0));                   // [n, H, T, T]
@@ -108,16 +110,16 @@ final class BlockStep {
         b.add(Call.matmul(s.dAtt, heads(qRot), heads(s.dK), true, false, 1 / Math.sqrt(D), 0));
         rope.backward(b, s.dQ, s.dQn);                                                          // [N·H, D]
         rope.backward(b, s.dK, s.dKn);
-        qln.backward(b, s.dQn, s.dQ, g.get(p + "attn/q_norm"), false, s.onesNH, s.lnDxhatNH, s.lnTempNH, s.m1NH, s.m2NH);
-        kln.backward(b, s.dKn, s.dK, g.get(p + "attn/k_norm"), false, s.onesNH, s.lnDxhatNH, s.lnTempNH, s.m1NH, s.m2NH);
+        qln.backward(b, s.dQn, s.dQ, groups, p + "attn/q_norm", (long) T * H, false, s.ones, s.lnDxhatNH, s.lnTempNH, s.m1NH, s.m2NH);
+        kln.backward(b, s.dKn, s.dK, groups, p + "attn/k_norm", (long) T * H, false, s.ones, s.lnDxhatNH, s.lnTempNH, s.m1NH, s.m2NH);
         // q, k, v = a1·W:  dW = a1ᵀ·d(q, k, v),  da1 = Σ d(q, k, v)·Wᵀ
         INDArray dQ = nc(s.dQ, N, C), dK = nc(s.dK, N, C);
-        b.add(Call.matmul(a1, dQ, g.get(p + "attn/wq"), true, false, 1, 0));
-        b.add(Call.matmul(a1, dK, g.get(p + "attn/wk"), true, false, 1, 0));
-        b.add(Call.matmul(a1, s.dV, g.get(p + "attn/wv"), true, false, 1, 0));
+        groups.weightGradient(b, a1, dQ, p + "attn/wq", T);
+        groups.weightGradient(b, a1, dK, p + "attn/wk", T);
+        groups.weightGradient(b, a1, s.dV, p + "attn/wv", T);
         b.add(Call.matmul(dQ, w.get(p + "attn/wq"), s.dA, false, true, 1, 0));
         b.add(Call.matmul(dK, w.get(p + "attn/wk"), s.dA, false, true, 1, 1));
         b.add(Call.matmul(s.dV, w.get(p + "attn/wv"), s.dA, false, true, 1, 1));               // da1 [N, C]
-        ln1.backward(b, s.dA, dRes, g.get(p + "ln1"), true, s.onesN, s.lnDxhat, s.lnTemp, s.m1N, s.m2N);
+        ln1.backward(b, s.dA, dRes, groups, p + "ln1", T, true, s.ones, s.lnDxhat, s.lnTemp, s.m1N, s.m2N);
     }
 }

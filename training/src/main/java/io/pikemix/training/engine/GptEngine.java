@@ -10,10 +10,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,7 +29,17 @@ public final class GptEngine implements GradientModel {
     private final GptConfig config;
     private final INDArray flatParams, flatGrads;                        // [P]
     private final Map<String, INDArray> params = new LinkedHashMap<>(), grads = new LinkedHashMap<>();
-    private final Map<Integer, Pass> passes = new HashMap<>();
+    private final Map<String, Pass> passes = new LinkedHashMap<>(16, 0.75f, true) {    // LRU: grouped passes vary by step
+        @Override protected boolean removeEldestEntry(Map.Entry<String, Pass> eldest) {
+            if (size() <= MAX_PASSES) return false;
+            eldest.getValue().close();
+            return true;
+        }
+    };
+    private static final int MAX_PASSES = 48;
+    private final long paramCount;
+    private INDArray groupFlat;                                         // [G·P] per-group gradients
+    private final List<Map<String, INDArray>> groupGrads = new ArrayList<>();
     private Arena arena;
     private Pass.Constants constants;
 
@@ -44,6 +55,7 @@ public final class GptEngine implements GradientModel {
         for (GptModel.ParamSpec p : GptModel.specs(config)) total += length(p.shape());
         flatParams = Nd4j.create(DataType.FLOAT, total);
         flatGrads = Nd4j.create(DataType.FLOAT, total);
+        paramCount = total;
         long offset = 0;
         for (GptModel.ParamSpec p : GptModel.specs(config)) {
             INDArray a = parameters.get(p.name());
@@ -74,17 +86,70 @@ public final class GptEngine implements GradientModel {
     @Override public boolean reusesGradientBuffers() { return true; }
 
     private Pass pass(Batch batch) {
+        return pass(batch, new int[]{0, batch.rows()});
+    }
+
+    /** The pass for the batch's row count and group boundaries (built on first use), loaded with the batch. */
+    private Pass pass(Batch batch, int[] bounds) {
         Checks.require(batch.context() == config.context(), "batch context %d differs from the model's %d", batch.context(), config.context());
-        int rows = batch.rows();
+        int rows = batch.rows(), G = bounds.length - 1;
+        Checks.require(bounds[0] == 0 && bounds[G] == rows, "group bounds %s must run from 0 to the batch's %d rows", Arrays.toString(bounds), rows);
         if (arena == null || rows > arena.maxRows) {
             closePasses();
             if (arena != null) arena.close();
             arena = new Arena(Math.max(rows, arena == null ? 0 : arena.maxRows));
             constants = new Pass.Constants(config, arena.maxRows);
         }
-        Pass p = passes.computeIfAbsent(rows, n -> new Pass(n, config, arena, constants, params, grads));
+        if (G > 1 && G > groupGrads.size()) growGroups(G);
+        String key = rows + Arrays.toString(bounds);
+        Pass p = passes.get(key);
+        if (p == null) {
+            var groups = new Groups(bounds.clone(), G == 1 ? List.of(grads) : List.copyOf(groupGrads.subList(0, G)));
+            p = new Pass(rows, config, arena, constants, params, groups);
+            passes.put(key, p);
+        }
         p.load(batch.inputs(), batch.targets(), config.vocabSize());
         return p;
+    }
+
+    /** Room for G per-group gradients (passes holding the old buffer's views are dropped). */
+    private void growGroups(int G) {
+        closePasses();
+        if (groupFlat != null) groupFlat.close();
+        groupFlat = Nd4j.create(DataType.FLOAT, G * paramCount);
+        groupGrads.clear();
+        for (int j = 0; j < G; j++) {
+            var m = new LinkedHashMap<String, INDArray>();
+            long offset = j * paramCount;
+            for (GptModel.ParamSpec p : GptModel.specs(config)) {
+                long n = length(p.shape());
+                m.put(p.name(), groupFlat.get(NDArrayIndex.interval(offset, offset + n)).reshape('c', true, p.shape()));
+                offset += n;
+            }
+            groupGrads.add(Collections.unmodifiableMap(m));
+        }
+    }
+
+    /**
+     * One forward and one backward pass over all rows, with the gradient of each group's own mean loss kept apart
+     * (rows [b_j, b_(j+1)) form group j). Same result as one {@link #gradient} call per group, at the FLOPs of one
+     * call over the whole batch. The gradients are views valid until the next call.
+     */
+    @Override public List<GptModel.Gradient> groupGradients(Batch batch, int[] bounds) {
+        if (bounds.length == 2) return List.of(gradient(batch));
+        Pass p = pass(batch, bounds);
+        p.forward();
+        float[] tokenLoss = p.tokenLoss.toFloatVector();
+        p.backward();
+        int T = config.context();
+        var out = new ArrayList<GptModel.Gradient>();
+        for (int j = 0; j + 1 < bounds.length; j++) {
+            float[] part = Arrays.copyOfRange(tokenLoss, bounds[j] * T, bounds[j + 1] * T);
+            double sum = 0;
+            for (float x : part) sum += x;
+            out.add(new GptModel.Gradient(bounds[j + 1] - bounds[j], sum / part.length, part, groupGrads.get(j)));
+        }
+        return out;
     }
 
     /** Mean loss and its gradient; the gradients are views of {@link #flatGradients()}, overwritten by the next call. */
@@ -125,6 +190,7 @@ public final class GptEngine implements GradientModel {
 
     @Override public void close() {
         closePasses();
+        if (groupFlat != null) groupFlat.close();
         if (arena != null) arena.close();
         if (flatParams.closeable()) flatParams.close();
         if (flatGrads.closeable()) flatGrads.close();

@@ -37,16 +37,21 @@ final class LayerNormStep {
     }
 
     /**
-     *   dg = Σ_rows dy ⊙ x̂,   dx̂ = dy ⊙ g
+     *   dg = Σ_rows dy ⊙ x̂   (per group of rows: one GEMV each),   dx̂ = dy ⊙ g
      *   dx = r ⊙ (dx̂ − mean(dx̂) − x̂ ⊙ mean(dx̂ ⊙ x̂))                   (means over W, per row)
      *
+     * @param gain       the gain's parameter name (its gradient is taken from each group's map)
+     * @param per        array rows per batch row (T, or T·H for the per-head qk-LayerNorm)
      * @param accumulate dx is added to {@code dx} (a residual stream's gradient) instead of written
-     * @param rowOnes    [1, M] of ones;  dxhat, temp: [M, W] scratch;  m1, m2: [M, 1] scratch
+     * @param ones       1-D ones, at least M long;  dxhat, temp: [M, W] scratch;  m1, m2: [M, 1] scratch
      */
-    void backward(Call.Seq b, INDArray dy, INDArray dx, INDArray dg, boolean accumulate,
-                  INDArray rowOnes, INDArray dxhat, INDArray temp, INDArray m1, INDArray m2) {
+    void backward(Call.Seq b, INDArray dy, INDArray dx, Groups groups, String gain, long per, boolean accumulate,
+                  INDArray ones, INDArray dxhat, INDArray temp, INDArray m1, INDArray m2) {
         b.add(Call.pairwise("multiply", dy, xhat, temp));                      // dy ⊙ x̂  [M, W]
-        b.add(Call.matmul(rowOnes, temp, dg.reshape(1, dg.length()), false, false, 1, 0));   // dg [1, W]
+        for (int k = 0; k < groups.size(); k++) {
+            INDArray dg = groups.grads().get(k).get(gain);
+            b.add(Call.matmul(groups.ones(ones, k, per), groups.rows(temp, k, per), dg.reshape('c', true, 1, dg.length()), false, false, 1, 0));   // dg [1, W]
+        }
         b.add(Call.pairwise("multiply", dy, g, dxhat));                        // dx̂      [M, W]
         b.add(Call.matmul(dxhat, column, m1, false, false, 1, 0));             // mean(dx̂)       [M, 1]
         b.add(Call.pairwise("multiply", dxhat, xhat, temp));                   // dx̂ ⊙ x̂  [M, W]

@@ -1,10 +1,14 @@
 package io.pikemix.training.engine;
 
 import io.pikemix.training.GptConfig;
+import io.pikemix.training.GptModel;
+import io.pikemix.training.RotaryTables;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.ScalarMultiplication;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Log;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,17 +23,19 @@ import java.util.Map;
  *
  * Cross-entropy backward: P ← P − onehot(y) by one {@code scatter_add} of −1 at the flat indices i·V + y_i,
  * then da_f = (1/N)·P·wte and dwte = (1/N)·Pᵀ·a_f (GEMM alpha); the embedding's gradient is scatter-added into
- * dwte last.
+ * dwte last. With several {@link Groups}, each row of P − onehot is scaled by 1/(its group's tokens) instead, and
+ * every weight gradient is taken per group.
  */
 final class Pass implements AutoCloseable {
     /** Arrays shared by all layers of a pass: the residual stream, its gradient, constants and scratch. */
     static final class Shared {
-        final INDArray res, dRes, qRaw, kRaw, qN, kN, ropeTemp, cos, sin, mask, colC, colD, onesT, onesN, onesNH,
+        final INDArray ones, res, dRes, qRaw, kRaw, qN, kN, ropeTemp, cos, sin, mask, colC, colD, onesT,
                 meanN, meanNH, dA, dY, dQ, dK, dV, dQn, dKn, dH, geluGrad, dAtt, attTemp, rowSum,
                 lnDxhat, lnTemp, lnDxhatNH, lnTempNH, m1N, m2N, m1NH, m2NH;
 
         Shared(int n, GptConfig c, Arena a, Constants k) {
             int T = c.context(), H = c.nHead(), D = c.headSize(), C = c.dModel(), N = n * T, NH = N * H;
+            ones = k.ones;
             res = a.take("res", n, N, C);
             dRes = a.take("dRes", n, N, C);
             qRaw = a.take("qRaw", n, NH, D);
@@ -37,14 +43,12 @@ final class Pass implements AutoCloseable {
             qN = a.take("qN", n, NH, D);
             kN = a.take("kN", n, NH, D);
             ropeTemp = a.take("ropeTemp", n, NH, D / 2);
-            cos = k.cos.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, NH), org.nd4j.linalg.indexing.NDArrayIndex.all());
-            sin = k.sin.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, NH), org.nd4j.linalg.indexing.NDArrayIndex.all());
+            cos = k.cos.get(NDArrayIndex.interval(0, NH), NDArrayIndex.all());
+            sin = k.sin.get(NDArrayIndex.interval(0, NH), NDArrayIndex.all());
             mask = k.mask;
             colC = k.colC;
             colD = k.colD;
             onesT = k.onesT;
-            onesN = k.ones.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, N)).reshape('c', true, 1, N);
-            onesNH = k.ones.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, NH)).reshape('c', true, 1, NH);
             meanN = a.take("meanN", n, N, 1);
             meanNH = a.take("meanNH", n, NH, 1);
             dA = a.take("dA", n, N, C);
@@ -78,28 +82,29 @@ final class Pass implements AutoCloseable {
             int T = c.context(), H = c.nHead(), D = c.headSize(), C = c.dModel();
             long NH = (long) maxRows * T * H;
             // [T·H, D/2] tables of the first D/2 angles, tiled over maxRows rows
-            var cosT = io.pikemix.training.RotaryTables.cos(T, H, D).reshape(T * H, D).get(
-                    org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, D / 2)).dup('c');
-            var sinT = io.pikemix.training.RotaryTables.sin(T, H, D).reshape(T * H, D).get(
-                    org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, D / 2)).dup('c');
-            cos = org.nd4j.linalg.factory.Nd4j.tile(cosT, maxRows, 1);
-            sin = org.nd4j.linalg.factory.Nd4j.tile(sinT, maxRows, 1);
-            mask = io.pikemix.training.RotaryTables.causalMask(T, io.pikemix.training.GptModel.MASKED);
-            colC = org.nd4j.linalg.factory.Nd4j.valueArrayOf(new long[]{C, 1}, 1.0 / C, DataType.FLOAT);
-            colD = org.nd4j.linalg.factory.Nd4j.valueArrayOf(new long[]{D, 1}, 1.0 / D, DataType.FLOAT);
-            onesT = org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, T, 1);
-            ones = org.nd4j.linalg.factory.Nd4j.ones(DataType.FLOAT, NH);
-            minusOnes = org.nd4j.linalg.factory.Nd4j.valueArrayOf(new long[]{(long) maxRows * T}, -1.0, DataType.FLOAT);
+            var cosT = RotaryTables.cos(T, H, D).reshape(T * H, D).get(
+                    NDArrayIndex.all(), NDArrayIndex.interval(0, D / 2)).dup('c');
+            var sinT = RotaryTables.sin(T, H, D).reshape(T * H, D).get(
+                    NDArrayIndex.all(), NDArrayIndex.interval(0, D / 2)).dup('c');
+            cos = Nd4j.tile(cosT, maxRows, 1);
+            sin = Nd4j.tile(sinT, maxRows, 1);
+            mask = RotaryTables.causalMask(T, GptModel.MASKED);
+            colC = Nd4j.valueArrayOf(new long[]{C, 1}, 1.0 / C, DataType.FLOAT);
+            colD = Nd4j.valueArrayOf(new long[]{D, 1}, 1.0 / D, DataType.FLOAT);
+            onesT = Nd4j.ones(DataType.FLOAT, T, 1);
+            ones = Nd4j.ones(DataType.FLOAT, NH);
+            minusOnes = Nd4j.valueArrayOf(new long[]{(long) maxRows * T}, -1.0, DataType.FLOAT);
         }
     }
 
     final int rows;
     final Shared s;
     final INDArray ids, targets, probs, tokenLoss;
+    private final INDArray rowScale;                                    // [N, 1] 1/(tokens of the row's group), grouped passes only
     private final Call.Seq body = new Call.Seq(), head = new Call.Seq(), backward = new Call.Seq();
     private final List<BlockStep> blocks = new ArrayList<>();
 
-    Pass(int n, GptConfig c, Arena a, Constants k, Map<String, INDArray> w, Map<String, INDArray> g) {
+    Pass(int n, GptConfig c, Arena a, Constants k, Map<String, INDArray> w, Groups groups) {
         this.rows = n;
         int T = c.context(), V = c.vocabSize(), C = c.dModel(), N = n * T;
         s = new Shared(n, c, a, k);
@@ -109,11 +114,11 @@ final class Pass implements AutoCloseable {
         INDArray probsFlat = probs.reshape('c', true, (long) N * V);
         INDArray picked = a.take("picked", n, N);
         tokenLoss = a.take("tokenLoss", n, N);
-        INDArray minusOnes = k.minusOnes.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, N));
+        INDArray minusOnes = k.minusOnes.get(NDArrayIndex.interval(0, N));
         INDArray xhatF = a.take("xhatF", n, N, C), rstdF = a.take("rstdF", n, N, 1), aF = a.take("aF", n, N, C);
         var lnF = new LayerNormStep(s.res, w.get("ln_f"), aF, xhatF, rstdF, s.colC, s.meanN, c.lnEpsilon());
-        INDArray wte = w.get("wte"), dWte = g.get("wte");
-        for (int l = 0; l < c.nLayer(); l++) blocks.add(new BlockStep(l, n, c, a, w, g, s));
+        INDArray wte = w.get("wte");
+        for (int l = 0; l < c.nLayer(); l++) blocks.add(new BlockStep(l, n, c, a, w, groups, s));
 
         body.add(Call.custom("gather", new INDArray[]{wte, ids}, new INDArray[]{s.res}, new long[]{0}, null));   // x = wte[ids] [N, C]
         for (BlockStep b : blocks) b.forward(body);
@@ -125,19 +130,38 @@ final class Pass implements AutoCloseable {
         head.add(Call.legacy(new ScalarMultiplication(tokenLoss, null, tokenLoss, -1.0)));       // loss_i [N]
 
         backward.add(Call.custom("scatter_add", new INDArray[]{probsFlat, targets, minusOnes}, new INDArray[]{probsFlat}, null, null));   // P − onehot
-        backward.add(Call.matmul(probs, wte, s.dA, false, false, 1.0 / N, 0));                 // da_f [N, C]
-        backward.add(Call.matmul(probs, aF, dWte, true, false, 1.0 / N, 0));                   // dwte [V, C]
-        lnF.backward(backward, s.dA, s.dRes, g.get("ln_f"), false, s.onesN, s.lnDxhat, s.lnTemp, s.m1N, s.m2N);
+        double alpha = 1.0 / N;                                                                 // one group: the mean over N tokens
+        rowScale = groups.size() == 1 ? null : rowScale(groups, T);
+        if (rowScale != null) {                                                                 // each row: 1/(its group's tokens)
+            backward.add(Call.pairwise("multiply", probs, rowScale, probs));
+            alpha = 1;
+        }
+        backward.add(Call.matmul(probs, wte, s.dA, false, false, alpha, 0));                   // da_f [N, C]
+        for (int j = 0; j < groups.size(); j++)                                                 // dwte [V, C] per group
+            backward.add(Call.matmul(groups.rows(probs, j, T), groups.rows(aF, j, T), groups.grads().get(j).get("wte"), true, false, alpha, 0));
+        lnF.backward(backward, s.dA, s.dRes, groups, "ln_f", T, false, s.ones, s.lnDxhat, s.lnTemp, s.m1N, s.m2N);
         for (int l = blocks.size() - 1; l >= 0; l--) blocks.get(l).backward(backward);
-        backward.add(Call.custom("scatter_add", new INDArray[]{dWte, ids, s.dRes}, new INDArray[]{dWte}, null, null));   // dwte[ids] += dx
+        for (int j = 0; j < groups.size(); j++) {                                               // dwte[ids] += dx per group
+            INDArray dWte = groups.grads().get(j).get("wte");
+            backward.add(Call.custom("scatter_add", new INDArray[]{dWte, groups.range(ids, j, T), groups.rows(s.dRes, j, T)},
+                    new INDArray[]{dWte}, null, null));
+        }
+    }
+
+    private static INDArray rowScale(Groups groups, int T) {
+        int[] b = groups.bounds();
+        var scale = new float[b[b.length - 1] * T];
+        for (int j = 0; j < groups.size(); j++)
+            java.util.Arrays.fill(scale, b[j] * T, b[j + 1] * T, 1f / ((b[j + 1] - b[j]) * T));
+        return Nd4j.create(scale, new long[]{scale.length, 1}, 'c');
     }
 
     /** Writes a batch's ids and flat target indices into the pass's index arrays. */
     void load(int[] inputs, int[] nextTokens, int V) {
         var flat = new int[nextTokens.length];
         for (int i = 0; i < flat.length; i++) flat[i] = i * V + nextTokens[i];
-        ids.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(inputs));
-        targets.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(flat));
+        ids.assign(Nd4j.createFromArray(inputs));
+        targets.assign(Nd4j.createFromArray(flat));
     }
 
     void logits() { body.run(); }
@@ -146,5 +170,8 @@ final class Pass implements AutoCloseable {
 
     void backward() { backward.run(); }
 
-    @Override public void close() { body.close(); head.close(); backward.close(); }
+    @Override public void close() {
+        body.close(); head.close(); backward.close();
+        if (rowScale != null) rowScale.close();
+    }
 }
