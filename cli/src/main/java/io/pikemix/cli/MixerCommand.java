@@ -98,7 +98,7 @@ public final class MixerCommand {
                     prior == null ? 0 : prior.length, mix.domainCount(), String.join(", ", mix.names()));
             long[] tokens = info.domains().stream().mapToLong(d -> d.split("train").tokens()).toArray();
             var pike = pikeOptions.params(batch);
-            Strategy s = Strategies.byName(strategy, mix.domainCount(), prior, tokens, alpha, pike, ConceptualParams.defaults(batch), seed);
+            Strategy s = Strategies.byName(pikeOptions.strategySpec(strategy), mix.domainCount(), prior, tokens, alpha, pike, ConceptualParams.defaults(batch), seed);
             String settings = String.format(Locale.ROOT, "zeta1=%s zeta2=%s tau=%s min_weight=%s alpha=%s", pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight, alpha);
             return new ServiceConfig(mix, s, settings, workers, state, dataset, host, port, tokenFile, maxBody, shardCacheMb << 20);
         }

@@ -63,7 +63,7 @@ public final class Mixer {
 
     /** Applies a statistics report; the new weights compose every step from {@link #state()}{@code .step()} on. */
     public WeightChange report(DomainStats stats) {
-        double[] updated = strategy.update(state.weights(), stats);
+        double[] updated = strategy.update(state.weights(), stats, state.epochsConsumed(config.sequences()));
         state = state.withWeights(updated);
         return new WeightChange(state.step(), strategy.name(), "statistics", updated, stats);
     }
