@@ -23,6 +23,7 @@ import java.nio.file.NoSuchFileException;
                 TrainCommand.class,
                 EvalCommand.class,
                 DemoCommand.class,
+                CompareCommand.class,
                 MixerCommand.class,
         })
 public final class Main {

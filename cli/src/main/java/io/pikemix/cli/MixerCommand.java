@@ -91,7 +91,7 @@ public final class MixerCommand {
             Checks.require(prior == null || prior.length == mix.domainCount(), "--prior has %d entries but the dataset has %d domains (%s)",
                     prior == null ? 0 : prior.length, mix.domainCount(), String.join(", ", mix.names()));
             long[] tokens = info.domains().stream().mapToLong(d -> d.split("train").tokens()).toArray();
-            var options = pikeOptions.options(strategy).withPrior(prior).withAlpha(alpha);
+            var options = pikeOptions.options(pikeOptions.strategySpec(strategy)).withPrior(prior).withAlpha(alpha);
             Strategy s = Strategies.forDataset(mix, tokens, options);
             return new ServiceConfig(mix, s, options.settings(), workers, state, dataset, host, port, tokenFile, maxBody, shardCache.bytes());
         }

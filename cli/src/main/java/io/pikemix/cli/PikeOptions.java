@@ -2,9 +2,13 @@ package io.pikemix.cli;
 
 import io.pikemix.mixer.PikeParams;
 import io.pikemix.mixer.StrategyOptions;
+import io.pikemix.mixer.RobustPikeParams;
 import picocli.CommandLine.Option;
 
-/** The PiKE / Fair-PiKE hyperparameters (Algorithms 1 and 3), shared by weights, mixer serve and train (a mixin). */
+/**
+ * The PiKE / Fair-PiKE hyperparameters (Algorithms 1 and 3) and robust-PiKE's knobs (mixer/ROBUST_PIKE.md), shared by
+ * weights, mixer serve, train and compare (a mixin).
+ */
 public final class PikeOptions {
     @Option(names = "--zeta1", defaultValue = "" + PikeParams.DEFAULT_ZETA1, description = "PiKE ζ1 (default ${DEFAULT-VALUE}).")
     double zeta1;
@@ -19,6 +23,38 @@ public final class PikeOptions {
             description = "Floor on every weight after a pike/fair-pike update; 0 = none (default ${DEFAULT-VALUE}).")
     double minWeight;
 
+    @Option(names = "--robust-signal", defaultValue = "" + RobustPikeParams.DEFAULT_SIGNAL,
+            description = "robust-pike: weight of the relative gradient norm in the exponent (default ${DEFAULT-VALUE}).")
+    double robustSignal;
+
+    @Option(names = "--robust-noise", defaultValue = "" + RobustPikeParams.DEFAULT_NOISE,
+            description = "robust-pike: weight of the relative gradient variance in the exponent (default ${DEFAULT-VALUE}).")
+    double robustNoise;
+
+    @Option(names = "--robust-floor", defaultValue = "" + RobustPikeParams.DEFAULT_FLOOR_SHARE,
+            description = "robust-pike: no domain below this share of 1/K (default ${DEFAULT-VALUE}).")
+    double robustFloor;
+
+    @Option(names = "--robust-max-ratio", defaultValue = "" + RobustPikeParams.DEFAULT_MAX_RATIO,
+            description = "robust-pike: one update multiplies or divides no weight by more than this (default ${DEFAULT-VALUE}).")
+    double robustMaxRatio;
+
+    @Option(names = "--robust-repeat-epochs", defaultValue = "" + RobustPikeParams.DEFAULT_REPEAT_EPOCHS,
+            description = "robust-pike: rows lose value as exp(-(epochs-1)/R) after a domain's first epoch; Infinity = off (default ${DEFAULT-VALUE}).")
+    double robustRepeatEpochs;
+
     /** Strategy {@code name} with these hyperparameters and every other option at its default. */
     StrategyOptions options(String name) { return StrategyOptions.defaults(name).withPike(zeta1, zeta2, tau, minWeight); }
+
+    PikeParams params(int batchSize) { return new PikeParams(zeta1, zeta2, batchSize, tau, minWeight); }
+
+    RobustPikeParams robust() {
+        return new RobustPikeParams(robustSignal, robustNoise, robustFloor, robustMaxRatio, robustRepeatEpochs);
+    }
+
+    /**
+     * The strategy name a run records: {@code robust-pike} becomes {@code robust-pike:key=value,...} when a --robust-*
+     * flag differs from its default (so the knobs reach the trainer through config.json and survive --resume).
+     */
+    String strategySpec(String name) { return RobustPikeParams.isSpec(name) ? robust().spec() : name; }
 }

@@ -104,7 +104,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         Checks.require(dataset != null, "--dataset DIR is required for a new run (or pass --resume RUN)");
         long s = steps == null ? 300 : steps;
-        var config = new TrainConfig(DatasetDir.normalize(dataset), strategy, s, batch, seed, layers, heads, width,
+        var config = new TrainConfig(DatasetDir.normalize(dataset), pikeOptions.strategySpec(strategy), s, batch, seed, layers, heads, width,
                 lnEpsilon, lrPeak, lrInit, lrFinal, warmup == null ? s / 10 : warmup, beta1, beta2, weightDecay, clip,
                 updateInterval, statsMicroBatches, pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight, fused, checkpointEvery, evalEvery,
                 valRows, logEvery);

@@ -154,7 +154,7 @@ public final class Mixer {
         Checks.require(due.contains(step) && wantsStatistics(step), "step %d takes no statistics now (%s)", step,
                 t < 0 ? "no step awaits them" : "step " + t + " awaits them");
         Checks.require(step == t, "the statistics of step %d must be reported before those of step %d", t, step);
-        double[] updated = strategy.update(base.weights(), stats);
+        double[] updated = strategy.update(base.weights(), stats, base.epochsConsumed(config.sequences()));
         return new WeightChange(base.step(), strategy.name(), "statistics", updated, stats);
     }
 

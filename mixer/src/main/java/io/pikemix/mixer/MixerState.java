@@ -39,6 +39,17 @@ public record MixerState(long seed, long step, double[] weights, double[] carry,
         return new MixerState(seed, step, newWeights, carry, epochs, positions);
     }
 
+    /**
+     * Epochs each domain has consumed, e_k = epochs_k + positions_k / rows_k (completed passes plus the share of the
+     * current one; a pass that just ended counts as a whole epoch until the next one starts lazily).
+     */
+    public double[] epochsConsumed(long[] rows) {
+        Checks.require(rows.length == weights.length, "row counts have %d entries but there are %d domains", rows.length, weights.length);
+        var e = new double[rows.length];
+        for (int k = 0; k < e.length; k++) e[k] = epochs[k] + (double) positions[k] / rows[k];
+        return e;
+    }
+
     @Override public double[] weights() { return weights.clone(); }
     @Override public double[] carry() { return carry.clone(); }
     @Override public long[] epochs() { return epochs.clone(); }

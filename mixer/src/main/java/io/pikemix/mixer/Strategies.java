@@ -14,7 +14,7 @@ public final class Strategies {
 
     /** Names accepted by {@link #byName}. */
     public static final List<String> NAMES = List.of("mix", "static", "token", "temperature",
-            "round-robin", "random", "pike", "fair-pike", "conceptual-pike");
+            "round-robin", "random", "pike", "fair-pike", "conceptual-pike", RobustPikeParams.NAME);
 
     /** mT5's temperature exponent α (p_k ∝ n_k^0.3). */
     public static final double DEFAULT_ALPHA = 0.3;
@@ -71,8 +71,13 @@ public final class Strategies {
                 options.conceptual(batchSize), seed);
     }
 
+    /** Robust-PiKE ({@link RobustPike}, mixer/ROBUST_PIKE.md), starting from {@code initial}. */
+    public static Strategy robustPike(double[] initial, RobustPikeParams params) {
+        return new RobustPikeStrategy(Simplex.normalize(initial, "prior weights"), params);
+    }
+
     /**
-     * A strategy by its command-line name. {@code prior} (null = uniform) is the initial weights of the PiKE
+     * A strategy by its command-line name ({@code robust-pike:key=value,...} carries robust-PiKE's knobs). {@code prior} (null = uniform) is the initial weights of the PiKE
      * family, the fixed weights of "static" and the probabilities of "random"; {@code tokens} feeds "token"
      * and "temperature".
      */
@@ -82,6 +87,7 @@ public final class Strategies {
         Checks.require(start.length == domains, "prior weights have %d entries but there are %d domains", start.length, domains);
         Checks.require(tokens == null || tokens.length == domains, "token counts have %d entries but there are %d domains",
                 tokens == null ? 0 : tokens.length, domains);
+        if (RobustPikeParams.isSpec(name)) return robustPike(start, RobustPikeParams.parse(name));
         return switch (name) {
             case "mix" -> mix(domains);
             case "static" -> fixed(start);

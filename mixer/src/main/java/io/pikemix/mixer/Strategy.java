@@ -22,6 +22,13 @@ public interface Strategy {
     double[] update(double[] weights, DomainStats stats);
 
     /**
+     * {@link #update} for strategies that also weigh data abundance: {@code epochsConsumed[k]} = completed passes
+     * over domain k plus the fraction of the current pass ({@link MixerState#epochsConsumed}), or null when
+     * unknown. The default ignores it; {@link Mixer#report} calls this one.
+     */
+    default double[] update(double[] weights, DomainStats stats, double[] epochsConsumed) { return update(weights, stats); }
+
+    /**
      * The weights that compose the batch of {@code step}, given the weights in force. The identity, except for
      * Round-Robin and Random, which put the whole batch on one domain per step (a one-hot vector).
      */

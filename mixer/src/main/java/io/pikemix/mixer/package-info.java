@@ -5,7 +5,8 @@
  * <ul>
  *   <li>{@link io.pikemix.mixer.Strategy} and {@link io.pikemix.mixer.Strategies}: Mix, static, token-proportional,
  *       temperature, Round-Robin and Random (§2.2, §4.1), PiKE (Algorithm 1, §3.3), Conceptual PiKE
- *       (Algorithm 2, eqs. (8)–(10), Appendix B) and Fair-PiKE (Algorithm 3, §3.4, Appendix C, Lemma F.6).</li>
+ *       (Algorithm 2, eqs. (8)–(10), Appendix B) Fair-PiKE (Algorithm 3, §3.4, Appendix C, Lemma F.6) and
+ *       robust-PiKE ({@link io.pikemix.mixer.RobustPike}: scale-free, bounded, abundance-aware; mixer/ROBUST_PIKE.md).</li>
  *   <li>{@link io.pikemix.mixer.Strategies#forDataset}: the one factory that builds a run's strategy from the
  *       dataset and the {@link io.pikemix.mixer.StrategyOptions} ({@code pike train}, {@code weights}, {@code mixer serve}).</li>
  *   <li>{@link io.pikemix.mixer.Mixer}: holds weights, carries and per-domain cursors, applies the step rule

@@ -1,0 +1,99 @@
+package io.pikemix.mixer;
+
+import io.pikemix.format.Checks;
+import io.pikemix.format.UserException;
+
+import java.util.ArrayList;
+import java.util.Locale;
+
+/**
+ * Knobs of robust-PiKE ({@link RobustPike}, {@code mixer/ROBUST_PIKE.md}). Every default is scale-free (it does
+ * not depend on the model, the batch size, the number of domains or the training phase), so none needs tuning.
+ *
+ * @param signal      ζ_g, weight of the relative (discounted) gradient norm ĝ_k in the exponent; default 0.25
+ * @param noise       ζ_v, weight of the relative gradient variance v̂_k in the exponent; default 0.25
+ * @param floorShare  w_min·K: no domain gets less than this fraction of the uniform share 1/K; default 0.1
+ * @param maxRatio    ρ ≥ 1: one update multiplies or divides no weight by more than ρ; default 1.2 (a weight can
+ *                    double in four updates at the fastest)
+ * @param repeatEpochs R*: a domain's rows lose value as exp(−(e_k − 1)/R*) after its first epoch e_k = 1;
+ *                    default 5; {@code Infinity} switches the discount off
+ */
+public record RobustPikeParams(double signal, double noise, double floorShare, double maxRatio, double repeatEpochs) {
+    /** The command-line name, and the prefix of a spec with non-default knobs ({@link #spec()}). */
+    public static final String NAME = "robust-pike";
+    public static final double DEFAULT_SIGNAL = 0.25;
+    public static final double DEFAULT_NOISE = 0.25;
+    public static final double DEFAULT_FLOOR_SHARE = 0.1;
+    public static final double DEFAULT_MAX_RATIO = 1.2;
+    public static final double DEFAULT_REPEAT_EPOCHS = 5;
+
+    public RobustPikeParams {
+        Checks.require(Double.isFinite(signal) && signal >= 0, "--robust-signal must be finite and >= 0, got %s", signal);
+        Checks.require(Double.isFinite(noise) && noise >= 0, "--robust-noise must be finite and >= 0, got %s", noise);
+        Checks.require(floorShare >= 0 && floorShare <= 1, "--robust-floor must be in [0, 1] (a share of 1/K), got %s", floorShare);
+        Checks.require(Double.isFinite(maxRatio) && maxRatio >= 1, "--robust-max-ratio must be finite and >= 1, got %s", maxRatio);
+        Checks.require(repeatEpochs > 0, "--robust-repeat-epochs must be > 0 (Infinity: no discount), got %s", repeatEpochs);
+    }
+
+    public static RobustPikeParams defaults() {
+        return new RobustPikeParams(DEFAULT_SIGNAL, DEFAULT_NOISE, DEFAULT_FLOOR_SHARE, DEFAULT_MAX_RATIO, DEFAULT_REPEAT_EPOCHS);
+    }
+
+    /** w_min = floorShare / K. */
+    public double minWeight(int domains) { return floorShare / domains; }
+
+    /**
+     * The strategy name that carries these knobs through a run's config.json: {@code robust-pike} for the defaults,
+     * else {@code robust-pike:signal=…,noise=…,floor=…,ratio=…,repeat=…} (only the knobs that differ).
+     * {@link #parse} reads it back.
+     */
+    public String spec() {
+        var d = defaults();
+        var parts = new ArrayList<String>();
+        if (signal != d.signal) parts.add("signal=" + fmt(signal));
+        if (noise != d.noise) parts.add("noise=" + fmt(noise));
+        if (floorShare != d.floorShare) parts.add("floor=" + fmt(floorShare));
+        if (maxRatio != d.maxRatio) parts.add("ratio=" + fmt(maxRatio));
+        if (repeatEpochs != d.repeatEpochs) parts.add("repeat=" + fmt(repeatEpochs));
+        return parts.isEmpty() ? NAME : NAME + ":" + String.join(",", parts);
+    }
+
+    /** True for {@code robust-pike} and {@code robust-pike:…}. */
+    public static boolean isSpec(String name) { return name.equals(NAME) || name.startsWith(NAME + ":"); }
+
+    /** Reads {@link #spec()}; unknown keys and bad numbers are usage errors naming the offending part. */
+    public static RobustPikeParams parse(String spec) {
+        Checks.require(isSpec(spec), "'%s' is not a robust-pike strategy", spec);
+        var d = defaults();
+        double signal = d.signal, noise = d.noise, floor = d.floorShare, ratio = d.maxRatio, repeat = d.repeatEpochs;
+        if (spec.length() > NAME.length()) {
+            for (String part : spec.substring(NAME.length() + 1).split(",")) {
+                String[] kv = part.split("=", 2);
+                Checks.require(kv.length == 2, "strategy '%s': '%s' is not key=value", spec, part);
+                double v = number(spec, kv[1]);
+                switch (kv[0]) {
+                    case "signal" -> signal = v;
+                    case "noise" -> noise = v;
+                    case "floor" -> floor = v;
+                    case "ratio" -> ratio = v;
+                    case "repeat" -> repeat = v;
+                    default -> throw new UserException("strategy '" + spec + "': unknown key '" + kv[0]
+                            + "'; expected signal, noise, floor, ratio or repeat");
+                }
+            }
+        }
+        return new RobustPikeParams(signal, noise, floor, ratio, repeat);
+    }
+
+    private static double number(String spec, String text) {
+        try {
+            return Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw new UserException("strategy '" + spec + "': '" + text + "' is not a number");
+        }
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.valueOf((long) v) : String.format(Locale.ROOT, "%s", v);
+    }
+}
