@@ -30,7 +30,6 @@ import java.util.Map;
  * parameter averaging address them by the stable names below ({@code h0/attn/wq}, ...). Not thread-safe.
  */
 public final class GptModel implements GradientModel {
-    static final String EMB_IN = "emb_in";   // the identity of the placeholder: its gradient is requested
     public static final String EMB = "emb", TARGETS = "targets", LOSS = "loss", TOKEN_LOSS = "token_loss", WTE = "wte";
     static final String ROPE_COS = "rope_cos", ROPE_SIN = "rope_sin";
     public static final float MASKED = -1e9f;
@@ -73,7 +72,7 @@ public final class GptModel implements GradientModel {
         }
         build();
         var targets = new ArrayList<>(names);
-        targets.add(EMB_IN);
+        targets.add(EMB);
         gradientTargets = List.copyOf(targets);
         quietly(sd::createGradFunction);   // once, up front: it prints one line per differentiated op
     }
@@ -108,11 +107,7 @@ public final class GptModel implements GradientModel {
 
     private void build() {
         int C = config.dModel(), T = config.context();
-        // The identity matters: M2.1 returned a wrong gradient for the placeholder itself when it had several
-        // consumers (the residual add and the mean and subtraction of the manual LayerNorm): part of the embedding
-        // rows' gradient was lost at ε > 0 (found by EngineTest against the engine and finite differences).
-        // The gradient asked for is that of the identity's output (emb_in), an ordinary variable.
-        SDVariable x = sd.identity(EMB_IN, sd.placeHolder(EMB, DataType.FLOAT, -1, C));  // [N, C], N = B·T
+        SDVariable x = sd.placeHolder(EMB, DataType.FLOAT, -1, C);              // [N, C], N = B·T
         SDVariable y = sd.placeHolder(TARGETS, DataType.INT32, -1);            // [N] next-token ids
         for (String n : names) sd.var(n, params.get(n));
         for (int l = 0; l < config.nLayer(); l++) x = block(x, l);              // [N, C]
@@ -214,7 +209,7 @@ public final class GptModel implements GradientModel {
                 List.of(LOSS, TOKEN_LOSS), gradientTargets);
         var grads = new LinkedHashMap<String, INDArray>();
         for (String n : names) grads.put(n, r.getGradients().get(n));
-        INDArray dEmb = r.getGradients().get(EMB_IN);                            // [N, C]
+        INDArray dEmb = r.getGradients().get(EMB);                               // [N, C]
         scatterAddRows(grads.get(WTE), batch.inputs(), dEmb);                    // [V, C]
         double perToken = 1.0 / batch.inputs().length;                           // ∇ Σ token_loss → ∇ mean
         for (INDArray gr : grads.values()) gr.muli(perToken);
