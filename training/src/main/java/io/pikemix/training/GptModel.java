@@ -107,10 +107,7 @@ public final class GptModel implements GradientModel {
 
     private void build() {
         int C = config.dModel(), T = config.context();
-        // The identity matters: M2.1 returned a wrong gradient for the placeholder itself when it had several
-        // consumers (the residual add and the mean and subtraction of the manual LayerNorm): part of the embedding
-        // rows' gradient was lost at ε > 0 (found by EngineTest against the engine and finite differences).
-        SDVariable x = sd.identity(sd.placeHolder(EMB, DataType.FLOAT, -1, C));  // [N, C], N = B·T
+        SDVariable x = sd.placeHolder(EMB, DataType.FLOAT, -1, C);              // [N, C], N = B·T
         SDVariable y = sd.placeHolder(TARGETS, DataType.INT32, -1);            // [N] next-token ids
         for (String n : names) sd.var(n, params.get(n));
         for (int l = 0; l < config.nLayer(); l++) x = block(x, l);              // [N, C]

@@ -4,6 +4,7 @@ import io.pikemix.training.engine.GptEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -29,6 +30,9 @@ class EngineTest {
     /*
      * Loss and every parameter's gradient agree with the reference: |loss_e − loss_r| ≤ 1e-4·|loss_r| and, per
      * tensor, max|g_e − g_r| ≤ 1e-4·max|g_r| (float32, different summation orders); per-token losses and logits too.
+     * Except wte at ε > 0: there the reference's wte gradient disagrees with finite differences of its own loss
+     * (off by up to 30 % of the tensor's largest entry in the rows of input tokens; see
+     * wte_entriesMatchFiniteDifferences and ENGINE.md), so wte is compared at ε = 0 (M2.1's fused layer_norm) only.
      */
     @Test void gradient_matchesSameDiffReference() {
         int seed = 0;
@@ -42,6 +46,7 @@ class EngineTest {
                     String what = config + " rows " + rows;
                     assertEquals(gr.loss(), ge.loss(), TOL * Math.abs(gr.loss()), "loss " + what);
                     for (String name : ref.parameterNames()) {
+                        if (name.equals(GptModel.WTE) && config.lnEpsilon() > 0) continue;
                         INDArray r = gr.gradients().get(name), e = ge.gradients().get(name);
                         double scale = r.amaxNumber().doubleValue(), diff = r.sub(e).amaxNumber().doubleValue();
                         assertTrue(scale > 0, name + " has a zero reference gradient " + what);
@@ -55,6 +60,28 @@ class EngineTest {
             }
         }
         assertEquals("", bad.toString(), "gradients differ");
+    }
+
+    /* The engine's wte gradient, entry by entry, in rows of tokens that are inputs (embedding and output paths) and
+       one that is only a target: Richardson-extrapolated central differences (h = 1e-2, 2e-2) of the mean loss,
+       |fd − g| ≤ 1e-3 (the reference's wte gradient is off by ≈ 0.025 at such entries at ε = 1e-6). */
+    @Test void wte_entriesMatchFiniteDifferences() {
+        GptConfig c = GptModelTest.TINY;
+        try (var eng = GptEngine.initialize(c, 10)) {
+            Batch b = GptModelTest.randomBatch(new SplittableRandom(0), 3, c.context(), c.vocabSize());
+            INDArray g = eng.gradient(b).gradients().get(GptModel.WTE).dup();
+            INDArray p = eng.parameters().get(GptModel.WTE);
+            var rows = new java.util.LinkedHashSet<Integer>();
+            for (int i = 0; i < 4; i++) rows.add(b.inputs()[i * 5]);
+            for (int t : b.targets()) if (java.util.Arrays.stream(b.inputs()).noneMatch(x -> x == t)) { rows.add(t); break; }
+            for (int row : rows)
+                for (int col = 0; col < 4; col++) {
+                    INDArray dir = Nd4j.zeros(p.dataType(), p.shape());
+                    dir.putScalar(row, col, 1);
+                    double fd = (4 * GptModelTest.central(eng, b, p, dir, 1e-2) - GptModelTest.central(eng, b, p, dir, 2e-2)) / 3;
+                    assertEquals(fd, g.getDouble(row, col), 1e-3, "wte[" + row + ", " + col + "]");
+                }
+        }
     }
 
     @Test void gradient_matchesFiniteDifferences() {
@@ -113,7 +140,7 @@ class EngineTest {
     /* On the engine (one reused gradient buffer), Σ_k (b_k/b)·g_k over one call per domain equals the whole batch's
        gradient (eq. 2), also at a statistics step, whose estimate matches the reference's. */
     @Test void mixedBatch_perDomainCombinationEqualsWholeBatch() {
-        GptConfig c = MixedBatchTest.C;
+        GptConfig c = new GptConfig(50, 8, 1, 2, 16, 0);   // ε = 0: the reference's wte gradient is right there
         Corpus corpus = MemoryCorpus.random(3, 40, c.vocabSize(), c.context(), 1);
         var m = MixedBatchTest.manifest(corpus, new double[]{0.5, 0.3, 0.2}, 10);
         try (var eng = GptEngine.initialize(c, 5); var ref = GptModel.initialize(c, 5)) {
@@ -139,7 +166,7 @@ class EngineTest {
     /* Part 3: one pass over groups of rows gives each group's own gradient (as separate calls do, engine and
        reference), with groups of 2, 1 and 4 rows; and a second grouping of the same engine is not disturbed by the first. */
     @Test void groupGradients_equalOneCallPerGroup() {
-        GptConfig c = new GptConfig(45, 6, 2, 2, 8, 1e-6);
+        GptConfig c = new GptConfig(45, 6, 2, 2, 8, 0);   // ε = 0: the reference's wte gradient is right there
         try (var eng = GptEngine.initialize(c, 2); var single = GptEngine.initialize(c, 2); var ref = GptModel.initialize(c, 2)) {
             var rnd = new SplittableRandom(4);
             for (int[] bounds : new int[][]{{0, 2, 3, 7}, {0, 3, 5}, {0, 2, 3, 7}}) {

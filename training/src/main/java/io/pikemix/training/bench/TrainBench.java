@@ -74,7 +74,7 @@ public final class TrainBench {
         for (long[] t : times.values()) total += t[0];
         System.out.printf("profile: %.1f ms/step in ops of %.1f ms/step%n", total / 1e6 / steps, secs * 1000 / steps);
         times.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).forEach(e ->
-                System.out.printf("  %-22s %8.2f ms/step %6d calls/step%n", e.getKey(), e.getValue()[0] / 1e6 / steps, e.getValue()[1] / steps));
+                System.out.printf("  %-64s %8.2f ms/step %4d calls/step%n", e.getKey(), e.getValue()[0] / 1e6 / steps, e.getValue()[1] / steps));
     }
 
     /** K domains of uniformly random token rows, fixed by the seed (one shard per domain). */

@@ -48,7 +48,14 @@ final class Call {
         if (iArgs != null) ctx.setIArguments(iArgs);
         if (tArgs != null) ctx.setTArguments(tArgs);
         ctx.shapeFunctionOverride(true);
-        return new Call(name, op, ctx, null);
+        return new Call(profileKey(name, in, iArgs), op, ctx, null);
+    }
+
+    /** Profile key: the op name, for matmul also the operand shapes ("ᵀ" = transposed) and whether they are views. */
+    private static String profileKey(String name, INDArray[] in, long[] iArgs) {
+        if (!name.equals("matmul")) return name;
+        return name + " " + java.util.Arrays.toString(in[0].shape()) + (iArgs[0] == 1 ? "ᵀ" : "") + (in[0].ordering() == 'c' && in[0].elementWiseStride() == 1 ? "" : "(view)")
+                + "·" + java.util.Arrays.toString(in[1].shape()) + (iArgs[1] == 1 ? "ᵀ" : "") + (in[1].ordering() == 'c' && in[1].elementWiseStride() == 1 ? "" : "(view)");
     }
 
     static Call legacy(Op op) { return new Call(op.opName(), null, null, op); }
