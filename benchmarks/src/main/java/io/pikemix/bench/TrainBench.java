@@ -1,4 +1,4 @@
-package io.pikemix.training.bench;
+package io.pikemix.bench;
 
 import io.pikemix.mixer.DomainRows;
 import io.pikemix.mixer.MixConfig;
