@@ -1,6 +1,7 @@
 package io.pikemix.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pikemix.evaluation.Comparison;
 import io.pikemix.evaluation.RunEvaluation;
 import io.pikemix.format.Checks;
 import io.pikemix.format.DatasetInfo;
@@ -204,10 +205,10 @@ public final class CompareCommand implements Callable<Integer> {
             return new Report(rows, summary, reference, domains);
         }
 
-        /** First curve step whose mean is ≤ target (1e-9 slack for the run that defined it), or null. */
+        /** First curve step whose mean is ≤ target ({@link Comparison#stepsToReach}, the rule of eval --compare), or null. */
         static Long stepsToReach(List<JsonNode> curve, double target) {
-            for (JsonNode n : curve) if (n.get("mean").asDouble() <= target + 1e-9) return n.get("step").asLong();
-            return null;
+            long step = Comparison.stepsToReach(curve, target);
+            return step < 0 ? null : step;
         }
 
         static SummaryRow summarise(String strategy, List<RunRow> rows, String reference, int K) {

@@ -45,7 +45,7 @@ public final class Comparison {
     }
 
     /** First step whose mean validation loss is ≤ target (with 1e-9 slack for the run that defined it), or -1. */
-    static long stepsToReach(List<JsonNode> curve, double target) {
+    public static long stepsToReach(List<JsonNode> curve, double target) {
         for (JsonNode n : curve) if (n.get("mean").asDouble() <= target + 1e-9) return n.get("step").asLong();
         return -1;
     }
