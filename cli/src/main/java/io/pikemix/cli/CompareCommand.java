@@ -6,9 +6,11 @@ import io.pikemix.evaluation.RunEvaluation;
 import io.pikemix.format.Checks;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.mixer.Strategies;
+import io.pikemix.training.AdamW;
 import io.pikemix.training.Checkpoint;
 import io.pikemix.training.Corpus;
 import io.pikemix.training.GptConfig;
+import io.pikemix.training.LrSchedule;
 import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
@@ -148,10 +150,12 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     TrainConfig config(Path data, Run r) {
-        return new TrainConfig(data.toAbsolutePath().normalize().toString(), pikeOptions.strategySpec(r.strategy()), steps, batch,
-                r.seed(), layers, heads, width, GptConfig.FLAX_LN_EPSILON, lrPeak, 7e-6, 7e-6, steps / 10, 0.95, 0.98, 0.1, 1.0,
-                updateInterval, statsMicroBatches, pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight,
-                true, checkpointEvery, evalEvery, valRows, logEvery);
+        return new TrainConfig(data.toAbsolutePath().normalize().toString(), pikeOptions.strategySpec(r.strategy()), batch, r.seed(),
+                new TrainConfig.ModelShape(layers, heads, width, GptConfig.FLAX_LN_EPSILON),
+                new LrSchedule(7e-6, lrPeak, 7e-6, steps / 10, steps), AdamW.Hyper.table6(),
+                new TrainConfig.Pike(pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight),
+                new TrainConfig.Statistics(updateInterval, statsMicroBatches, true),
+                new TrainConfig.Cadence(checkpointEvery, evalEvery, valRows, logEvery));
     }
 
     private String header(Path data) {

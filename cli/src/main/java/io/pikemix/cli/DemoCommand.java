@@ -79,11 +79,11 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     TrainConfig config(Path data, String strategy) {
-        return new TrainConfig(data.toAbsolutePath().normalize().toString(), strategy, steps, batch, seed, 2, 4, 128,
-                io.pikemix.training.GptConfig.FLAX_LN_EPSILON, 2e-3, 7e-6, 7e-6, steps / 10, 0.95, 0.98, 0.1, 1.0,
-                updateInterval, statsMicroBatches, zeta1, zeta2(),
-                io.pikemix.mixer.PikeParams.DEFAULT_TAU, io.pikemix.mixer.PikeParams.DEFAULT_MIN_WEIGHT, true,
-                Math.max(1, steps / 2), evalEvery, valRows, logEvery);
+        return new TrainConfig(data.toAbsolutePath().normalize().toString(), strategy, batch, seed, TrainConfig.ModelShape.tiny(),
+                new io.pikemix.training.LrSchedule(7e-6, 2e-3, 7e-6, steps / 10, steps), io.pikemix.training.AdamW.Hyper.table6(),
+                new TrainConfig.Pike(zeta1, zeta2(), io.pikemix.mixer.PikeParams.DEFAULT_TAU, io.pikemix.mixer.PikeParams.DEFAULT_MIN_WEIGHT),
+                new TrainConfig.Statistics(updateInterval, statsMicroBatches, true),
+                new TrainConfig.Cadence(Math.max(1, steps / 2), evalEvery, valRows, logEvery));
     }
 
     /**

@@ -3,8 +3,10 @@ package io.pikemix.cli;
 import io.pikemix.format.Checks;
 import io.pikemix.format.DatasetDir;
 import io.pikemix.mixer.Strategies;
+import io.pikemix.training.AdamW;
 import io.pikemix.training.Corpus;
 import io.pikemix.training.GptConfig;
+import io.pikemix.training.LrSchedule;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
 import io.pikemix.training.spark.CorpusSource;
@@ -104,10 +106,13 @@ public final class TrainCommand implements Callable<Integer> {
         }
         Checks.require(dataset != null, "--dataset DIR is required for a new run (or pass --resume RUN)");
         long s = steps == null ? 300 : steps;
-        var config = new TrainConfig(DatasetDir.normalize(dataset), pikeOptions.strategySpec(strategy), s, batch, seed, layers, heads, width,
-                lnEpsilon, lrPeak, lrInit, lrFinal, warmup == null ? s / 10 : warmup, beta1, beta2, weightDecay, clip,
-                updateInterval, statsMicroBatches, pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight, fused, checkpointEvery, evalEvery,
-                valRows, logEvery);
+        var config = new TrainConfig(DatasetDir.normalize(dataset), pikeOptions.strategySpec(strategy), batch, seed,
+                new TrainConfig.ModelShape(layers, heads, width, lnEpsilon),
+                new LrSchedule(lrInit, lrPeak, lrFinal, warmup == null ? s / 10 : warmup, s),
+                new AdamW.Hyper(beta1, beta2, 1e-8, weightDecay, clip),
+                new TrainConfig.Pike(pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight),
+                new TrainConfig.Statistics(updateInterval, statsMicroBatches, fused),
+                new TrainConfig.Cadence(checkpointEvery, evalEvery, valRows, logEvery));
         if (workers > 0) train(config, new SparkTrainer.Options(workers, averageEvery), target.out, false);
         else Trainer.run(config, Corpus.open(config.dataset(), shardCache.bytes()), target.out, false, ModelKind.parse(engine));
         return 0;

@@ -26,7 +26,7 @@ import java.util.Set;
  */
 public final class AdamW {
     /** Hyperparameters; Table 6's values by {@link #table6()}. */
-    public record Hyper(double beta1, double beta2, double epsilon, double weightDecay, double clipNorm) {
+    public record Hyper(double beta1, double beta2, double epsilon, double weightDecay, double clipNorm) implements java.io.Serializable {
         public Hyper {
             Checks.require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "--beta1/--beta2 must be in [0, 1), got %s, %s", beta1, beta2);
             Checks.require(epsilon > 0 && weightDecay >= 0, "epsilon must be > 0 and weight decay >= 0, got %s, %s", epsilon, weightDecay);

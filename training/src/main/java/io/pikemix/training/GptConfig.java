@@ -16,7 +16,8 @@ import io.pikemix.format.Checks;
  *                   uses ND4J 1.0.0-M2.1's fused {@code layer_norm}, which has none (its {@code standardize} divides
  *                   by the biased standard deviation; upstream issue #8241), and the engine computes 1/√σ² the same way
  */
-public record GptConfig(int vocabSize, int context, int nLayer, int nHead, int dModel, double lnEpsilon) {
+public record GptConfig(int vocabSize, int context, int nLayer, int nHead, int dModel, double lnEpsilon)
+        implements java.io.Serializable {
     public static final double FLAX_LN_EPSILON = 1e-6;
 
     public GptConfig {

@@ -19,7 +19,7 @@ public final class RunRecords {
     /** Validation losses per domain on the held-out rows, appended to val.jsonl and logged. */
     public static double[] validate(GradientModel model, Corpus corpus, TrainConfig config, RunFiles.Lines out, long step, Logger log) {
         long t0 = System.nanoTime();
-        double[] losses = Validation.losses(model, corpus.val(), config.valRows(), config.batch());
+        double[] losses = Validation.losses(model, corpus.val(), config.cadence().valRows(), config.batch());
         var rec = new LinkedHashMap<String, Object>();
         rec.put("step", step);
         rec.put("domains", corpus.names());

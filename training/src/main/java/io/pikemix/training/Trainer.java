@@ -1,18 +1,17 @@
 package io.pikemix.training;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.pikemix.format.Checks;
 import io.pikemix.format.UserException;
+import io.pikemix.mixer.GradientStats;
 import io.pikemix.mixer.MixConfig;
 import io.pikemix.mixer.Mixer;
 import io.pikemix.mixer.Rounding;
 import io.pikemix.mixer.StepManifest;
 import io.pikemix.mixer.Strategies;
 import io.pikemix.mixer.Strategy;
-import io.pikemix.mixer.StrategyOptions;
-import io.pikemix.mixer.WeightChange;
 import io.pikemix.mixer.io.ManifestWriter;
 import io.pikemix.mixer.io.WeightHistoryWriter;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,13 +19,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Trains the GPT on the mixer's manifests (paper Algorithm 1 around an AdamW step) and writes the run
- * directory (see {@link RunFiles} and training/README.md). One {@link #run} per process; {@code resume}
+ * The training loop (paper Algorithm 1 around an AdamW step), one for every engine: the mixer's manifests → the
+ * {@link StepEngine} (this process, or Spark's workers) → the statistics back to the mixer → the run directory's
+ * records ({@link RunFiles}, training/README.md) → checkpoints. One {@link #run} per process; {@code resume}
  * continues from the newest checkpoint with the same manifests and optimiser state.
  */
 public final class Trainer {
@@ -36,22 +37,28 @@ public final class Trainer {
     public record Summary(long steps, double lastLoss, double[] valLoss, double tokensPerSecond, long peakRssBytes,
                           double statsShare) {}
 
+    /** Steps after the start (or the resume) left out of the tokens/s: JIT and allocation warm-up. */
+    private static final int UNTIMED_STEPS = 10;
+
     private final TrainConfig config;
     private final Corpus corpus;
     private final Path run;
+    private final StepEngine engine;
     private final LrSchedule schedule;
     private final Mixer mixer;
     private final GradientModel model;
-    private final AdamW adam;
+    private AdamW adam;
     private final long start;
 
-    private Trainer(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind) {
+    private Trainer(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind, StepEngine engine) {
         this.config = config;
         this.corpus = corpus;
         this.run = run;
+        this.engine = engine;
         this.schedule = config.schedule();
         GptConfig gpt = config.model(corpus.vocabSize(), corpus.context());
-        var mixConfig = new MixConfig(corpus.trainRows(), config.batch(), config.seed(), Rounding.CARRY, config.updateInterval());
+        var mixConfig = new MixConfig(corpus.trainRows(), config.batch(), config.seed(), Rounding.CARRY,
+                config.statistics().updateInterval());
         Strategy strategy = strategy(config, corpus);
         if (resume) {
             Path dir = Checkpoint.latest(run).orElseThrow(() -> new UserException(run + " has no checkpoint to resume from"));
@@ -60,7 +67,7 @@ public final class Trainer {
             adam = AdamW.forModel(config.adam(), gpt, c.adam(), c.adamIteration());
             mixer = new Mixer(mixConfig, strategy, c.mixer());
             start = c.step();
-            RunRecords.truncateAfter(run, start);
+            RunRecords.truncateAfter(run, start, engine.recordsFile() == null ? new String[0] : new String[]{engine.recordsFile()});
             log.info("resuming {} from step {} ({})", run, start, dir.getFileName());
         } else {
             model = kind.initialize(gpt, config.seed());
@@ -76,19 +83,26 @@ public final class Trainer {
         return run(config, corpus, run, resume, ModelKind.ENGINE);
     }
 
-    /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, on the given model implementation. */
+    /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, in this process on the given model implementation. */
     public static Summary run(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind) {
+        return run(config, corpus, run, resume, kind, new LocalEngine(corpus.train(), config.statistics(), config.seed()));
+    }
+
+    /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, its steps computed by {@code engine}. */
+    public static Summary run(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind, StepEngine engine) {
         try {
             Files.createDirectories(run);
             if (!resume) {
                 Checks.require(!Files.exists(run.resolve(RunFiles.CONFIG)),
                         "%s already holds a run; pass --resume %s to continue it, or choose another --out", run, run);
-                Files.writeString(run.resolve(RunFiles.CONFIG), RunFiles.MAPPER.writeValueAsString(RunRecords.provenance(config, corpus)));
+                Map<String, Object> provenance = RunRecords.provenance(config, corpus);
+                provenance.putAll(engine.provenance());
+                Files.writeString(run.resolve(RunFiles.CONFIG), RunFiles.MAPPER.writeValueAsString(provenance));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        var trainer = new Trainer(config, corpus, run, resume, kind);
+        var trainer = new Trainer(config, corpus, run, resume, kind, engine);
         try {
             return trainer.loop();
         } finally {
@@ -97,99 +111,124 @@ public final class Trainer {
     }
 
     private Summary loop() {
-        int K = corpus.names().size(), T = corpus.context();
-        long tokensPerStep = (long) config.batch() * T;
+        long steps = config.steps(), tokensPerStep = (long) config.batch() * corpus.context();
+        TrainConfig.Cadence cadence = config.cadence();
         double[] val = null;
         double lastLoss = Double.NaN;
-        long timedNanos = 0, timedSteps = 0, statsNanos = 0, statsSteps = 0;
+        long timedNanos = 0, timedSteps = 0, statsNanos = 0;
+        String own = engine.recordsFile();
         try (var metrics = new RunFiles.Lines(run.resolve(RunFiles.METRICS));
              var valLines = new RunFiles.Lines(run.resolve(RunFiles.VAL));
              var statsLines = new RunFiles.Lines(run.resolve(RunFiles.STATS));
+             var ownLines = own == null ? null : new RunFiles.Lines(run.resolve(own));
              var weights = new WeightHistoryWriter(run.resolve(RunFiles.WEIGHTS));
              var manifests = new ManifestWriter(run.resolve(RunFiles.MANIFEST))) {
             if (start == 0) {
                 weights.write(mixer.initialChange());
-                if (config.evalEvery() > 0) val = RunRecords.validate(model, corpus, config, valLines, 0, log);
+                if (cadence.evalEvery() > 0) val = RunRecords.validate(model, corpus, config, valLines, 0, log);
             }
-            for (long step = start; step < config.steps(); step++) {
+            long step = start;
+            while (step < steps) {
                 long t0 = System.nanoTime();
-                double lr = schedule.at(step);
-                StepManifest manifest = mixer.next();
-                boolean stats = mixer.wantsStatistics(step);
-                MixedBatch.Result r = MixedBatch.compute(model, corpus.train(), manifest, stats,
-                        config.statsMicroBatches(), config.fused(), config.seed());
-                Checks.require(Double.isFinite(r.loss()), "loss became %s at step %d; lower --lr", r.loss(), step);
-                double gradNorm = adam.step(model.parameters(), r.gradient(), lr);
-                for (INDArray g : r.gradient().values()) GptModel.close(g);
-                if (stats) {
-                    WeightChange change = mixer.report(step, List.of(r.stats()));
-                    weights.write(change);
-                    statsLines.write(RunRecords.stats(step, corpus.names(), r.stats()));
-                }
+                int length = engine.roundLength(step, steps);
+                var planned = new ArrayList<StepEngine.Planned>();
+                for (int i = 0; i < length; i++)
+                    planned.add(new StepEngine.Planned(mixer.next(), schedule.at(step + i), mixer.wantsStatistics(step + i)));
+                StepEngine.Result round = engine.run(model, adam, planned);
+                adam = round.adam();
                 long nanos = System.nanoTime() - t0;
-                if (step - start >= 10) { timedNanos += nanos; timedSteps++; }
-                if (stats) { statsNanos += r.statsNanos(); statsSteps++; }
-                lastLoss = r.loss();
-                metrics.write(metricsRecord(manifest, r, lr, gradNorm, nanos, tokensPerStep));
-                manifests.write(manifest);
+                for (int i = 0; i < length; i++) {
+                    StepEngine.Planned p = planned.get(i);
+                    StepEngine.Outcome o = round.steps().get(i);
+                    Checks.require(Double.isFinite(o.loss()), "loss became %s at step %d; lower --lr", o.loss(), p.step());
+                    if (p.stats()) {
+                        weights.write(mixer.report(p.step(), o.stats()));
+                        statsLines.write(statsRecord(p.step(), o.stats()));
+                    }
+                    lastLoss = o.loss();
+                    metrics.write(metricsRecord(p, o, nanos / length, tokensPerStep));
+                    manifests.write(p.manifest());
+                }
                 manifests.flush();
-                long done = step + 1;
-                if (step % config.logEvery() == 0 || done == config.steps())
-                    log.info(progress(step, r, lr, manifest.weights(), nanos, tokensPerStep, timedNanos, timedSteps));
-                if (config.evalEvery() > 0 && (done % config.evalEvery() == 0 || done == config.steps()))
+                if (ownLines != null) for (Map<String, Object> r : round.records()) ownLines.write(r);
+                if (step - start >= UNTIMED_STEPS) { timedNanos += nanos; timedSteps += length; }
+                statsNanos += round.statsNanos();
+                long done = step + length;
+                if (crosses(step - 1, done - 1, cadence.logEvery()) || done == steps)
+                    log.info(progress(planned.get(length - 1), lastLoss, nanos, length, tokensPerStep, timedNanos, timedSteps, round));
+                if (cadence.evalEvery() > 0 && (crosses(step, done, cadence.evalEvery()) || done == steps))
                     val = RunRecords.validate(model, corpus, config, valLines, done, log);
-                if (done % config.checkpointEvery() == 0 || done == config.steps())
+                if (crosses(step, done, cadence.checkpointEvery()) || done == steps)
                     new Checkpoint(done, model.parameters(), adam.state(), adam.iteration(), mixer.state()).write(run, 2);
+                step = done;
             }
         }
         double tps = timedSteps == 0 ? Double.NaN : tokensPerStep * timedSteps / (timedNanos / 1e9);
-        double statsShare = timedNanos == 0 ? 0 : (double) statsNanos / timedNanos * timedSteps / Math.max(1, config.steps() - start);
-        return new Summary(config.steps(), lastLoss, val, tps, Memory.peakRssBytes(), statsShare);
+        double statsShare = timedNanos == 0 ? 0 : (double) statsNanos / timedNanos * timedSteps / Math.max(1, steps - start);
+        return new Summary(steps, lastLoss, val, tps, Memory.peakRssBytes(), statsShare);
     }
 
-    private Map<String, Object> metricsRecord(StepManifest m, MixedBatch.Result r, double lr, double gradNorm, long nanos, long tokens) {
+    /** True when a multiple of {@code every} lies in (from, to]. */
+    static boolean crosses(long from, long to, long every) {
+        return Math.floorDiv(to, every) > Math.floorDiv(from, every);
+    }
+
+    private Map<String, Object> metricsRecord(StepEngine.Planned p, StepEngine.Outcome o, long nanos, long tokens) {
+        StepManifest m = p.manifest();
         var rec = new LinkedHashMap<String, Object>();
         rec.put("step", m.step());
-        rec.put("loss", r.loss());
-        rec.put("domain_loss", RunRecords.nullIfNaN(r.domainLoss()));
+        rec.put("loss", o.loss());
+        rec.put("domain_loss", RunRecords.nullIfNaN(o.domainLoss()));
         rec.put("counts", m.counts());
         rec.put("weights", m.weights());
-        rec.put("lr", lr);
-        rec.put("grad_norm", gradNorm);
+        rec.put("lr", p.lr());
+        rec.put("grad_norm", Double.isNaN(o.gradNorm()) ? null : o.gradNorm());
         rec.put("ms", nanos / 1e6);
         rec.put("tokens_per_s", tokens / (nanos / 1e9));
-        rec.put("stats", r.stats() != null);
-        rec.put("stats_ms", r.statsNanos() / 1e6);
-        rec.put("graph_calls", r.graphCalls());
+        rec.put("stats", p.stats());
+        rec.putAll(o.fields());
         rec.put("rss_mb", Memory.rssBytes() >> 20);
         return rec;
     }
 
-    private String progress(long step, MixedBatch.Result r, double lr, double[] w, long nanos, long tokens,
-                            long timedNanos, long timedSteps) {
-        var sb = new StringBuilder(String.format("step %d/%d | loss %.4f | lr %.2e | w", step, config.steps(), r.loss(), lr));
+    /** The pooled estimate of a statistics step (the one estimate in this process). */
+    private Map<String, Object> statsRecord(long step, List<GradientStats> stats) {
+        Map<String, Object> rec = RunRecords.stats(step, corpus.names(), GradientStats.pool(stats));
+        if (engine.workers() > 0) rec.put("pooled_from_workers", stats.size());
+        return rec;
+    }
+
+    private String progress(StepEngine.Planned last, double loss, long nanos, int length, long tokens, long timedNanos,
+                            long timedSteps, StepEngine.Result round) {
+        var sb = new StringBuilder(String.format("step %d/%d | loss %.4f | lr %.2e | w", last.step(), config.steps(), loss, last.lr()));
+        double[] w = last.manifest().weights();
         for (int k = 0; k < w.length; k++) sb.append(' ').append(corpus.names().get(k)).append(String.format(" %.2f", w[k]));
-        double perStep = timedSteps > 0 ? timedNanos / 1e9 / timedSteps : nanos / 1e9;
-        long eta = Math.round(perStep * (config.steps() - step - 1));
-        sb.append(String.format(" | %.0f tok/s | %d ms | ETA %dm%02ds", tokens / (nanos / 1e9), nanos / 1_000_000, eta / 60, eta % 60));
-        if (r.stats() != null) sb.append(String.format(" | stats %d ms", r.statsNanos() / 1_000_000));
-        return sb.toString();
+        double perStep = timedSteps > 0 ? timedNanos / 1e9 / timedSteps : nanos / 1e9 / length;
+        long eta = Math.round(perStep * (config.steps() - last.step() - 1));
+        sb.append(String.format(" | %.0f tok/s | %d ms | ETA %dm%02ds", tokens * length / (nanos / 1e9), nanos / length / 1_000_000,
+                eta / 60, eta % 60));
+        return sb.append(round.progress()).toString();
     }
 
     /** The mixing strategy a run's configuration names, over the corpus's domains ({@link Strategies#forDataset}). */
     public static Strategy strategy(TrainConfig c, Corpus corpus) {
         double[] prior = c.strategy().equals("static") ? corpus.prior() : null;
         Checks.require(!c.strategy().equals("static") || prior != null, "strategy 'static' needs priors in the corpus spec");
-        var options = StrategyOptions.defaults(c.strategy()).withPrior(prior).withPike(c.zeta1(), c.zeta2(), c.tau(), c.minWeight());
+        var options = c.pike().options(c.strategy()).withPrior(prior);
         return Strategies.forDataset(corpus.names().size(), corpus.tokens(), c.batch(), c.seed(), options);
     }
 
-    /** The run's configuration as written at its start (for --resume and eval). */
+    /**
+     * The run's configuration as written at its start (for --resume and eval). A config.json from before the
+     * configuration was grouped into records (a flat "train" object) is read as what it meant.
+     */
     public static TrainConfig readConfig(Path run) {
         Path file = run.resolve(RunFiles.CONFIG);
         Checks.require(Files.exists(file), "%s is not a run directory: no %s", run, RunFiles.CONFIG);
         try {
-            return RunFiles.MAPPER.treeToValue(RunFiles.MAPPER.readTree(file.toFile()).get("train"), TrainConfig.class);
+            JsonNode train = RunFiles.MAPPER.readTree(file.toFile()).get("train");
+            Checks.require(train != null && train.isObject(), "%s has no \"train\" object", file);
+            return train.has("lrPeak") ? TrainConfig.fromFlat(train) : RunFiles.MAPPER.treeToValue(train, TrainConfig.class);
         } catch (IOException e) {
             throw new UserException(file + " is unreadable: " + e.getMessage(), e);
         }

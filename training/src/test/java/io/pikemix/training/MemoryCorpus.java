@@ -90,8 +90,8 @@ final class MemoryCorpus {
     }
 
     static TrainConfig config(String strategy, long steps, int batch, int updateInterval) {
-        return new TrainConfig("memory", strategy, steps, batch, 7, 1, 2, 32, GptConfig.FLAX_LN_EPSILON,
-                3e-3, 1e-4, 1e-4, Math.max(1, steps / 10), 0.95, 0.98, 0.1, 1.0, updateInterval, 2, 0.01, 10, 3, 1e-6,
-                true, Math.max(1, steps / 2), steps, 16, 1000);
+        return new TrainConfig("memory", strategy, batch, 7, new TrainConfig.ModelShape(1, 2, 32, GptConfig.FLAX_LN_EPSILON),
+                new LrSchedule(1e-4, 3e-3, 1e-4, Math.max(1, steps / 10), steps), AdamW.Hyper.table6(), TrainConfig.Pike.defaults(),
+                new TrainConfig.Statistics(updateInterval, 2, true), new TrainConfig.Cadence(Math.max(1, steps / 2), steps, 16, 1000));
     }
 }

@@ -8,6 +8,8 @@ import io.pikemix.training.GptConfig;
 import io.pikemix.training.GptModel;
 import io.pikemix.training.Memory;
 import io.pikemix.training.MixedBatch;
+import io.pikemix.training.StepEngine;
+import io.pikemix.training.TrainConfig;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -36,18 +38,14 @@ import java.util.Map;
  * @param statsSeed the seed of the statistics top-up rows; worker w uses seed ^ (w · φ) so workers draw
  *                  different rows (worker 0 draws the single-process trainer's rows)
  */
-record Worker(CorpusSource source, int vocab, int context, int layers, int heads, int width, double lnEpsilon,
-              double beta1, double beta2, double epsilon, double weightDecay, double clipNorm,
-              int workers, int microBatches, boolean fused, long seed) implements Serializable {
-
-    GptConfig gpt() { return new GptConfig(vocab, context, layers, heads, width, lnEpsilon); }
+record Worker(CorpusSource source, GptConfig gpt, AdamW.Hyper adam, TrainConfig.Statistics statistics, int workers, long seed)
+        implements Serializable {
 
     long statsSeed(int worker) { return seed ^ (worker * 0x9E3779B97F4A7C15L); }
 
     RoundSum.Contribution run(Round round, int w) {
         long t0 = System.nanoTime();
         TaskContext task = TaskContext.get();
-        GptConfig gpt = gpt();
         Corpus corpus = WorkerRuntime.corpus(source, gpt, w);
         io.pikemix.training.GradientModel model = WorkerRuntime.model(source, gpt, w);
         round.params().assignTo(model.parameters());
@@ -56,7 +54,7 @@ record Worker(CorpusSource source, int vocab, int context, int layers, int heads
         Map<String, INDArray> moments = null;
         if (averageParams) {
             moments = round.adam().toArrays();
-            local = AdamW.forModel(new AdamW.Hyper(beta1, beta2, epsilon, weightDecay, clipNorm), gpt, moments, round.adamIteration());
+            local = AdamW.forModel(adam, gpt, moments, round.adamIteration());
         }
         int S = round.steps().size(), K = corpus.names().size();
         if (!averageParams && S != 1) throw new IllegalStateException("gradient averaging takes one step per round, got " + S);
@@ -70,7 +68,7 @@ record Worker(CorpusSource source, int vocab, int context, int layers, int heads
         long statsNanos = 0, roundRows = 0, myRows = 0;
         Tensors gradient = null;
         for (int i = 0; i < S; i++) {
-            Round.Step step = round.steps().get(i);
+            StepEngine.Planned step = round.steps().get(i);
             StepManifest share = step.manifest().share(w, workers);
             steps[i] = step.step();
             rows[i] = share.size();
@@ -84,7 +82,8 @@ record Worker(CorpusSource source, int vocab, int context, int layers, int heads
                 stats.add(null);
                 continue;
             }
-            MixedBatch.Result o = MixedBatch.compute(model, corpus.train(), share, step.stats(), microBatches, fused, statsSeed(w));
+            MixedBatch.Result o = MixedBatch.compute(model, corpus.train(), share, step.stats(), statistics.microBatches(),
+                    statistics.fused(), statsSeed(w));
             loss[i] = o.loss();
             domainLoss[i] = o.domainLoss();
             stats.add(o.stats());

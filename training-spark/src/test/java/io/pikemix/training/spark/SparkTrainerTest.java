@@ -2,9 +2,11 @@ package io.pikemix.training.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pikemix.mixer.DomainRows;
+import io.pikemix.training.AdamW;
 import io.pikemix.training.Checkpoint;
 import io.pikemix.training.Corpus;
 import io.pikemix.training.GptConfig;
+import io.pikemix.training.LrSchedule;
 import io.pikemix.training.RowSource;
 import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
@@ -79,8 +81,10 @@ class SparkTrainerTest {
     }
 
     static TrainConfig config(String strategy, long steps, int updateInterval) {
-        return new TrainConfig("memory", strategy, steps, 8, 7, 1, 2, 16, GptConfig.FLAX_LN_EPSILON, 1e-2, 1e-3, 1e-3,
-                1, 0.9, 0.98, 0.1, 1.0, updateInterval, 2, 0.01, 10, 1, 1e-6, true, 3, 0, 8, 1);
+        return new TrainConfig("memory", strategy, 8, 7, new TrainConfig.ModelShape(1, 2, 16, GptConfig.FLAX_LN_EPSILON),
+                new LrSchedule(1e-3, 1e-2, 1e-3, 1, steps), new AdamW.Hyper(0.9, 0.98, 1e-8, 0.1, 1.0),
+                new TrainConfig.Pike(0.01, 10, 1, 1e-6), new TrainConfig.Statistics(updateInterval, 2, true),
+                new TrainConfig.Cadence(3, 0, 8, 1));
     }
 
     private Path single(String name, TrainConfig c) {

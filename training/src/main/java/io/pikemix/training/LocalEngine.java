@@ -1,0 +1,40 @@
+package io.pikemix.training;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+
+/**
+ * The steps in this process, one per round: the step's gradient of eq. 2 (and at a statistics step the estimate)
+ * from {@link MixedBatch}, then the AdamW update.
+ */
+final class LocalEngine implements StepEngine {
+    private final RowSource rows;
+    private final TrainConfig.Statistics statistics;
+    private final long seed;
+
+    LocalEngine(RowSource rows, TrainConfig.Statistics statistics, long seed) {
+        this.rows = rows;
+        this.statistics = statistics;
+        this.seed = seed;
+    }
+
+    @Override public Result run(GradientModel model, AdamW adam, List<Planned> steps) {
+        Planned p = steps.get(0);
+        MixedBatch.Result r = MixedBatch.compute(model, rows, p.manifest(), p.stats(), statistics.microBatches(),
+                statistics.fused(), seed);
+        double gradNorm;
+        try {
+            gradNorm = adam.step(model.parameters(), r.gradient(), p.lr());
+        } finally {
+            for (INDArray g : r.gradient().values()) GptModel.close(g);
+        }
+        var fields = new LinkedHashMap<String, Object>();
+        fields.put("stats_ms", r.statsNanos() / 1e6);
+        fields.put("graph_calls", r.graphCalls());
+        var outcome = new Outcome(r.loss(), r.domainLoss(), gradNorm, r.stats() == null ? List.of() : List.of(r.stats()), fields);
+        String progress = p.stats() ? String.format(" | stats %d ms", r.statsNanos() / 1_000_000) : "";
+        return new Result(List.of(outcome), adam, p.stats() ? r.statsNanos() : 0, List.of(), progress);
+    }
+}
