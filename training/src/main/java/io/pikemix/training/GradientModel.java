@@ -54,6 +54,14 @@ public interface GradientModel extends AutoCloseable {
      */
     default INDArray groupGradientMatrix() { return null; }
 
+    /**
+     * Σ_j w_j·g_j over the per-group gradients of the last {@link #groupGradients} call (one weight per group), in
+     * the model's own gradient buffer (valid until the next call, as {@link #gradient}'s); null when the model does
+     * not offer it (the default: callers sum the arrays themselves). The engine does it as one GEMV over
+     * {@link #groupGradientMatrix()}.
+     */
+    default Map<String, INDArray> combineGroupGradients(double[] weights) { return null; }
+
     /** Per-token next-token losses of a batch, forward pass only. */
     float[] tokenLosses(Batch batch);
 

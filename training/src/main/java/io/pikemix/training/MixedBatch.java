@@ -118,22 +118,31 @@ public final class MixedBatch {
             estimate = ArrayEstimator.estimate(statsGrads, model.groupGradientMatrix(), names, domainOf, K, seqs, statsLoss);
             statsNanos = System.nanoTime() - t0;
         }
+        // the update, eq. 2: Σ_j (n_j / b)·g_j over the update micro-batches — one GEMV where the model offers it
+        var weights = new double[order.size()];
         for (int q = 0; q < order.size(); q++) {
             Micro mb = plan.get(order.get(q));
+            if (!mb.update()) continue;
+            GptModel.Gradient g = gradients.get(q);
+            addDomainLosses(mb, m, g, T, domainLossSum, domainRows);
+            weights[q] = (double) mb.size() / b;
+            loss += weights[q] * g.loss();
+        }
+        Map<String, INDArray> combined = order.size() > 1 ? model.combineGroupGradients(weights) : null;
+        for (int q = 0; q < order.size(); q++) {
             try (GptModel.Gradient g = gradients.get(q)) {
-                if (!mb.update()) continue;
-                addDomainLosses(mb, m, g, T, domainLossSum, domainRows);
-                double share = (double) mb.size() / b;
-                loss += share * g.loss();
+                double share = weights[q];
+                if (combined != null || share == 0) continue;
                 if (sum == null) {
                     sum = new LinkedHashMap<>();
-                    for (String n : names) sum.put(n, copy ? g.gradients().get(n).mul(share) : g.gradients().get(n).muli(share));
+                    for (String n : names) sum.put(n, copy ? g.gradients().get(n).mul(share) : share == 1 ? g.gradients().get(n) : g.gradients().get(n).muli(share));
                     if (!model.reusesGradientBuffers()) g.gradients().clear();      // now owned by sum
                 } else {
                     for (String n : names) sum.get(n).addi(g.gradients().get(n).muli(share));
                 }
             }
         }
+        if (combined != null) sum = combined;
         var domainLoss = new double[K];
         for (int k = 0; k < K; k++) domainLoss[k] = domainRows[k] == 0 ? Double.NaN : domainLossSum[k] / domainRows[k];
         return new Result(sum, loss, domainLoss, estimate, statsNanos, model.reusesGradientBuffers() ? 1 : plan.size());

@@ -160,6 +160,20 @@ public final class GptEngine implements GradientModel {
         return groupFlat.get(NDArrayIndex.interval(0, lastGroups * paramCount)).reshape('c', true, lastGroups, paramCount);
     }
 
+    /** Σ_j w_j·g_j of the last call's groups into {@link #flatGradients()}: one [1, G]·[G, P] GEMV. */
+    @Override public Map<String, INDArray> combineGroupGradients(double[] weights) {
+        Checks.require(weights.length == lastGroups, "%d weights for %d groups", weights.length, lastGroups);
+        var w = new float[weights.length];
+        for (int j = 0; j < w.length; j++) w[j] = (float) weights[j];
+        try (INDArray row = Nd4j.create(w, new long[]{1, w.length}, 'c')) {
+            Nd4j.exec(org.nd4j.linalg.api.ops.DynamicCustomOp.builder("matmul").addInputs(row, groupGradientMatrix())
+                    .addOutputs(flatGrads.reshape('c', true, 1, paramCount)).addIntegerArguments(0, 0, 0)
+                    .addFloatingPointArguments(1.0, 0.0).build());
+        }
+        lastGroups = 1;                                                  // the group buffers are now stale for callers
+        return Collections.unmodifiableMap(grads);
+    }
+
     /** Mean loss and its gradient; the gradients are views of {@link #flatGradients()}, overwritten by the next call. */
     @Override public GptModel.Gradient gradient(Batch batch) {
         Pass p = pass(batch);
