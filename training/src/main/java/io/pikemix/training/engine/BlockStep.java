@@ -5,6 +5,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.GELU;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.GELUDerivative;
 
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
 import java.util.Map;
 
 /**
@@ -59,6 +61,36 @@ final class BlockStep {
     /** [N, C] (or [N·H, D]) as the heads' view [n, H, T, D]. */
     private INDArray heads(INDArray a) { return a.reshape('c', true, n, T, H, D).permute(0, 2, 1, 3); }
 
+    /**
+     * z = alpha·op(x)·op(y) for every (row, head): x, y, z are [N, C] (or [N·H, D]) head arrays or [n, H, T, T] score
+     * arrays. By default one 2-D {@code matmul} call site per (row, head) on [T, D] views (row stride C) and [T, T]
+     * views, which reach BLAS directly; {@code -Dpike.attention=rank4} selects one rank-4 {@code matmul} over the
+     * permuted views (M2.1 runs that through its own loop: 11–18 GFLOP/s here).
+     */
+    private void attention(Call.Seq q, INDArray x, boolean tx, INDArray y, boolean ty, INDArray z, double alpha) {
+        if (RANK4) {
+            q.add(Call.matmul(view4(x), view4(y), view4(z), tx, ty, alpha, 0));
+            return;
+        }
+        for (int r = 0; r < n; r++)
+            for (int hd = 0; hd < H; hd++) q.add(Call.matmul(view2(x, r, hd), view2(y, r, hd), view2(z, r, hd), tx, ty, alpha, 0));
+    }
+
+    static final boolean RANK4 = "rank4".equals(System.getProperty("pike.attention"));
+
+    /** A head array's [n, H, T, D] view, or a score array as it is. */
+    private INDArray view4(INDArray a) { return a.rank() == 4 ? a : heads(a); }
+
+    /** (row r, head h) of a head array ([T, D], row stride C) or of a score array ([T, T]). */
+    private INDArray view2(INDArray a, int r, int h) {
+        if (a.rank() == 4) {
+            long first = ((long) r * H + h) * T;
+            return a.reshape('c', true, (long) n * H * T, T).get(NDArrayIndex.interval(first, first + T), NDArrayIndex.all());
+        }
+        return a.reshape('c', true, (long) n * T, (long) H * D).get(NDArrayIndex.interval((long) r * T, (long) (r + 1) * T),
+                NDArrayIndex.interval((long) h * D, (long) (h + 1) * D));
+    }
+
     private static INDArray nc(INDArray a, long N, long C) { return a.reshape('c', true, N, C); }
 
     void forward(Call.Seq f) {
@@ -72,10 +104,10 @@ final class BlockStep {
         kln.forward(f);                                                                         // kN  [N·H, D]
         rope.forward(f, s.qN, qRot);                                                            // q   [N·H, D]
         rope.forward(f, s.kN, kRot);                                                            // k   [N·H, D]
-        f.add(Call.matmul(heads(qRot), heads(kRot), att, false, true, 1 / Math.sqrt(D), 0));   // q·kᵀ/√D [n, H, T, T]
+        attention(f, qRot, false, kRot, true, att, 1 / Math.sqrt(D));                          // q·kᵀ/√D [n, H, T, T]
         f.add(Call.pairwise("add", att, s.mask, att));                                          // + causal mask
         f.add(Call.custom("softmax", new INDArray[]{att}, new INDArray[]{att}, new long[]{3}, null));   // A [n, H, T, T]
-        f.add(Call.matmul(att, heads(v), heads(y), false, false, 1, 0));                        // y = A·v [n, H, T, D] → [N, C]
+        attention(f, att, false, v, false, y, 1);                                               // y = A·v [n, H, T, D] → [N, C]
         f.add(Call.matmul(y, w.get(p + "attn/wo"), res, false, false, 1, 1));                   // x += y·W_o  [N, C]
         ln2.forward(f);                                                                         // a2 = LN₂(x) [N, C]
         f.add(Call.matmul(a2, w.get(p + "mlp/w_fc"), h, false, false, 1, 0));                   // h   [N, 4C]
@@ -99,15 +131,15 @@ final class BlockStep {
         groups.weightGradient(b, y, dRes, p + "attn/wo", T);                                    // [C, C]
         b.add(Call.matmul(dRes, w.get(p + "attn/wo"), s.dY, false, true, 1, 0));                // dy [N, C]
         // y = A·v:  dA = dy·vᵀ,  dv = Aᵀ·dy;  softmax:  dS = A ⊙ (dA − Σ_j dA ⊙ A)
-        b.add(Call.matmul(heads(s.dY), heads(v), s.dAtt, false, true, 1, 0));                   // [n, H, T, T]
-        b.add(Call.matmul(att, heads(s.dY), heads(s.dV), true, false, 1, 0));                   // dv [N, C]
+        attention(b, s.dY, false, v, true, s.dAtt, 1);                                          // [n, H, T, T]
+        attention(b, att, true, s.dY, false, s.dV, 1);                                          // dv [N, C]
         b.add(Call.pairwise("multiply", s.dAtt, att, s.attTemp));
         b.add(Call.matmul(s.attTemp.reshape('c', true, (long) n * H * T, T), s.onesT, s.rowSum, false, false, 1, 0));   // [n·H·T, 1]
         b.add(Call.pairwise("subtract", s.dAtt, s.rowSum.reshape('c', true, n, H, T, 1), s.dAtt));
         b.add(Call.pairwise("multiply", s.dAtt, att, s.dAtt));                                  // dS [n, H, T, T]
         // S = q·kᵀ/√D:  dq = dS·k/√D,  dk = dSᵀ·q/√D
-        b.add(Call.matmul(s.dAtt, heads(kRot), heads(s.dQ), false, false, 1 / Math.sqrt(D), 0));
-        b.add(Call.matmul(s.dAtt, heads(qRot), heads(s.dK), true, false, 1 / Math.sqrt(D), 0));
+        attention(b, s.dAtt, false, kRot, false, s.dQ, 1 / Math.sqrt(D));
+        attention(b, s.dAtt, true, qRot, false, s.dK, 1 / Math.sqrt(D));
         rope.backward(b, s.dQ, s.dQn);                                                          // [N·H, D]
         rope.backward(b, s.dK, s.dKn);
         qln.backward(b, s.dQn, s.dQ, groups, p + "attn/q_norm", (long) T * H, false, s.ones, s.lnDxhatNH, s.lnTempNH, s.m1NH, s.m2NH);

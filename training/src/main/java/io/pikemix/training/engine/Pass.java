@@ -23,8 +23,8 @@ import java.util.Map;
  *
  * Cross-entropy backward: P ← P − onehot(y) by one {@code scatter_add} of −1 at the flat indices i·V + y_i,
  * then da_f = (1/N)·P·wte and dwte = (1/N)·Pᵀ·a_f (GEMM alpha); the embedding's gradient is scatter-added into
- * dwte last. With several {@link Groups}, each row of P − onehot is scaled by 1/(its group's tokens) instead, and
- * every weight gradient is taken per group.
+ * dwte last. With several {@link Groups}, both GEMMs run per group's row block with alpha = 1/(its group's tokens)
+ * (which scales every later row gradient of the group, no [N, V] pass), and every weight gradient is taken per group.
  */
 final class Pass implements AutoCloseable {
     /** Arrays shared by all layers of a pass: the residual stream, its gradient, constants and scratch. */
@@ -100,7 +100,6 @@ final class Pass implements AutoCloseable {
     final int rows;
     final Shared s;
     final INDArray ids, targets, probs, tokenLoss;
-    private final INDArray rowScale;                                    // [N, 1] 1/(tokens of the row's group), grouped passes only
     private final Call.Seq body = new Call.Seq(), head = new Call.Seq(), backward = new Call.Seq();
     private final List<BlockStep> blocks = new ArrayList<>();
 
@@ -130,15 +129,16 @@ final class Pass implements AutoCloseable {
         head.add(Call.legacy(new ScalarMultiplication(tokenLoss, null, tokenLoss, -1.0)));       // loss_i [N]
 
         backward.add(Call.custom("scatter_add", new INDArray[]{probsFlat, targets, minusOnes}, new INDArray[]{probsFlat}, null, null));   // P − onehot
-        double alpha = 1.0 / N;                                                                 // one group: the mean over N tokens
-        rowScale = groups.size() == 1 ? null : rowScale(groups, T);
-        if (rowScale != null) {                                                                 // each row: 1/(its group's tokens)
-            backward.add(Call.pairwise("multiply", probs, rowScale, probs));
-            alpha = 1;
+        if (groups.size() == 1) {                                                               // the mean over N tokens: alpha = 1/N
+            backward.add(Call.matmul(probs, wte, s.dA, false, false, 1.0 / N, 0));             // da_f [N, C]
+            backward.add(Call.matmul(probs, aF, groups.grads().get(0).get("wte"), true, false, 1.0 / N, 0));   // dwte [V, C]
+        } else {                                                                                // group j: the mean over its own tokens
+            for (int j = 0; j < groups.size(); j++) {
+                double alpha = 1.0 / ((long) (groups.bounds()[j + 1] - groups.bounds()[j]) * T);
+                backward.add(Call.matmul(groups.rows(probs, j, T), wte, groups.rows(s.dA, j, T), false, false, alpha, 0));
+                backward.add(Call.matmul(groups.rows(probs, j, T), groups.rows(aF, j, T), groups.grads().get(j).get("wte"), true, false, alpha, 0));
+            }
         }
-        backward.add(Call.matmul(probs, wte, s.dA, false, false, alpha, 0));                   // da_f [N, C]
-        for (int j = 0; j < groups.size(); j++)                                                 // dwte [V, C] per group
-            backward.add(Call.matmul(groups.rows(probs, j, T), groups.rows(aF, j, T), groups.grads().get(j).get("wte"), true, false, alpha, 0));
         lnF.backward(backward, s.dA, s.dRes, groups, "ln_f", T, false, s.ones, s.lnDxhat, s.lnTemp, s.m1N, s.m2N);
         for (int l = blocks.size() - 1; l >= 0; l--) blocks.get(l).backward(backward);
         for (int j = 0; j < groups.size(); j++) {                                               // dwte[ids] += dx per group
@@ -146,14 +146,6 @@ final class Pass implements AutoCloseable {
             backward.add(Call.custom("scatter_add", new INDArray[]{dWte, groups.range(ids, j, T), groups.rows(s.dRes, j, T)},
                     new INDArray[]{dWte}, null, null));
         }
-    }
-
-    private static INDArray rowScale(Groups groups, int T) {
-        int[] b = groups.bounds();
-        var scale = new float[b[b.length - 1] * T];
-        for (int j = 0; j < groups.size(); j++)
-            java.util.Arrays.fill(scale, b[j] * T, b[j + 1] * T, 1f / ((b[j + 1] - b[j]) * T));
-        return Nd4j.create(scale, new long[]{scale.length, 1}, 'c');
     }
 
     /** Writes a batch's ids and flat target indices into the pass's index arrays. */
@@ -172,6 +164,5 @@ final class Pass implements AutoCloseable {
 
     @Override public void close() {
         body.close(); head.close(); backward.close();
-        if (rowScale != null) rowScale.close();
     }
 }
