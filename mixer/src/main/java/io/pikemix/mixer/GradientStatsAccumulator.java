@@ -132,21 +132,36 @@ public final class GradientStatsAccumulator {
     /** The estimates over all finished tensors; {@code loss} (per-domain mean loss, may be null) is carried along. */
     public GradientStats finish(double[] loss) {
         Checks.require(length < 0, "finish() called before endTensor()");
+        return fromSums(m, s, sumSqDev, dot, loss);
+    }
+
+    /**
+     * The estimates from their sufficient sums, for estimators that accumulate them elsewhere (the trainer's, on
+     * the gradient arrays): per domain k, {@code sumSqDev[k]} = Σ_i ‖g_i − ḡ_k‖² over its m_k micro-batches and
+     * {@code meanDots[k][l]} = ⟨ḡ_k, ḡ_l⟩. Same formulas as {@link #finish}.
+     */
+    public static GradientStats fromSums(int[] microBatches, int[] seqsPerMicroBatch, double[] sumSqDev, double[][] meanDots,
+                                         double[] loss) {
+        int K = microBatches.length;
+        Checks.require(seqsPerMicroBatch.length == K && sumSqDev.length == K && meanDots.length == K,
+                "micro-batch counts, sizes and sums must cover the same %d domains", K);
         Checks.require(loss == null || loss.length == K, "loss has %d entries but there are %d domains", loss == null ? 0 : loss.length, K);
+        int[] m = microBatches, s = seqsPerMicroBatch;
         var normSq = new double[K];
         var meanNormSq = new double[K];
         var variance = new double[K];
         var sequences = new long[K];
         for (int k = 0; k < K; k++) {
+            Checks.require(m[k] >= 2, "domain %d has %d micro-batches; the variance estimate needs >= 2", k, m[k]);
             double v = sumSqDev[k] / (m[k] - 1);
-            meanNormSq[k] = dot[k][k];
-            normSq[k] = dot[k][k] - v / m[k];
+            meanNormSq[k] = meanDots[k][k];
+            normSq[k] = meanDots[k][k] - v / m[k];
             variance[k] = s[k] * v;
             sequences[k] = (long) m[k] * s[k];
         }
         var inner = new double[K][K];
         for (int k = 0; k < K; k++)
-            for (int l = 0; l < K; l++) inner[k][l] = k == l ? normSq[k] : dot[k][l];
+            for (int l = 0; l < K; l++) inner[k][l] = k == l ? normSq[k] : meanDots[k][l];
         return new GradientStats(m.clone(), sequences, normSq, meanNormSq, variance, inner,
                 GradientStats.cosines(inner, meanNormSq), loss == null ? null : loss.clone());
     }

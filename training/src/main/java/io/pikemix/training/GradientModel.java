@@ -46,6 +46,14 @@ public interface GradientModel extends AutoCloseable {
         return out;
     }
 
+    /**
+     * The per-group gradients of the last {@link #groupGradients} call as the rows of one [G, P] array (row j: group
+     * j's tensors flattened and concatenated in {@link #parameterNames()} order), a view valid as long as those
+     * gradients are; null when the model keeps them as separate arrays (the default). Lets the statistics run on
+     * strided views of the gradients instead of copies.
+     */
+    default INDArray groupGradientMatrix() { return null; }
+
     /** Per-token next-token losses of a batch, forward pass only. */
     float[] tokenLosses(Batch batch);
 

@@ -1,7 +1,6 @@
 package io.pikemix.training;
 
 import io.pikemix.mixer.GradientStats;
-import io.pikemix.mixer.GradientStatsAccumulator;
 import io.pikemix.mixer.StepManifest;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -21,7 +20,8 @@ import java.util.SplittableRandom;
  * same sum (every row has T tokens, every g_j is a mean over its n_j·T tokens).
  *
  * <p>At a statistics step (Algorithm 1 line 5) each domain's rows are split into m micro-batches of
- * s_k = max(1, ⌊b_k/m⌋) rows whose gradients also feed {@link GradientStatsAccumulator}; rows left over
+ * s_k = max(1, ⌊b_k/m⌋) rows whose gradients also feed the estimator ({@link ArrayEstimator}, on the gradient
+ * arrays: per-domain means, two-pass variances, K × K dot products); rows left over
  * (b_k − m·s_k) form one more micro-batch used only for the update. A domain with b_k < m rows this step
  * (PiKE can drive b_k to 0) is topped up with rows drawn uniformly from its training split, seeded by
  * (seed, step, domain): those rows feed the estimate only, never the update, so the update stays eq. 2.
@@ -82,30 +82,45 @@ public final class MixedBatch {
         double loss = 0;
         var domainLossSum = new double[K];
         var domainRows = new int[K];
-        float[][][][] vectors = stats ? new float[K][microBatches][][] : null;   // [k][j][tensor][values]
-        var statsLossSum = new double[K];
-        long statsNanos = 0;
         // an engine that reuses its gradient buffer: the sum needs its own arrays when more than one call feeds it
         boolean copy = model.reusesGradientBuffers() && plan.size() > 1;
-        // all micro-batches as row groups of one batch: the engine takes every group's gradient from one pass
+        // all micro-batches as row groups of one batch: the engine takes every group's gradient from one pass. The
+        // statistics micro-batches go first (domain-major, as plan() lists them), so that their gradients are the
+        // leading rows of the model's group-gradient matrix and the estimator reads them in place
+        var order = new ArrayList<Integer>();
+        for (int i = 0; i < plan.size(); i++) if (plan.get(i).statsIndex() >= 0) order.add(i);
+        int statsRows = order.size();
+        for (int i = 0; i < plan.size(); i++) if (plan.get(i).statsIndex() < 0) order.add(i);
         var bounds = new int[plan.size() + 1];
         var all = new ArrayList<int[]>();
-        for (int i = 0; i < plan.size(); i++) {
-            all.addAll(Arrays.asList(rows(plan.get(i), m, source)));
-            bounds[i + 1] = all.size();
+        for (int q = 0; q < order.size(); q++) {
+            all.addAll(Arrays.asList(rows(plan.get(order.get(q)), m, source)));
+            bounds[q + 1] = all.size();
         }
         List<GptModel.Gradient> gradients = model.groupGradients(Batch.of(all.toArray(int[][]::new), T), bounds);
-        for (int i = 0; i < plan.size(); i++) {
-            Micro mb = plan.get(i);
-            try (GptModel.Gradient g = gradients.get(i)) {
-                if (mb.statsIndex() >= 0) {
-                    long t0 = System.nanoTime();
-                    var v = new float[names.size()][];
-                    for (int p = 0; p < v.length; p++) { INDArray a = g.gradients().get(names.get(p)); v[p] = a.reshape(a.length()).toFloatVector(); }
-                    vectors[mb.domain()][mb.statsIndex()] = v;
-                    statsLossSum[mb.domain()] += g.loss();
-                    statsNanos += System.nanoTime() - t0;
-                }
+        long statsNanos = 0;
+        GradientStats estimate = null;
+        if (stats) {
+            long t0 = System.nanoTime();
+            var statsGrads = new ArrayList<Map<String, INDArray>>();
+            var domainOf = new int[statsRows];
+            var seqs = new int[K];
+            var lossSum = new double[K];
+            for (int q = 0; q < statsRows; q++) {
+                Micro mb = plan.get(order.get(q));
+                statsGrads.add(gradients.get(q).gradients());
+                domainOf[q] = mb.domain();
+                seqs[mb.domain()] = mb.size();
+                lossSum[mb.domain()] += gradients.get(q).loss();
+            }
+            var statsLoss = new double[K];
+            for (int k = 0; k < K; k++) statsLoss[k] = lossSum[k] / microBatches;
+            estimate = ArrayEstimator.estimate(statsGrads, model.groupGradientMatrix(), names, domainOf, K, seqs, statsLoss);
+            statsNanos = System.nanoTime() - t0;
+        }
+        for (int q = 0; q < order.size(); q++) {
+            Micro mb = plan.get(order.get(q));
+            try (GptModel.Gradient g = gradients.get(q)) {
                 if (!mb.update()) continue;
                 addDomainLosses(mb, m, g, T, domainLossSum, domainRows);
                 double share = (double) mb.size() / b;
@@ -121,30 +136,7 @@ public final class MixedBatch {
         }
         var domainLoss = new double[K];
         for (int k = 0; k < K; k++) domainLoss[k] = domainRows[k] == 0 ? Double.NaN : domainLossSum[k] / domainRows[k];
-        GradientStats estimate = null;
-        if (stats) {
-            long t0 = System.nanoTime();
-            estimate = estimate(vectors, plan, K, microBatches, statsLossSum);
-            statsNanos += System.nanoTime() - t0;
-        }
         return new Result(sum, loss, domainLoss, estimate, statsNanos, model.reusesGradientBuffers() ? 1 : plan.size());
-    }
-
-    private static GradientStats estimate(float[][][][] vectors, List<Micro> plan, int K, int microBatches, double[] lossSum) {
-        var m = new int[K];
-        var s = new int[K];
-        Arrays.fill(m, microBatches);
-        for (Micro mb : plan) if (mb.statsIndex() >= 0) s[mb.domain()] = mb.size();
-        var acc = new GradientStatsAccumulator(m, s);
-        int tensors = vectors[0][0].length;
-        for (int p = 0; p < tensors; p++) {
-            for (int k = 0; k < K; k++)
-                for (int j = 0; j < microBatches; j++) acc.add(k, j, vectors[k][j][p]);
-            acc.endTensor();
-        }
-        var loss = new double[K];
-        for (int k = 0; k < K; k++) loss[k] = lossSum[k] / microBatches;
-        return acc.finish(loss);
     }
 
     private static void addDomainLosses(Micro mb, StepManifest m, GptModel.Gradient g, int T, double[] sum, int[] rows) {

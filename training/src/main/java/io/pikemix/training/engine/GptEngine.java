@@ -41,6 +41,7 @@ public final class GptEngine implements GradientModel {
     private INDArray groupFlat;                                         // [G·P] per-group gradients
     private final List<Map<String, INDArray>> groupGrads = new ArrayList<>();
     private Arena arena;
+    private int lastGroups = 1;                                          // groups of the last gradient call
     private Pass.Constants constants;
 
     /** A fresh engine with {@link GptModel#initialize}'s initial values for the same seed. */
@@ -138,6 +139,7 @@ public final class GptEngine implements GradientModel {
     @Override public List<GptModel.Gradient> groupGradients(Batch batch, int[] bounds) {
         if (bounds.length == 2) return List.of(gradient(batch));
         Pass p = pass(batch, bounds);
+        lastGroups = bounds.length - 1;
         p.forward();
         float[] tokenLoss = p.tokenLoss.toFloatVector();
         p.backward();
@@ -152,9 +154,16 @@ public final class GptEngine implements GradientModel {
         return out;
     }
 
+    /** [G, P]: the per-group gradients of the last call as rows (one row, {@link #flatGradients()}, after {@link #gradient}). */
+    @Override public INDArray groupGradientMatrix() {
+        if (lastGroups == 1) return flatGrads.reshape('c', true, 1, paramCount);
+        return groupFlat.get(NDArrayIndex.interval(0, lastGroups * paramCount)).reshape('c', true, lastGroups, paramCount);
+    }
+
     /** Mean loss and its gradient; the gradients are views of {@link #flatGradients()}, overwritten by the next call. */
     @Override public GptModel.Gradient gradient(Batch batch) {
         Pass p = pass(batch);
+        lastGroups = 1;
         p.forward();
         float[] tokenLoss = p.tokenLoss.toFloatVector();
         double loss = p.tokenLoss.meanNumber().doubleValue();
