@@ -51,6 +51,10 @@ public final class PikeOptions {
             description = "robust-pike: start from and pull towards 'temperature' (w ~ tokens^0.3) or 'initial' (uniform or the prior) (default ${DEFAULT-VALUE}).")
     String robustAnchor;
 
+    @Option(names = "--robust-held-out-rows", defaultValue = "" + RobustPikeParams.DEFAULT_HELD_OUT_ROWS,
+            description = "robust-pike: hold out this many training rows per domain (at most a quarter) and use the held-out signal <train grad, held-out grad> instead of |grad|^2; 0 = off (default ${DEFAULT-VALUE}).")
+    int robustHeldOutRows;
+
     /** Strategy {@code name} with these hyperparameters and every other option at its default. */
     StrategyOptions options(String name) { return StrategyOptions.defaults(name).withPike(zeta1, zeta2, tau, minWeight); }
 
@@ -58,7 +62,7 @@ public final class PikeOptions {
 
     RobustPikeParams robust() {
         return new RobustPikeParams(robustSignal, robustNoise, robustFloor, robustMaxRatio, robustRepeatEpochs, robustShrink,
-                robustAnchor);
+                robustAnchor, robustHeldOutRows);
     }
 
     /**

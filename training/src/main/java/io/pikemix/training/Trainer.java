@@ -44,6 +44,7 @@ public final class Trainer {
     private final GradientModel model;
     private final AdamW adam;
     private final long start;
+    private final MixedBatch.HeldOut heldOut;
 
     private Trainer(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind) {
         this.config = config;
@@ -51,7 +52,9 @@ public final class Trainer {
         this.run = run;
         this.schedule = config.schedule();
         GptConfig gpt = config.model(corpus.vocabSize(), corpus.context());
-        var mixConfig = new MixConfig(corpus.trainRows(), config.batch(), config.seed(), Rounding.CARRY, config.updateInterval());
+        // robust-pike's held-out signal: the last rows of each domain never reach a manifest (MixedBatch.HeldOut)
+        this.heldOut = MixedBatch.HeldOut.forStrategy(config.strategy(), corpus.trainRows());
+        var mixConfig = new MixConfig(heldOut.trim(corpus.trainRows()), config.batch(), config.seed(), Rounding.CARRY, config.updateInterval());
         Strategy strategy = strategy(config, corpus);
         if (resume) {
             Path dir = Checkpoint.latest(run).orElseThrow(() -> new UserException(run + " has no checkpoint to resume from"));
@@ -117,7 +120,7 @@ public final class Trainer {
                 StepManifest manifest = mixer.next();
                 boolean stats = mixer.wantsStatistics(step);
                 MixedBatch.Result r = MixedBatch.compute(model, corpus.train(), manifest, stats,
-                        config.statsMicroBatches(), config.fused(), config.seed());
+                        config.statsMicroBatches(), config.fused(), config.seed(), heldOut);
                 Checks.require(Double.isFinite(r.loss()), "loss became %s at step %d; lower --lr", r.loss(), step);
                 double gradNorm = adam.step(model.parameters(), r.gradient(), lr);
                 for (INDArray g : r.gradient().values()) GptModel.close(g);
