@@ -101,8 +101,8 @@ public final class DemoCommand implements Callable<Integer> {
     /**
      * The demo's one-line conclusion. Per strategy s, m_s = its loss averaged over the seeds; the seed-to-seed
      * spread is the largest range (max − min over seeds) of any strategy's mean validation loss. A difference
-     * m_s − m_ref counts as real only when it exceeds that spread; with one seed there is no spread, and nothing
-     * counts. The line names the best strategy and every difference from the reference (negative = better).
+     * m_s − m_ref is marked only when it exceeds that spread (with 2 seeds, a hint rather than a test); with one seed
+     * there is no spread, and nothing is marked. The line names the best strategy and every difference from the reference (negative = better).
      */
     static String verdict(List<CompareCommand.Report.RunRow> runs, String reference) {
         var order = new ArrayList<String>();
@@ -124,7 +124,7 @@ public final class DemoCommand implements Callable<Integer> {
             double d = mean.get(s) - mean.get(reference);
             boolean real = seeds > 1 && Math.abs(d) > spread;
             anyReal |= real;
-            diffs.add(String.format(java.util.Locale.ROOT, "%s %+.3f%s", s, d, real ? " (real)" : ""));
+            diffs.add(String.format(java.util.Locale.ROOT, "%s %+.3f%s", s, d, real ? " (beyond the spread)" : ""));
         }
         String head = String.format(java.util.Locale.ROOT, "verdict: lowest mean loss %s (%.3f); vs %s: %s; ", best, mean.get(best),
                 reference, String.join(", ", diffs));
@@ -132,7 +132,7 @@ public final class DemoCommand implements Callable<Integer> {
             return head + "one seed measures no seed-to-seed spread, so this cannot tell a real difference from noise (use --seeds 1,2,3 or bench/quality)";
         String spreadText = String.format(java.util.Locale.ROOT, "seed-to-seed spread %.3f over %d seeds", spread, seeds);
         return head + spreadText + (anyReal
-                ? ": the differences marked (real) exceed it"
+                ? ": the differences marked exceed it" + (seeds < 3 ? " (with 2 seeds a hint, not proof: bench/quality runs 3)" : "")
                 : ": no difference exceeds it, so this budget cannot show a real difference (bench/quality runs longer, with more seeds)");
     }
 
