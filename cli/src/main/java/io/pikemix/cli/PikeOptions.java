@@ -43,13 +43,26 @@ public final class PikeOptions {
             description = "robust-pike: rows lose value as exp(-(epochs-1)/R) after a domain's first epoch; Infinity = off (default ${DEFAULT-VALUE}).")
     double robustRepeatEpochs;
 
+    @Option(names = "--robust-shrink", defaultValue = "" + RobustPikeParams.DEFAULT_SHRINK,
+            description = "robust-pike: each update pulls ln w this fraction of the way towards the anchor (an average of the last ~1/this updates); 0 = off (default ${DEFAULT-VALUE}).")
+    double robustShrink;
+
+    @Option(names = "--robust-anchor", defaultValue = RobustPikeParams.DEFAULT_ANCHOR,
+            description = "robust-pike: start from and pull towards 'temperature' (w ~ tokens^0.3) or 'initial' (uniform or the prior) (default ${DEFAULT-VALUE}).")
+    String robustAnchor;
+
+    @Option(names = "--robust-held-out-rows", defaultValue = "" + RobustPikeParams.DEFAULT_HELD_OUT_ROWS,
+            description = "robust-pike: hold out this many training rows per domain (at most a quarter) and use the held-out signal <train grad, held-out grad> instead of |grad|^2; 0 = off (default ${DEFAULT-VALUE}).")
+    int robustHeldOutRows;
+
     /** Strategy {@code name} with these hyperparameters and every other option at its default. */
     StrategyOptions options(String name) { return StrategyOptions.defaults(name).withPike(zeta1, zeta2, tau, minWeight); }
 
     PikeParams params(int batchSize) { return new PikeParams(zeta1, zeta2, batchSize, tau, minWeight); }
 
     RobustPikeParams robust() {
-        return new RobustPikeParams(robustSignal, robustNoise, robustFloor, robustMaxRatio, robustRepeatEpochs);
+        return new RobustPikeParams(robustSignal, robustNoise, robustFloor, robustMaxRatio, robustRepeatEpochs, robustShrink,
+                robustAnchor, robustHeldOutRows);
     }
 
     /**

@@ -26,8 +26,16 @@ import java.util.concurrent.Callable;
 public final class WeightsCommand implements Callable<Integer> {
     @Mixin PikeOptions pikeOptions;
 
-    @Option(names = "--strategy", required = true, description = "pike | fair-pike | conceptual-pike")
+    @Option(names = "--strategy", required = true, description = "pike | fair-pike | conceptual-pike | robust-pike")
     String strategy;
+
+    @Option(names = "--tokens", split = ",", paramLabel = "n1,..,nK",
+            description = "robust-pike: training tokens per domain, for its temperature anchor (or pass --robust-anchor initial).")
+    long[] tokens;
+
+    @Option(names = "--epochs", split = ",", paramLabel = "e1,..,eK",
+            description = "robust-pike: epochs each domain has consumed, for its repetition discount (default: all 0).")
+    double[] epochs;
 
     @Option(names = "--weights", required = true, split = ",", paramLabel = "w1,..,wK",
             description = "Current weights, one per domain (normalised to sum 1).")
@@ -58,16 +66,22 @@ public final class WeightsCommand implements Callable<Integer> {
     double cAlign;
 
     @Override public Integer call() {
-        Checks.require(strategy.equals("pike") || strategy.equals("fair-pike") || strategy.equals("conceptual-pike"),
-                "--strategy must be pike, fair-pike or conceptual-pike, got '%s'", strategy);
+        boolean robust = strategy.equals(io.pikemix.mixer.RobustPikeParams.NAME);
+        Checks.require(strategy.equals("pike") || strategy.equals("fair-pike") || strategy.equals("conceptual-pike") || robust,
+                "--strategy must be pike, fair-pike, conceptual-pike or robust-pike, got '%s'", strategy);
+        Checks.require(robust || (tokens == null && epochs == null), "--tokens and --epochs are for robust-pike only");
         double[] current = Simplex.normalize(weights, "--weights");
         DomainStats domainStats = StatsFile.read(stats);
         Checks.require(domainStats.size() == current.length,
                 "--weights has %d entries but %s covers %d domains", current.length, stats, domainStats.size());
-        var options = pikeOptions.options(strategy).withPrior(current).withConceptual(eta, smoothness, cConflict, cAlign,
+        Checks.require(tokens == null || tokens.length == current.length, "--tokens has %d entries but --weights %d",
+                tokens == null ? 0 : tokens.length, current.length);
+        Checks.require(epochs == null || epochs.length == current.length, "--epochs has %d entries but --weights %d",
+                epochs == null ? 0 : epochs.length, current.length);
+        var options = pikeOptions.options(pikeOptions.strategySpec(strategy)).withPrior(current).withConceptual(eta, smoothness, cConflict, cAlign,
                 beta == null ? Double.NaN : beta, gamma == null ? Double.NaN : gamma);
-        Strategy s = Strategies.forDataset(current.length, null, batch, 0, options);
-        System.out.println(StatsFile.weightsJson(s.update(current, domainStats)));
+        Strategy s = Strategies.forDataset(current.length, tokens, batch, 0, options);
+        System.out.println(StatsFile.weightsJson(s.update(current, domainStats, epochs)));
         return 0;
     }
 }

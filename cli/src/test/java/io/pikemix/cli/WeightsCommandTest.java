@@ -65,6 +65,31 @@ class WeightsCommandTest {
                 "--batch", "1")), 1e-12);
     }
 
+    /*
+     * robust-pike with its defaults (ζ_g = ζ_v = 1/4, ρ = 1.2, floor 0.1/K, R* = 5, pull λ towards temperature sampling).
+     * Equal token counts make the anchor uniform = the weights in force, so the pull adds nothing.
+     * (1) G = (3, 1), V = (5, 5): ĝ = (3/2, 1/2), v̂ = (1, 1), x = ¼(½, −½) ⇒ w = (1, e^{−1/4}) / (1 + e^{−1/4})
+     *     (ratios 1.124 and 0.876: within ρ).
+     * (2) G = V = (1, 1), domain 2 in its 6th epoch: d = (1, e^{−(6−1)/5}) = (1, e^{−1}), ĝ = 2(1, e^{−1})/(1 + e^{−1}),
+     *     x = ¼(ĝ − 1) = ±c with c = ¼(1 − e^{−1})/(1 + e^{−1}) ⇒ w = (1, e^{−2c}) / (1 + e^{−2c}).
+     */
+    @Test void robustPike_handDerivedWithTokensAndEpochs() throws Exception {
+        Path f = file("{\"grad_norm_sq\": [3, 1], \"grad_var\": [5, 5]}");
+        double e = Math.exp(-0.25);
+        assertArrayEquals(new double[]{1 / (1 + e), e / (1 + e)}, weights(run("weights", "--strategy", "robust-pike",
+                "--weights", "0.5,0.5", "--tokens", "1000,1000", "--stats", f.toString())), 1e-12);
+        Path same = file("{\"grad_norm_sq\": [1, 1], \"grad_var\": [1, 1]}");
+        double c = 0.25 * (1 - Math.exp(-1)) / (1 + Math.exp(-1)), d = Math.exp(-2 * c);
+        assertArrayEquals(new double[]{1 / (1 + d), d / (1 + d)}, weights(run("weights", "--strategy", "robust-pike",
+                "--weights", "0.5,0.5", "--tokens", "7,7", "--epochs", "0,6", "--stats", same.toString())), 1e-12);
+        assertArrayEquals(new double[]{1 / (1 + d), d / (1 + d)}, weights(run("weights", "--strategy", "robust-pike",
+                "--weights", "0.5,0.5", "--robust-anchor", "initial", "--epochs", "0,6", "--stats", same.toString())), 1e-12);
+        assertOneLineError(run("weights", "--strategy", "robust-pike", "--weights", "0.5,0.5", "--stats", f.toString()),
+                "needs the domains' token counts");
+        assertOneLineError(run("weights", "--strategy", "pike", "--weights", "0.5,0.5", "--epochs", "1,1", "--stats", f.toString()),
+                "--tokens and --epochs are for robust-pike only");
+    }
+
     @Test void rejectsMalformedFileWithOneLine() throws Exception {
         Path truncated = file("{\"grad_norm_sq\": [1, 2], \"grad_var\": [1,");
         assertOneLineError(run("weights", "--strategy", "pike", "--weights", "0.5,0.5", "--stats", truncated.toString()),
@@ -82,7 +107,7 @@ class WeightsCommandTest {
         assertOneLineError(run("weights", "--strategy", "fair-pike", "--weights", "0.5,0.5", "--stats", ok.toString()),
                 "needs per-domain 'loss'");
         assertOneLineError(run("weights", "--strategy", "mix", "--weights", "0.5,0.5", "--stats", ok.toString()),
-                "--strategy must be pike, fair-pike or conceptual-pike");
+                "--strategy must be pike, fair-pike, conceptual-pike or robust-pike");
         assertOneLineError(run("weights", "--strategy", "pike", "--weights", "0.5,0.5", "--stats", dir.resolve("none.json").toString()),
                 "no such statistics file");
     }

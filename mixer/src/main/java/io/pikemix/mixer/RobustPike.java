@@ -16,12 +16,18 @@ import io.pikemix.format.Checks;
  *   ĝ_k   = d_k G_k⁺ / ((1/K) Σ_j d_j G_j⁺)                 (relative discounted signal; 1 for all k if Σ = 0)
  *   v̂_k   = V_k⁺ / ((1/K) Σ_j V_j⁺)                                   (relative variance; 1 for all k if Σ = 0)
  *   x_k   = ζ_g ĝ_k − ζ_v v̂_k                                         (PiKE's exponent ζ1‖∇L_k‖² − ζ2σ_k²/(2b))
- *   w(s)  = floor( w⁰ ⊙ e^{s·x} / Σ_j w⁰_j e^{s·x_j},  w_min )                  (PiKE's step, scaled by s)
+ *   y_k   = x_k + λ·ln( a_k / w⁰_k )                     (pull towards the anchor a, a = floor(a, w_min); λ = 0: none)
+ *   w(s)  = floor( w⁰ ⊙ e^{s·y} / Σ_j w⁰_j e^{s·y_j},  w_min )                  (PiKE's step, scaled by s)
  *   s*    = max { s ∈ [0, 1] : max_k |ln( w(s)_k / w⁰_k )| ≤ ln ρ }                       (ratio trust region)
  *   w'    = w(s*)
  * </pre>
  *
- * G⁺ = max(G, 0): an unbiased ‖∇L_k‖² can be negative when the signal is below the noise ("no signal").
+ * Without the cap (s* = 1) the pull makes ln(w_t/a) = (1 − λ)·ln(w_{t−1}/a) + x_t up to normalisation, i.e.
+ * ln(w_t/a) = Σ_i (1 − λ)^i x_{t−i}: an exponential average of the exponents over about 1/λ updates. Noise in
+ * one statistics step is averaged out instead of integrated as a random walk, and the weights stay within
+ * e^{max|x|/λ} of the anchor.
+ *
+ * <p>G⁺ = max(G, 0): an unbiased ‖∇L_k‖² can be negative when the signal is below the noise ("no signal").
  * ĝ and v̂ are dimensionless and lie in [0, K], so the exponent is bounded whatever the model, batch size or
  * phase of training; the cap ρ bounds every step whatever the statistics.
  *
@@ -35,8 +41,16 @@ final class RobustPike {
     /** Bisection steps for s*: the bracket shrinks to 2⁻⁶⁰, well below a double's resolution of a weight. */
     private static final int BISECTION_STEPS = 60;
 
-    /** One robust-PiKE update (see the class comment for the equations). {@code epochs} may be null (all 0). */
+    /** {@link #step(double[], double[], double[], double[], double[], RobustPikeParams)} without an anchor (no pull). */
     static double[] step(double[] w, double[] gradNormSq, double[] gradVar, double[] epochs, RobustPikeParams p) {
+        return step(w, gradNormSq, gradVar, epochs, null, p);
+    }
+
+    /**
+     * One robust-PiKE update (see the class comment for the equations). {@code epochs} may be null (all 0);
+     * {@code anchor} (on the simplex) may be null when λ = 0 or to switch the pull off.
+     */
+    static double[] step(double[] w, double[] gradNormSq, double[] gradVar, double[] epochs, double[] anchor, RobustPikeParams p) {
         int K = w.length;
         Checks.require(gradNormSq.length == K && gradVar.length == K && (epochs == null || epochs.length == K),
                 "weights have %d entries but statistics have %d and %d, epochs %d", K, gradNormSq.length, gradVar.length,
@@ -52,6 +66,11 @@ final class RobustPike {
         double[] g = relative(signal), v = relative(variance);
         var x = new double[K];
         for (int k = 0; k < K; k++) x[k] = p.signal() * g[k] - p.noise() * v[k];
+        if (anchor != null && p.shrink() > 0) {
+            Checks.require(anchor.length == K, "anchor has %d entries but there are %d domains", anchor.length, K);
+            double[] a = PikeUpdate.floor(Simplex.normalize(anchor, "anchor weights"), wMin);
+            for (int k = 0; k < K; k++) x[k] += p.shrink() * logRatio(a[k], w0[k]);
+        }
         return boundedStep(w0, x, wMin, p.maxRatio());
     }
 
@@ -143,6 +162,12 @@ final class RobustPike {
         }
         for (int c = 0; c < m.length; c++) m[c] /= rows.length;
         return m;
+    }
+
+    /** ln(a/b), 0 where b = 0 (a zero weight cannot move multiplicatively), clamped to ±700 so exp stays finite. */
+    private static double logRatio(double a, double b) {
+        if (b == 0) return 0;
+        return Math.max(-700, Math.min(700, Math.log(Math.max(a, Double.MIN_NORMAL)) - Math.log(b)));
     }
 
     private static double[] scaled(double[] x, double s) {

@@ -17,8 +17,17 @@ import java.util.Locale;
  *                    double in four updates at the fastest)
  * @param repeatEpochs R*: a domain's rows lose value as exp(−(e_k − 1)/R*) after its first epoch e_k = 1;
  *                    default 5; {@code Infinity} switches the discount off
+ * @param shrink      λ ∈ [0, 1]: each update pulls ln w a fraction λ of the way towards ln a (the anchor), which makes
+ *                    ln(w/a) an exponential average of the exponents over about 1/λ updates; 0 = no pull
+ * @param anchor      the weights a that λ pulls towards, and the initial weights unless a prior is given:
+ *                    {@link #ANCHOR_TEMPERATURE} (w ∝ n_k^α, abundance-aware) or {@link #ANCHOR_INITIAL} (uniform
+ *                    or the prior)
+ * @param heldOutRows h ≥ 0: with h > 0 the trainer holds out the last min(h, n_k/4) training rows of each domain from
+ *                    the manifests and replaces ‖∇L_k‖² by the held-out signal ⟨t̄_k, h̄_k⟩ ({@link RobustPike#heldOutSignal});
+ *                    0 (default) = off
  */
-public record RobustPikeParams(double signal, double noise, double floorShare, double maxRatio, double repeatEpochs) {
+public record RobustPikeParams(double signal, double noise, double floorShare, double maxRatio, double repeatEpochs,
+                               double shrink, String anchor, int heldOutRows) {
     /** The command-line name, and the prefix of a spec with non-default knobs ({@link #spec()}). */
     public static final String NAME = "robust-pike";
     public static final double DEFAULT_SIGNAL = 0.25;
@@ -26,6 +35,13 @@ public record RobustPikeParams(double signal, double noise, double floorShare, d
     public static final double DEFAULT_FLOOR_SHARE = 0.1;
     public static final double DEFAULT_MAX_RATIO = 1.2;
     public static final double DEFAULT_REPEAT_EPOCHS = 5;
+    public static final double DEFAULT_SHRINK = 0.25;
+    /** Anchor: temperature sampling w ∝ n_k^α over the training split's tokens (α of the strategy options, 0.3). */
+    public static final String ANCHOR_TEMPERATURE = "temperature";
+    /** Anchor: the strategy's initial weights (uniform, or the prior). */
+    public static final String ANCHOR_INITIAL = "initial";
+    public static final String DEFAULT_ANCHOR = ANCHOR_TEMPERATURE;
+    public static final int DEFAULT_HELD_OUT_ROWS = 0;
 
     public RobustPikeParams {
         Checks.require(Double.isFinite(signal) && signal >= 0, "--robust-signal must be finite and >= 0, got %s", signal);
@@ -33,18 +49,37 @@ public record RobustPikeParams(double signal, double noise, double floorShare, d
         Checks.require(floorShare >= 0 && floorShare <= 1, "--robust-floor must be in [0, 1] (a share of 1/K), got %s", floorShare);
         Checks.require(Double.isFinite(maxRatio) && maxRatio >= 1, "--robust-max-ratio must be finite and >= 1, got %s", maxRatio);
         Checks.require(repeatEpochs > 0, "--robust-repeat-epochs must be > 0 (Infinity: no discount), got %s", repeatEpochs);
+        Checks.require(shrink >= 0 && shrink <= 1, "--robust-shrink must be in [0, 1], got %s", shrink);
+        Checks.require(ANCHOR_TEMPERATURE.equals(anchor) || ANCHOR_INITIAL.equals(anchor),
+                "--robust-anchor must be %s or %s, got '%s'", ANCHOR_TEMPERATURE, ANCHOR_INITIAL, anchor);
+        Checks.require(heldOutRows >= 0, "--robust-held-out-rows must be >= 0, got %d", heldOutRows);
+    }
+
+    /** Without the held-out signal. */
+    public RobustPikeParams(double signal, double noise, double floorShare, double maxRatio, double repeatEpochs, double shrink,
+                            String anchor) {
+        this(signal, noise, floorShare, maxRatio, repeatEpochs, shrink, anchor, DEFAULT_HELD_OUT_ROWS);
+    }
+
+    /** The first version's update (issue 13, before measurement): no pull towards an anchor, initial weights as given. */
+    public RobustPikeParams(double signal, double noise, double floorShare, double maxRatio, double repeatEpochs) {
+        this(signal, noise, floorShare, maxRatio, repeatEpochs, 0, ANCHOR_INITIAL);
     }
 
     public static RobustPikeParams defaults() {
-        return new RobustPikeParams(DEFAULT_SIGNAL, DEFAULT_NOISE, DEFAULT_FLOOR_SHARE, DEFAULT_MAX_RATIO, DEFAULT_REPEAT_EPOCHS);
+        return new RobustPikeParams(DEFAULT_SIGNAL, DEFAULT_NOISE, DEFAULT_FLOOR_SHARE, DEFAULT_MAX_RATIO, DEFAULT_REPEAT_EPOCHS,
+                DEFAULT_SHRINK, DEFAULT_ANCHOR, DEFAULT_HELD_OUT_ROWS);
     }
+
+    /** Whether the anchor is temperature sampling (it then needs the domains' token counts). */
+    public boolean temperatureAnchor() { return ANCHOR_TEMPERATURE.equals(anchor); }
 
     /** w_min = floorShare / K. */
     public double minWeight(int domains) { return floorShare / domains; }
 
     /**
      * The strategy name that carries these knobs through a run's config.json: {@code robust-pike} for the defaults,
-     * else {@code robust-pike:signal=…,noise=…,floor=…,ratio=…,repeat=…} (only the knobs that differ).
+     * else {@code robust-pike:signal=…,noise=…,floor=…,ratio=…,repeat=…,shrink=…,anchor=…,heldout=…} (only the knobs that differ).
      * {@link #parse} reads it back.
      */
     public String spec() {
@@ -55,6 +90,9 @@ public record RobustPikeParams(double signal, double noise, double floorShare, d
         if (floorShare != d.floorShare) parts.add("floor=" + fmt(floorShare));
         if (maxRatio != d.maxRatio) parts.add("ratio=" + fmt(maxRatio));
         if (repeatEpochs != d.repeatEpochs) parts.add("repeat=" + fmt(repeatEpochs));
+        if (shrink != d.shrink) parts.add("shrink=" + fmt(shrink));
+        if (!anchor.equals(d.anchor)) parts.add("anchor=" + anchor);
+        if (heldOutRows != d.heldOutRows) parts.add("heldout=" + heldOutRows);
         return parts.isEmpty() ? NAME : NAME + ":" + String.join(",", parts);
     }
 
@@ -65,11 +103,21 @@ public record RobustPikeParams(double signal, double noise, double floorShare, d
     public static RobustPikeParams parse(String spec) {
         Checks.require(isSpec(spec), "'%s' is not a robust-pike strategy", spec);
         var d = defaults();
-        double signal = d.signal, noise = d.noise, floor = d.floorShare, ratio = d.maxRatio, repeat = d.repeatEpochs;
+        double signal = d.signal, noise = d.noise, floor = d.floorShare, ratio = d.maxRatio, repeat = d.repeatEpochs,
+                shrink = d.shrink;
+        String anchor = d.anchor;
+        int heldOut = d.heldOutRows;
         if (spec.length() > NAME.length()) {
             for (String part : spec.substring(NAME.length() + 1).split(",")) {
                 String[] kv = part.split("=", 2);
                 Checks.require(kv.length == 2, "strategy '%s': '%s' is not key=value", spec, part);
+                if (kv[0].equals("anchor")) { anchor = kv[1]; continue; }
+                if (kv[0].equals("heldout")) {
+                    double h = number(spec, kv[1]);
+                    Checks.require(h == Math.rint(h) && h >= 0 && h <= Integer.MAX_VALUE, "strategy '%s': heldout must be a whole number >= 0", spec);
+                    heldOut = (int) h;
+                    continue;
+                }
                 double v = number(spec, kv[1]);
                 switch (kv[0]) {
                     case "signal" -> signal = v;
@@ -77,12 +125,13 @@ public record RobustPikeParams(double signal, double noise, double floorShare, d
                     case "floor" -> floor = v;
                     case "ratio" -> ratio = v;
                     case "repeat" -> repeat = v;
+                    case "shrink" -> shrink = v;
                     default -> throw new UserException("strategy '" + spec + "': unknown key '" + kv[0]
-                            + "'; expected signal, noise, floor, ratio or repeat");
+                            + "'; expected signal, noise, floor, ratio, repeat, shrink, anchor or heldout");
                 }
             }
         }
-        return new RobustPikeParams(signal, noise, floor, ratio, repeat);
+        return new RobustPikeParams(signal, noise, floor, ratio, repeat, shrink, anchor, heldOut);
     }
 
     private static double number(String spec, String text) {

@@ -1,11 +1,12 @@
 package io.pikemix.mixer;
 
 /**
- * The {@code robust-pike} strategy ({@link RobustPike}): starts from {@code initial} (uniform or a prior) and reads
+ * The {@code robust-pike} strategy ({@link RobustPike}): starts from {@code initial} (the anchor, or a prior), pulls
+ * towards {@code anchor} (temperature sampling or the initial weights, {@link RobustPikeParams#anchor}) and reads
  * the PiKE statistics plus, through {@link Mixer#report}, the epochs each domain has consumed. Called without
  * epochs (the two-argument {@link #update}, e.g. {@code pike weights}) it treats every domain as unrepeated.
  */
-record RobustPikeStrategy(double[] initial, RobustPikeParams params) implements Strategy {
+record RobustPikeStrategy(double[] initial, double[] anchor, RobustPikeParams params) implements Strategy {
     @Override public String name() { return RobustPikeParams.NAME; }
     @Override public double[] initialWeights() { return initial.clone(); }
     @Override public boolean usesStatistics() { return true; }
@@ -15,6 +16,6 @@ record RobustPikeStrategy(double[] initial, RobustPikeParams params) implements 
     @Override public double[] update(double[] w, DomainStats s, double[] epochsConsumed) {
         io.pikemix.format.Checks.require(s.size() == w.length, "weights have %d entries but the statistics cover %d domains",
                 w.length, s.size());
-        return RobustPike.step(w, s.gradNormSq(), s.gradVar(), epochsConsumed, params);
+        return RobustPike.step(w, s.gradNormSq(), s.gradVar(), epochsConsumed, anchor, params);
     }
 }

@@ -71,9 +71,28 @@ public final class Strategies {
                 options.conceptual(batchSize), seed);
     }
 
-    /** Robust-PiKE ({@link RobustPike}, mixer/ROBUST_PIKE.md), starting from {@code initial}. */
+    /** Robust-PiKE ({@link RobustPike}, mixer/ROBUST_PIKE.md), starting from {@code initial} and pulled towards it. */
     public static Strategy robustPike(double[] initial, RobustPikeParams params) {
-        return new RobustPikeStrategy(Simplex.normalize(initial, "prior weights"), params);
+        double[] w = Simplex.normalize(initial, "prior weights");
+        return new RobustPikeStrategy(w, w, params);
+    }
+
+    /**
+     * Robust-PiKE as {@link #byName} builds it: the anchor is temperature sampling over {@code tokens} (α) or the
+     * start (uniform / prior) per {@link RobustPikeParams#anchor}; it starts from the prior when one is given, else
+     * from the anchor.
+     */
+    static Strategy robustPike(RobustPikeParams params, double[] prior, double[] start, long[] tokens, double alpha) {
+        double[] anchor;
+        if (params.temperatureAnchor()) {
+            Checks.require(tokens != null, "robust-pike's temperature anchor needs the domains' token counts "
+                    + "(pike weights: --tokens n1,..,nK), or use --robust-anchor %s", RobustPikeParams.ANCHOR_INITIAL);
+            anchor = Baselines.temperature(tokens, alpha);
+        } else {
+            anchor = Simplex.normalize(start, "prior weights");
+        }
+        double[] initial = prior != null ? Simplex.normalize(prior, "prior weights") : anchor;
+        return new RobustPikeStrategy(initial, anchor, params);
     }
 
     /**
@@ -87,7 +106,7 @@ public final class Strategies {
         Checks.require(start.length == domains, "prior weights have %d entries but there are %d domains", start.length, domains);
         Checks.require(tokens == null || tokens.length == domains, "token counts have %d entries but there are %d domains",
                 tokens == null ? 0 : tokens.length, domains);
-        if (RobustPikeParams.isSpec(name)) return robustPike(start, RobustPikeParams.parse(name));
+        if (RobustPikeParams.isSpec(name)) return robustPike(RobustPikeParams.parse(name), prior, start, tokens, alpha);
         return switch (name) {
             case "mix" -> mix(domains);
             case "static" -> fixed(start);

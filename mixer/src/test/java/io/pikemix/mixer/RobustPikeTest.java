@@ -175,7 +175,8 @@ class RobustPikeTest {
     @Test void mixer_reportPassesEpochsConsumedSoASmallDomainLosesWeight() {
         var config = new MixConfig(List.of(new DomainRows("small", new long[]{10}), new DomainRows("big", new long[]{1000})),
                 10, 1, Rounding.CARRY, 1);
-        var mixer = new Mixer(config, Strategies.byName("robust-pike", 2, null, null, 0.3, PikeParams.defaults(10), null, 1));
+        var mixer = new Mixer(config, Strategies.byName("robust-pike:shrink=0,anchor=initial", 2, null, null, 0.3,
+                PikeParams.defaults(10), null, 1));
         var stats = new DomainStats(new double[]{1, 1}, new double[]{1, 1}, null);
         mixer.next();
         mixer.report(stats);                                   // small: 5 of 10 rows read, e = 0.5
@@ -227,15 +228,91 @@ class RobustPikeTest {
         assertThrows(UserException.class, () -> RobustPike.heldOutSignal(new double[][]{{1, 2}}, new double[][]{{1}}));
     }
 
+    /*
+     * The pull towards the anchor by hand: identical statistics (x = 0), w⁰ = (1/2, 1/2), a = (0.8, 0.2), λ = 1/2,
+     * no floor, no binding cap: y = ½ ln(a/w⁰) = ½ (ln 1.6, ln 0.4), so w' ∝ (√1.6, √0.4) = √0.4·(2, 1) ⇒ (2/3, 1/3).
+     */
+    @Test void step_handWorkedPullTowardsTheAnchor() {
+        var p = new RobustPikeParams(1, 1, 0, 100, INF, 0.5, RobustPikeParams.ANCHOR_INITIAL);
+        double[] out = RobustPike.step(new double[]{0.5, 0.5}, new double[]{1, 1}, new double[]{1, 1}, null,
+                new double[]{0.8, 0.2}, p);
+        assertArrayEquals(new double[]{2.0 / 3, 1.0 / 3}, out, EPS);
+    }
+
+    /*
+     * The pull turns the random walk into an average: constant exponents x = (1/2, −1/2) (G = (3, 1), V = (5, 5),
+     * ζ = 1) and λ = 1/2 converge to the fixed point ln(w/a) = x/λ + c, i.e. w* ∝ a ⊙ (e, e^{−1}), instead of
+     * drifting to a vertex as the update without a pull does (w_2 → 0 there).
+     */
+    @Test void step_pullMakesConstantExponentsConvergeNearTheAnchor() {
+        double[] a = {0.3, 0.7};
+        var p = new RobustPikeParams(1, 1, 0, 100, INF, 0.5, RobustPikeParams.ANCHOR_INITIAL);
+        double[] w = a.clone(), free = a.clone();
+        for (int t = 0; t < 200; t++) {
+            w = RobustPike.step(w, new double[]{3, 1}, new double[]{5, 5}, null, a, p);
+            free = RobustPike.step(free, new double[]{3, 1}, new double[]{5, 5}, null, null, p);
+        }
+        double z = 0.3 * Math.E + 0.7 / Math.E;
+        assertArrayEquals(new double[]{0.3 * Math.E / z, 0.7 / Math.E / z}, w, 1e-9);
+        assertTrue(free[1] < 1e-30, "without the pull the weight drifts away: " + free[1]);
+    }
+
+    /* At the anchor, identical statistics keep the weights, whatever λ; on the simplex and within the cap for random anchors. */
+    @Test void step_withAnchorStaysOnSimplexWithinTheCapAndKeepsTheAnchor() {
+        var rnd = new SplittableRandom(23);
+        for (int trial = 0; trial < 2000; trial++) {
+            int K = 2 + rnd.nextInt(10);
+            var b = randomParams(rnd);
+            var p = new RobustPikeParams(b.signal(), b.noise(), b.floorShare(), b.maxRatio(), b.repeatEpochs(),
+                    rnd.nextDouble(0, 1), RobustPikeParams.ANCHOR_INITIAL);
+            double[] a = PikeUpdate.floor(randomSimplex(rnd, K), p.minWeight(K));
+            double[] same = new double[K];
+            java.util.Arrays.fill(same, Math.exp(rnd.nextDouble(-20, 20)));
+            assertArrayEquals(a, RobustPike.step(a, same, same, null, a, p), EPS);
+            double[] w0 = PikeUpdate.floor(randomSimplex(rnd, K), p.minWeight(K));
+            double[] g = new double[K], v = new double[K];
+            for (int k = 0; k < K; k++) {
+                g[k] = rnd.nextInt(6) == 0 ? 0 : Math.exp(rnd.nextDouble(-30, 30));
+                v[k] = Math.exp(rnd.nextDouble(-30, 30));
+            }
+            double[] anchor = rnd.nextInt(4) == 0 ? Baselines.oneHot(rnd.nextInt(K), K) : a;   // a zero in the anchor too
+            double[] out = RobustPike.step(w0, g, v, null, anchor, p);
+            assertOnSimplex(out);
+            for (int k = 0; k < K; k++) {
+                assertTrue(out[k] >= p.minWeight(K) * (1 - 1e-12));
+                double r = out[k] / w0[k];
+                assertTrue(r <= p.maxRatio() * (1 + 1e-12) && r >= 1 / p.maxRatio() * (1 - 1e-12), "ratio " + r);
+            }
+        }
+    }
+
+    /* The default strategy starts from and pulls towards temperature sampling (α = 0.3), which needs token counts. */
+    @Test void strategy_defaultStartsAtTheTemperatureAnchor() {
+        long[] tokens = {1_000_000, 1_000};
+        Strategy s = Strategies.byName("robust-pike", 2, null, tokens, 0.3, PikeParams.defaults(8), null, 1);
+        double r = Math.pow(1000, 0.3);                                      // (10⁶/10³)^0.3 = 10^0.9
+        assertArrayEquals(new double[]{r / (r + 1), 1 / (r + 1)}, s.initialWeights(), EPS);
+        var stats = new DomainStats(new double[]{2, 2}, new double[]{5, 5}, null);
+        assertArrayEquals(s.initialWeights(), s.update(s.initialWeights(), stats), EPS);
+        var e = assertThrows(UserException.class,
+                () -> Strategies.byName("robust-pike", 2, null, null, 0.3, PikeParams.defaults(8), null, 1));
+        assertTrue(e.getMessage().contains("token counts"), e.getMessage());
+    }
+
     @Test void params_specRoundTripsAndRejectsUnknownKeys() {
         assertEquals("robust-pike", RobustPikeParams.defaults().spec());
         var p = new RobustPikeParams(0.5, 0.25, 0.2, 1.5, INF);
-        assertEquals("robust-pike:signal=0.5,floor=0.2,ratio=1.5,repeat=Infinity", p.spec());
+        assertEquals("robust-pike:signal=0.5,floor=0.2,ratio=1.5,repeat=Infinity,shrink=0,anchor=initial", p.spec());
         assertEquals(p, RobustPikeParams.parse(p.spec()));
         assertEquals(RobustPikeParams.defaults(), RobustPikeParams.parse("robust-pike"));
         assertThrows(UserException.class, () -> RobustPikeParams.parse("robust-pike:speed=2"));
         assertThrows(UserException.class, () -> RobustPikeParams.parse("robust-pike:ratio=fast"));
         assertThrows(UserException.class, () -> RobustPikeParams.parse("robust-pike:ratio=0.5"));
+        assertThrows(UserException.class, () -> RobustPikeParams.parse("robust-pike:anchor=best"));
+        assertThrows(UserException.class, () -> RobustPikeParams.parse("robust-pike:shrink=2"));
+        var q = RobustPikeParams.parse("robust-pike:shrink=0.5,anchor=initial");
+        assertEquals(0.5, q.shrink());
+        assertEquals("robust-pike:shrink=0.5,anchor=initial", q.spec());
         assertEquals("robust-pike", Strategies.byName(p.spec(), 2, null, null, 0.3, PikeParams.defaults(8), null, 1).name());
     }
 

@@ -13,17 +13,19 @@ final class LocalEngine implements StepEngine {
     private final RowSource rows;
     private final TrainConfig.Statistics statistics;
     private final long seed;
+    private final MixedBatch.HeldOut heldOut;
 
-    LocalEngine(RowSource rows, TrainConfig.Statistics statistics, long seed) {
+    LocalEngine(RowSource rows, TrainConfig.Statistics statistics, long seed, MixedBatch.HeldOut heldOut) {
         this.rows = rows;
         this.statistics = statistics;
         this.seed = seed;
+        this.heldOut = heldOut;
     }
 
     @Override public Result run(GradientModel model, AdamW adam, List<Planned> steps) {
         Planned p = steps.get(0);
         MixedBatch.Result r = MixedBatch.compute(model, rows, p.manifest(), p.stats(), statistics.microBatches(),
-                statistics.fused(), seed);
+                statistics.fused(), seed, heldOut);
         double gradNorm;
         try {
             gradNorm = adam.step(model.parameters(), r.gradient(), p.lr());

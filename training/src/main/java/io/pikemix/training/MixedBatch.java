@@ -29,6 +29,14 @@ import java.util.SplittableRandom;
  * <p>{@code fused}: on steps without statistics, all rows in one micro-batch (identical gradient up to float
  * rounding — see the decomposition test — and fewer graph calls); per-domain losses come from token losses.
  *
+ * <p>Held-out rows ({@link HeldOut}, robust-pike's generalisation signal, mixer/ROBUST_PIKE.md): when on, the
+ * last h rows of each domain's training split are never in a manifest (the trainer hands the mixer
+ * {@link HeldOut#trim trimmed} row counts), and at a statistics step each domain also gets m held-out micro-batches
+ * of s_k rows drawn from that slice (seeded by (seed, step, domain)), outside the update. The estimate's ‖∇L_k‖² is
+ * then replaced by ŝ_k = ⟨t̄_k, h̄_k⟩, the inner product of the mean gradient of domain k's m training
+ * micro-batches with the mean of its m held-out ones ({@code RobustPike.heldOutSignal}, per tensor and summed).
+ * Never rows of the validation split.
+ *
  * <p>The micro-batches go to the model as row groups of one batch ({@link GradientModel#groupGradients}): the
  * engine computes every micro-batch's gradient in one forward and one backward pass (graphCalls = 1), the
  * SameDiff reference in one call each.
@@ -36,9 +44,68 @@ import java.util.SplittableRandom;
 public final class MixedBatch {
     private MixedBatch() {}
 
-    /** Rows of one micro-batch: manifest positions (own rows) or global rows of the domain (top-up rows). */
+    /**
+     * Rows of one micro-batch: manifest positions (own rows) or global rows of the domain (top-up or held-out rows).
+     * statsIndex ≥ 0: a statistics micro-batch; {@link #HELD_OUT}: a held-out one; −1: update only.
+     */
     record Micro(int domain, int[] positions, long[] topUpRows, boolean update, int statsIndex) {
         int size() { return positions != null ? positions.length : topUpRows.length; }
+    }
+
+    static final int HELD_OUT = -2;
+
+    /**
+     * The held-out slice of robust-pike's generalisation signal: per domain, global training rows
+     * [first_k, first_k + rows_k), the last rows of its split. {@link #NONE} when the signal is off.
+     */
+    public record HeldOut(long[] first, long[] rows) {
+        public static final HeldOut NONE = new HeldOut(null, null);
+
+        public boolean on() { return rows != null; }
+
+        /**
+         * The slice a run's strategy asks for: {@code robust-pike:heldout=H} holds out min(H, ⌊n_k/4⌋) rows of each
+         * domain (at least 1, and only domains of ≥ 4 rows); any other strategy, or H = 0, holds out none.
+         */
+        public static HeldOut forStrategy(String strategy, List<io.pikemix.mixer.DomainRows> train) {
+            if (!io.pikemix.mixer.RobustPikeParams.isSpec(strategy)) return NONE;
+            int h = io.pikemix.mixer.RobustPikeParams.parse(strategy).heldOutRows();
+            if (h == 0) return NONE;
+            var first = new long[train.size()];
+            var rows = new long[train.size()];
+            for (int k = 0; k < rows.length; k++) {
+                long n = train.get(k).sequences();
+                io.pikemix.format.Checks.require(n >= 4, "domain '%s' has %d training rows; the held-out signal needs >= 4",
+                        train.get(k).name(), n);
+                rows[k] = Math.max(1, Math.min(h, n / 4));
+                first[k] = n - rows[k];
+            }
+            return new HeldOut(first, rows);
+        }
+
+        /** The domains' row counts without the held-out rows (removed from the last shards backwards): the mixer's view. */
+        public List<io.pikemix.mixer.DomainRows> trim(List<io.pikemix.mixer.DomainRows> train) {
+            if (!on()) return train;
+            var out = new ArrayList<io.pikemix.mixer.DomainRows>();
+            for (int k = 0; k < train.size(); k++) {
+                long[] counts = train.get(k).shardRowCounts();
+                long cut = rows[k];
+                for (int s = counts.length - 1; s >= 0 && cut > 0; s--) {
+                    long c = Math.min(cut, counts[s]);
+                    counts[s] -= c;
+                    cut -= c;
+                }
+                out.add(new io.pikemix.mixer.DomainRows(train.get(k).name(), counts));
+            }
+            return out;
+        }
+
+        /** {@code size} held-out rows of domain k, uniform over its slice, seeded by (seed, step, domain). */
+        long[] draw(long seed, long step, int k, int size) {
+            long[] r = topUp(seed ^ 0x6A09E667F3BCC909L, step, k, size, rows[k]);
+            for (int i = 0; i < r.length; i++) r[i] += first[k];
+            return r;
+        }
     }
 
     /** The step's gradient (caller closes), losses and, at a statistics step, the estimate. */
@@ -47,6 +114,11 @@ public final class MixedBatch {
 
     static List<Micro> plan(StepManifest m, int domains, boolean stats, int microBatches, boolean fused,
                             long seed, RowSource source) {
+        return plan(m, domains, stats, microBatches, fused, seed, source, HeldOut.NONE);
+    }
+
+    static List<Micro> plan(StepManifest m, int domains, boolean stats, int microBatches, boolean fused,
+                            long seed, RowSource source, HeldOut heldOut) {
         var out = new ArrayList<Micro>();
         if (!stats && fused) {
             out.add(new Micro(-1, range(0, m.size()), null, true, -1));
@@ -67,6 +139,11 @@ public final class MixedBatch {
                 }
                 int used = Math.min(own, microBatches * s);
                 if (own > used) out.add(new Micro(k, range(start + used, start + own), null, true, -1));
+                if (heldOut.on()) {
+                    long[] held = heldOut.draw(seed, m.step(), k, microBatches * s);
+                    for (int j = 0; j < microBatches; j++)
+                        out.add(new Micro(k, null, Arrays.copyOfRange(held, j * s, (j + 1) * s), false, HELD_OUT));
+                }
             }
             start += own;
         }
@@ -75,9 +152,15 @@ public final class MixedBatch {
 
     public static Result compute(GradientModel model, RowSource source, StepManifest m, boolean stats, int microBatches,
                           boolean fused, long seed) {
+        return compute(model, source, m, stats, microBatches, fused, seed, HeldOut.NONE);
+    }
+
+    /** {@link #compute} with robust-pike's held-out micro-batches at statistics steps (see the class comment). */
+    public static Result compute(GradientModel model, RowSource source, StepManifest m, boolean stats, int microBatches,
+                          boolean fused, long seed, HeldOut heldOut) {
         int K = source.domains(), b = m.size(), T = model.config().context();
         List<String> names = model.parameterNames();
-        List<Micro> plan = plan(m, K, stats, microBatches, fused, seed, source);
+        List<Micro> plan = plan(m, K, stats, microBatches, fused, seed, source, heldOut);
         Map<String, INDArray> sum = null;
         double loss = 0;
         var domainLossSum = new double[K];
@@ -116,6 +199,20 @@ public final class MixedBatch {
             var statsLoss = new double[K];
             for (int k = 0; k < K; k++) statsLoss[k] = lossSum[k] / microBatches;
             estimate = ArrayEstimator.estimate(statsGrads, model.groupGradientMatrix(), names, domainOf, K, seqs, statsLoss);
+            if (heldOut.on()) {
+                var train = new ArrayList<List<Map<String, INDArray>>>();
+                var held = new ArrayList<List<Map<String, INDArray>>>();
+                for (int k = 0; k < K; k++) { train.add(new ArrayList<>()); held.add(new ArrayList<>()); }
+                for (int q = 0; q < order.size(); q++) {
+                    Micro mb = plan.get(order.get(q));
+                    if (mb.statsIndex() >= 0) train.get(mb.domain()).add(gradients.get(q).gradients());
+                    else if (mb.statsIndex() == HELD_OUT) held.get(mb.domain()).add(gradients.get(q).gradients());
+                }
+                var signal = new double[K];
+                for (int k = 0; k < K; k++) signal[k] = heldOutSignal(train.get(k), held.get(k), names);
+                estimate = new GradientStats(estimate.microBatches(), estimate.sequences(), signal, estimate.meanGradNormSq(),
+                        estimate.gradVar(), estimate.innerProducts(), estimate.cosine(), estimate.loss());
+            }
             statsNanos = System.nanoTime() - t0;
         }
         // the update, eq. 2: Σ_j (n_j / b)·g_j over the update micro-batches — one GEMV where the model offers it
@@ -146,6 +243,28 @@ public final class MixedBatch {
         var domainLoss = new double[K];
         for (int k = 0; k < K; k++) domainLoss[k] = domainRows[k] == 0 ? Double.NaN : domainLossSum[k] / domainRows[k];
         return new Result(sum, loss, domainLoss, estimate, statsNanos, model.reusesGradientBuffers() ? 1 : plan.size());
+    }
+
+    /**
+     * ŝ = ⟨t̄, h̄⟩ = Σ_tensors Σ_c t̄_c h̄_c with t̄, h̄ the means of the training and the held-out micro-batch gradients
+     * (RobustPike.heldOutSignal on the arrays, in double).
+     */
+    static double heldOutSignal(List<Map<String, INDArray>> train, List<Map<String, INDArray>> held, List<String> names) {
+        io.pikemix.format.Checks.require(!train.isEmpty() && !held.isEmpty(), "need training and held-out micro-batches");
+        double s = 0;
+        for (String n : names) {
+            try (INDArray t = mean(train, n); INDArray h = mean(held, n)) {
+                s += t.mul(h).sumNumber().doubleValue();
+            }
+        }
+        return s;
+    }
+
+    private static INDArray mean(List<Map<String, INDArray>> grads, String name) {
+        INDArray acc = grads.get(0).get(name).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        if (acc == grads.get(0).get(name)) acc = acc.dup();
+        for (int i = 1; i < grads.size(); i++) acc.addi(grads.get(i).get(name).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE));
+        return acc.divi(grads.size());
     }
 
     private static void addDomainLosses(Micro mb, StepManifest m, GptModel.Gradient g, int T, double[] sum, int[] rows) {

@@ -57,7 +57,9 @@ public final class Trainer {
         this.engine = engine;
         this.schedule = config.schedule();
         GptConfig gpt = config.model(corpus.vocabSize(), corpus.context());
-        var mixConfig = new MixConfig(corpus.trainRows(), config.batch(), config.seed(), Rounding.CARRY,
+        // robust-pike's held-out signal: the last rows of each domain never reach a manifest (MixedBatch.HeldOut)
+        var heldOut = MixedBatch.HeldOut.forStrategy(config.strategy(), corpus.trainRows());
+        var mixConfig = new MixConfig(heldOut.trim(corpus.trainRows()), config.batch(), config.seed(), Rounding.CARRY,
                 config.statistics().updateInterval());
         Strategy strategy = strategy(config, corpus);
         if (resume) {
@@ -85,7 +87,8 @@ public final class Trainer {
 
     /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, in this process on the given model implementation. */
     public static Summary run(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind) {
-        return run(config, corpus, run, resume, kind, new LocalEngine(corpus.train(), config.statistics(), config.seed()));
+        return run(config, corpus, run, resume, kind, new LocalEngine(corpus.train(), config.statistics(), config.seed(),
+                MixedBatch.HeldOut.forStrategy(config.strategy(), corpus.trainRows())));
     }
 
     /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, its steps computed by {@code engine}. */

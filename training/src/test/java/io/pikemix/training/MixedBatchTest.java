@@ -106,4 +106,71 @@ class MixedBatchTest {
         }
         assertEquals(List.of(-1), MixedBatch.plan(m, 3, false, 2, true, 1, corpus.train()).stream().map(MixedBatch.Micro::domain).toList());
     }
+
+    /*
+     * robust-pike:heldout=8 on 3 domains of 40 rows: rows 32..39 of each domain are held out (min(8, 40/4) = 8). The
+     * mixer sees 32 rows per domain, so 30 steps of manifests never address them; a statistics step's plan adds m = 2
+     * held-out micro-batches of s_k rows per domain from that slice, outside the update. Other strategies: none.
+     */
+    @Test void heldOut_sliceIsNeverInAManifestAndFeedsOnlyTheSignal() {
+        Corpus corpus = MemoryCorpus.random(3, 40, C.vocabSize(), C.context(), 5);
+        assertFalse(MixedBatch.HeldOut.forStrategy("mix", corpus.trainRows()).on());
+        assertFalse(MixedBatch.HeldOut.forStrategy("robust-pike", corpus.trainRows()).on());
+        var h = MixedBatch.HeldOut.forStrategy("robust-pike:heldout=8", corpus.trainRows());
+        assertArrayEquals(new long[]{32, 32, 32}, h.first());
+        assertArrayEquals(new long[]{8, 8, 8}, h.rows());
+        assertArrayEquals(new long[]{10, 10, 10}, MixedBatch.HeldOut.forStrategy("robust-pike:heldout=100", corpus.trainRows()).rows());
+        var trimmed = h.trim(corpus.trainRows());
+        for (var d : trimmed) assertEquals(32, d.sequences());
+        var mixer = new Mixer(new MixConfig(trimmed, 10, 3, Rounding.CARRY, 1), Strategies.fixed(new double[]{0.6, 0.3, 0.1}));
+        for (int t = 0; t < 30; t++) {
+            StepManifest m = mixer.next();
+            for (int j = 0; j < m.size(); j++) assertTrue(m.shardRow()[j] < 32, "step " + t + " reads held-out row " + m.shardRow()[j]);
+            if (t != 29) continue;
+            int held = 0;
+            for (var mb : MixedBatch.plan(m, 3, true, 2, false, 1, corpus.train(), h)) {
+                if (mb.statsIndex() != MixedBatch.HELD_OUT) {
+                    if (mb.topUpRows() != null) for (long r : mb.topUpRows()) assertTrue(r < 40);
+                    continue;
+                }
+                held++;
+                assertFalse(mb.update());
+                for (long r : mb.topUpRows()) assertTrue(r >= 32 && r < 40, "held-out row " + r);
+            }
+            assertEquals(6, held);
+        }
+    }
+
+    /* By hand: t̄ = mean({a:(1,2), b:(3)}, {a:(3,0), b:(1)}) = {a:(2,1), b:(2)}, h̄ = {a:(1,1), b:(−1)}: ŝ = 2 + 1 − 2 = 1. */
+    @Test void heldOutSignal_handWorkedOverTensors() {
+        var t1 = Map.of("a", org.nd4j.linalg.factory.Nd4j.createFromArray(1f, 2f), "b", org.nd4j.linalg.factory.Nd4j.createFromArray(3f));
+        var t2 = Map.of("a", org.nd4j.linalg.factory.Nd4j.createFromArray(3f, 0f), "b", org.nd4j.linalg.factory.Nd4j.createFromArray(1f));
+        var h1 = Map.of("a", org.nd4j.linalg.factory.Nd4j.createFromArray(1f, 1f), "b", org.nd4j.linalg.factory.Nd4j.createFromArray(-1f));
+        assertEquals(1.0, MixedBatch.heldOutSignal(List.of(t1, t2), List.of(h1), List.of("a", "b")), 1e-12);
+        assertEquals(2 * 1 + 1 * 2 + 2 * 3, MixedBatch.heldOutSignal(List.of(t1, t2), List.of(t1), List.of("a", "b")), 1e-12);
+        assertEquals(3.0, t1.get("a").getDouble(1) + 1, 0, "inputs are not modified");
+    }
+
+    /*
+     * A statistics step with the held-out slice: the update (gradient, loss) is the same as without it, σ² too (same
+     * training micro-batches); ‖∇L_k‖² is replaced by ŝ_k = ⟨t̄_k, h̄_k⟩, a different, finite number.
+     */
+    @Test void statisticsStep_withHeldOutKeepsTheUpdateAndReplacesTheSignal() {
+        Corpus corpus = MemoryCorpus.random(3, 40, C.vocabSize(), C.context(), 6);
+        var h = MixedBatch.HeldOut.forStrategy("robust-pike:heldout=8", corpus.trainRows());
+        var mixer = new Mixer(new MixConfig(h.trim(corpus.trainRows()), 10, 3, Rounding.CARRY, 1),
+                Strategies.fixed(new double[]{0.5, 0.3, 0.2}));
+        StepManifest m = mixer.next();
+        try (var model = GptModel.initialize(C, 8)) {
+            MixedBatch.Result plain = MixedBatch.compute(model, corpus.train(), m, true, 2, false, 1);
+            MixedBatch.Result held = MixedBatch.compute(model, corpus.train(), m, true, 2, false, 1, h);
+            assertTrue(maxRelDiff(plain.gradient(), held.gradient()) < 1e-6);
+            assertEquals(plain.loss(), held.loss(), 1e-9);
+            assertArrayEquals(plain.stats().gradVar(), held.stats().gradVar(), 1e-9);
+            for (int k = 0; k < 3; k++) {
+                assertTrue(Double.isFinite(held.stats().gradNormSq()[k]));
+                assertNotEquals(plain.stats().gradNormSq()[k], held.stats().gradNormSq()[k]);
+            }
+        }
+    }
 }
