@@ -22,10 +22,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
@@ -43,11 +39,36 @@ import java.util.TreeMap;
  * </ul>
  */
 final class DocumentReader {
-    /** A usable document: its text and its UTF-8 bytes (for hashing without re-encoding). */
-    record Doc(String text, byte[] utf8) {}
+    /**
+     * A usable document: its UTF-8 bytes {@code utf8()[0, length())}, valid UTF-8 (hashed and tokenized as they
+     * are), and its text, decoded only when asked for (a JSON line's text comes decoded from the parser).
+     */
+    static final class Doc {
+        private String text;
+        private final byte[] utf8;
+        private final int length;
 
-    /** Receives progress: uncompressed bytes consumed. */
-    interface Progress { void bytes(long n); }
+        Doc(String text, byte[] utf8, int length) {
+            this.text = text;
+            this.utf8 = utf8;
+            this.length = length;
+        }
+
+        String text() {
+            if (text == null) text = new String(utf8, 0, length, StandardCharsets.UTF_8);
+            return text;
+        }
+
+        byte[] utf8() { return utf8; }
+
+        int length() { return length; }
+    }
+
+    /**
+     * Receives progress: {@code uncompressed} bytes read, and {@code plan} bytes of the planned input done (the
+     * chunks' lengths: counted as read for uncompressed inputs, at the end of each compressed file or Parquet file).
+     */
+    interface Progress { void bytes(long uncompressed, long plan); }
 
     /** Pull-based source of one chunk's documents. */
     private interface Source extends AutoCloseable {
@@ -59,14 +80,15 @@ final class DocumentReader {
     private final Configuration conf;
     private final long maxDocBytes;
     private final Map<String, Long> skipped = new TreeMap<>();
-    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
     private final JsonFactory json = new JsonFactory();
     private CompressionCodecFactory codecs;         // built once: its constructor scans the codec classes
     private final Task task;
     private final Progress progress;
     private int chunkIndex;
     private Source source;
+    private Chunk chunk;
+    private boolean planAtEnd;                      // the chunk's plan bytes are counted when it ends
+    private long planCounted;
 
     DocumentReader(Configuration conf, long maxDocBytes, Task task, Progress progress) {
         this.conf = conf;
@@ -83,12 +105,17 @@ final class DocumentReader {
         while (true) {
             if (source == null) {
                 if (chunkIndex == task.chunks().size()) return null;
-                source = open(task.chunks().get(chunkIndex++));
+                chunk = task.chunks().get(chunkIndex++);
+                planCounted = 0;
+                if (codecs == null) codecs = new CompressionCodecFactory(conf);
+                planAtEnd = task.format() == CorpusSpec.Format.PARQUET || codecs.getCodec(new Path(chunk.path())) != null;
+                source = open(chunk);
             }
             Doc d = source.next();
             if (d != null) return d;
             source.close();
             source = null;
+            progress.bytes(0, chunk.length() - planCounted);
         }
     }
 
@@ -102,23 +129,26 @@ final class DocumentReader {
 
     private void skip(String reason) { skipped.merge(reason, 1L, Long::sum); }
 
-    /** Decodes strictly: the document, or null after counting why not. */
-    private Doc doc(byte[] bytes, int length) {
-        if (length > maxDocBytes) { skip("too_large"); return null; }
-        String text;
-        try {
-            text = utf8.decode(ByteBuffer.wrap(bytes, 0, length)).toString();
-        } catch (CharacterCodingException e) {
-            skip("invalid_utf8");
-            return null;
-        }
-        return doc(text, length == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, length));
+    /** {@code n} uncompressed bytes read from the current chunk. */
+    private void consumed(long n) {
+        long plan = planAtEnd ? 0 : Math.min(n, chunk.length() - planCounted);
+        planCounted += plan;
+        progress.bytes(n, plan);
     }
 
-    private Doc doc(String text, byte[] utf8Bytes) {
+    /** Checks strictly (UTF-8, not blank, size) without decoding: the document, or null after counting why not. */
+    private Doc doc(byte[] bytes, int length) {
+        if (length > maxDocBytes) { skip("too_large"); return null; }
+        if (!Utf8.isValid(bytes, 0, length)) { skip("invalid_utf8"); return null; }
+        if (Utf8.isBlank(bytes, length)) { skip("empty"); return null; }
+        return new Doc(null, bytes, length);
+    }
+
+    private Doc doc(String text) {
         if (text.isBlank()) { skip("empty"); return null; }
+        byte[] utf8Bytes = text.getBytes(StandardCharsets.UTF_8);
         if (utf8Bytes.length > maxDocBytes) { skip("too_large"); return null; }
-        return new Doc(text, utf8Bytes);
+        return new Doc(text, utf8Bytes, utf8Bytes.length);
     }
 
     private LineRecordReader lines(Chunk chunk) throws IOException {
@@ -149,20 +179,15 @@ final class DocumentReader {
         return new Source() {
             @Override public Doc next() throws IOException {
                 for (Text line; (line = DocumentReader.this.next(reader)) != null; ) {
-                    progress.bytes(line.getLength() + 1L);
+                    consumed(line.getLength() + 1L);
                     if (isBlank(line)) continue;                   // blank lines carry no document
                     if (line.getLength() > maxDocBytes + 64L) { skip("too_large"); continue; }
                     byte[] raw = line.getBytes();
                     int n = line.getLength();
-                    try {
-                        utf8.decode(ByteBuffer.wrap(raw, 0, n));
-                    } catch (CharacterCodingException e) {
-                        skip("invalid_utf8");
-                        continue;
-                    }
+                    if (!Utf8.isValid(raw, 0, n)) { skip("invalid_utf8"); continue; }
                     String text = jsonText(raw, n, field);
                     if (text == null) { skip("malformed_json"); continue; }
-                    Doc d = doc(text, text.getBytes(StandardCharsets.UTF_8));
+                    Doc d = doc(text);
                     if (d != null) return d;
                 }
                 return null;
@@ -220,7 +245,7 @@ final class DocumentReader {
                     byte[] block = new byte[1 << 16];
                     for (int n; (n = in.read(block)) > 0; ) {
                         buf.write(block, 0, n);
-                        progress.bytes(n);
+                        consumed(n);
                         if (buf.size() > maxDocBytes) { tooLarge = true; break; }
                     }
                 } catch (EOFException e) {
@@ -257,7 +282,7 @@ final class DocumentReader {
                 while (!ended) {
                     Text line = DocumentReader.this.next(reader);
                     if (line == null) { ended = true; return finish(); }
-                    progress.bytes(line.getLength() + 1L);
+                    consumed(line.getLength() + 1L);
                     if (isBlank(line)) {
                         Doc d = finish();
                         if (d != null) return d;
@@ -281,7 +306,7 @@ final class DocumentReader {
                 for (Group g; (g = reader.read()) != null; ) {
                     if (g.getFieldRepetitionCount(column) == 0) { skip("empty"); continue; }
                     byte[] bytes = g.getBinary(column, 0).getBytes();
-                    progress.bytes(bytes.length);
+                    consumed(bytes.length);
                     Doc d = doc(bytes, bytes.length);
                     if (d != null) return d;
                 }

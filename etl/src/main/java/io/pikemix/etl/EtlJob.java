@@ -15,29 +15,22 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -146,61 +139,36 @@ public final class EtlJob {
         return ref;
     }
 
-    /** Tokenize and pack on the executors; write Parquet partitioned by domain and split into the staging dir. */
-    private List<TaskStats> pack(CorpusSpec spec, List<Task> tasks, TokenizerRef ref, Path staging, Configuration conf) throws IOException {
+    /**
+     * Tokenize, pack and write on the executors: one Spark task per planned task, which writes its own shard files
+     * under {@code staging/parquet/domain=D/split=S/} ({@link PackTask}, {@link ShardWriter}) and returns its
+     * statistics. No Spark SQL: rows never become Spark rows (that path cost a row conversion, a projection and a
+     * planned write per row, and Spark SQL's one-off warm-up per JVM), and the files are the same.
+     */
+    private List<TaskStats> pack(CorpusSpec spec, List<Task> tasks, TokenizerRef ref, Path staging, Configuration conf) {
         var jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<TokenizerRef> tokenizer = jsc.broadcast(ref);
         Broadcast<org.apache.spark.util.SerializableConfiguration> hadoop =
                 jsc.broadcast(new org.apache.spark.util.SerializableConfiguration(conf));
-        String statsDir = new Path(staging, "_stats").toString();
+        String parquetDir = new Path(staging, "parquet").toString();
         int rowLength = spec.context() + 1;
         double valFraction = spec.valFraction();
         long seed = spec.splitSeed(), maxDoc = spec.maxDocBytes();
-        try (var progress = new Progress(spark.sparkContext(), spec.domainNames(), tasks.size(), config.progressIntervalMs(), console)) {
-            Map<String, LongAccumulator> docs = new LinkedHashMap<>(), bytes = new LinkedHashMap<>();
-            for (String d : spec.domainNames()) { docs.put(d, progress.docs(d)); bytes.put(d, progress.bytes(d)); }
-            JavaRDD<Row> rows = jsc.parallelize(tasks, tasks.size()).mapPartitions(it -> {
-                if (!it.hasNext()) return java.util.Collections.emptyIterator();
+        try (var progress = new Progress(spark.sparkContext(), spec.domainNames(), tasks, config.progressIntervalMs(), console)) {
+            Meter.Channels channels = progress.channels();
+            List<TaskStats> stats = jsc.parallelize(tasks, tasks.size()).mapPartitions(it -> {
+                if (!it.hasNext()) return java.util.Collections.<TaskStats>emptyIterator();
                 Task task = it.next();
-                return new PackTask(task, tokenizer.value().get(), rowLength, valFraction, seed, maxDoc, statsDir,
-                        hadoop.value().value(), docs.get(task.domain()), bytes.get(task.domain()));
-            });
-            // tokens as one binary value per row (packed little-endian int32, Schemas.SHARD): a list<int32>
-            // column cost as much as tokenizing (a boxed conversion, a repetition level and statistics per
-            // token). zstd (a quarter of snappy's size on token ids, same speed); no dictionary (rows rarely
-            // repeat, so parquet-mr would build one and fall back). The schema is documented in format/FORMATS.md.
-            // Each task writes its train and val rows through two concurrent writers, in the order packed:
-            // no sort by (domain, split) before the write (the planner would otherwise buffer and sort
-            // every row of the task first, which costs as much as the tokenizer).
-            Map<String, String> writeConf = Map.of("spark.sql.optimizer.plannedWrite.enabled", "false",
-                    "spark.sql.maxConcurrentOutputFileWriters", "4");
-            Map<String, String> previous = new LinkedHashMap<>();
-            writeConf.forEach((k, v) -> { previous.put(k, spark.conf().get(k, null)); spark.conf().set(k, v); });
-            try {
-            spark.createDataFrame(rows, Schemas.PACKED).write().mode(SaveMode.Overwrite)
-                    .partitionBy(Schemas.DOMAIN, Schemas.SPLIT).option("compression", "zstd")
-                    .option("parquet.enable.dictionary", "false")
-                    .parquet(new Path(staging, "parquet").toString());
-            } finally {
-                previous.forEach((k, v) -> { if (v == null) spark.conf().unset(k); else spark.conf().set(k, v); });
-            }
+                int attempt = org.apache.spark.TaskContext.get().attemptNumber();
+                return List.of(new PackTask(task, tokenizer.value().get(), rowLength, valFraction, seed, maxDoc, parquetDir,
+                        hadoop.value().value(), attempt, new Meter(channels, task.domainIndex())).run()).iterator();
+            }).collect();
             if (config.progressIntervalMs() > 0) progress.print();
+            var byTask = new ArrayList<>(stats);
+            byTask.sort(java.util.Comparator.comparingInt(TaskStats::task));
+            if (byTask.size() != tasks.size()) throw new IllegalStateException(tasks.size() + " tasks but " + byTask.size() + " results");
+            return byTask;
         }
-        return readStats(staging, tasks.size(), conf);
-    }
-
-    private static List<TaskStats> readStats(Path staging, int tasks, Configuration conf) throws IOException {
-        var mapper = DatasetInfo.mapper();
-        var out = new ArrayList<TaskStats>();
-        FileSystem fs = staging.getFileSystem(conf);
-        for (int i = 0; i < tasks; i++) {
-            Path p = new Path(staging, String.format("_stats/task-%05d.json", i));
-            if (!fs.exists(p)) throw new IllegalStateException("task " + i + " finished without writing " + p);
-            try (InputStream in = fs.open(p)) {
-                out.add(mapper.readValue(in, TaskStats.class));
-            }
-        }
-        return out;
     }
 
     /** Moves shards to OUT/&lt;domain&gt;/&lt;split&gt;/part-NNNNN.parquet, then writes _config.json and, last, dataset.json. */

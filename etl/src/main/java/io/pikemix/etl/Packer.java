@@ -1,5 +1,7 @@
 package io.pikemix.etl;
 
+import io.pikemix.etl.tokenizer.TokenSink;
+
 import java.util.function.Consumer;
 
 /**
@@ -8,13 +10,17 @@ import java.util.function.Consumer;
  * {@code rowLength} tokens. A row's first {@code context} tokens are inputs and its last {@code context}
  * tokens the next-token targets. Tokens after the last full row are the tail ({@link #tail()}), not written.
  *
- * <p>Invariant: {@code tokensIn() == rows() * rowLength + tail()}.
+ * <p>A tokenizer writes a document's ids straight in ({@link TokenSink}), then {@link #endDocument} appends
+ * the EOS; {@link #add} does both for an id array.
+ *
+ * <p>Invariant: {@code tokensIn() == rows() * rowLength + tail()}. The row array passed to the consumer is
+ * reused for the next row: a consumer that keeps rows copies them.
  */
-final class Packer {
+final class Packer implements TokenSink {
     private final int rowLength;
     private final int eos;
     private final Consumer<int[]> rows;
-    private int[] row;
+    private final int[] row;
     private int fill;
     private long documents, tokensIn, rowCount;
 
@@ -26,24 +32,37 @@ final class Packer {
     }
 
     void add(int[] docTokens) {
-        documents++;
-        tokensIn += docTokens.length + 1L;
+        tokens(docTokens);
+        endDocument();
+    }
+
+    @Override public void token(int id) {
+        tokensIn++;
+        row[fill++] = id;
+        if (fill == rowLength) flush();
+    }
+
+    @Override public void tokens(int[] ids) {
+        tokensIn += ids.length;
         int pos = 0;
-        while (pos < docTokens.length) {
-            int n = Math.min(rowLength - fill, docTokens.length - pos);
-            System.arraycopy(docTokens, pos, row, fill, n);
+        while (pos < ids.length) {
+            int n = Math.min(rowLength - fill, ids.length - pos);
+            System.arraycopy(ids, pos, row, fill, n);
             fill += n;
             pos += n;
             if (fill == rowLength) flush();
         }
-        row[fill++] = eos;
-        if (fill == rowLength) flush();
+    }
+
+    /** Ends the current document: one EOS. */
+    void endDocument() {
+        documents++;
+        token(eos);
     }
 
     private void flush() {
         rows.accept(row);
         rowCount++;
-        row = new int[rowLength];
         fill = 0;
     }
 

@@ -46,14 +46,14 @@ public final class TokenizerTraining {
                 jsc.broadcast(new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
         return jsc.parallelize(tasks, Math.max(1, tasks.size())).mapPartitions(it -> {
             if (!it.hasNext()) return Collections.emptyIterator();
-            var reader = new DocumentReader(conf.value().value(), maxDoc, it.next(), n -> {});
+            var reader = new DocumentReader(conf.value().value(), maxDoc, it.next(), (n, p) -> {});
             return new Iterator<String>() {
                 String next = advance();
 
                 String advance() {
                     try {
                         for (DocumentReader.Doc d; (d = reader.next()) != null; )
-                            if (!PackTask.isValidation(d.utf8(), valFraction, seed)) return d.text();
+                            if (!PackTask.isValidation(d.utf8(), d.length(), valFraction, seed)) return d.text();
                         return null;
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);

@@ -152,6 +152,61 @@ class EtlJobTest {
             }
     }
 
+    /**
+     * What the embedded corpus packs to (cl100k_base, context 63, val 0.1): SHA-256 over every shard's rows in
+     * dataset order (seq_id big-endian, then the tokens value) and over dataset.json without its paths. The value
+     * was computed by the Spark SQL row writer (commit 0007d65, before issue 15); the direct Parquet writer must
+     * give the same rows, the same shards and the same statistics.
+     */
+    @Test void rowsAndStatistics_equalThoseOfTheSparkRowWriter() throws Exception {
+        var sha = java.security.MessageDigest.getInstance("SHA-256");
+        for (DomainInfo d : first.domains())
+            for (String split : DatasetInfo.SPLITS)
+                for (ShardInfo s : d.split(split).shards()) {
+                    sha.update(s.path().getBytes(StandardCharsets.UTF_8));
+                    for (var r : ShardReader.read(firstOut.resolve(s.path()).toString(), -1)) {
+                        sha.update(java.nio.ByteBuffer.allocate(8).putLong(r.seqId()).array());
+                        sha.update(io.pikemix.format.ShardSchema.packTokens(r.tokens()));
+                    }
+                }
+        sha.update(new String(first.toJson(), StandardCharsets.UTF_8).replace(firstOut.toString(), "")
+                .replace(GENRES.toAbsolutePath().toString(), "").getBytes(StandardCharsets.UTF_8));
+        String digest = java.util.HexFormat.of().formatHex(sha.digest());
+        System.out.println("etl golden digest " + digest);
+        assertEquals(GOLDEN, digest);
+    }
+
+    static final String GOLDEN = "dc7bc4eb81c0f0c2f4dee124da83ccc48b06e257925d7ce5e72cefa3f8770add";
+
+    /**
+     * One task over a 24 MB JSON-lines file, progress every 50 ms: some line printed while that task still runs
+     * ("tasks 0/1") already counts documents, bytes and tokens — the counts move inside a task, not only at its end.
+     */
+    @Test void progress_movesWhileTheOnlyTaskRuns() throws Exception {
+        Path in = tmp.resolve("progress-in");
+        Files.createDirectories(in);
+        var text = new StringBuilder();
+        for (int i = 0; i < 120_000; i++)
+            text.append("{\"text\": \"Document ").append(i).append(": the committee met on Tuesday to review the harbour accounts, ")
+                    .append("and agreed to publish them with the minutes of meeting ").append(i * 7).append(".\"}\n");
+        Files.writeString(in.resolve("a.jsonl"), text);
+        Path spec = tmp.resolve("progress.yaml");
+        Files.writeString(spec, "tokenizer: cl100k_base\ncontext: 32\nval_fraction: 0\nsplit_bytes: 1000000000\n"
+                + "domains:\n  - name: one\n    format: jsonl\n    paths: [progress-in/*.jsonl]\n");
+        var log = new ByteArrayOutputStream();
+        var console = new PrintStream(log, true, StandardCharsets.UTF_8);
+        DatasetInfo info = new EtlJob(spark, new EtlConfig(CorpusSpecs.load(spec), tmp.resolve("progress-out").toString(), false, 50), console).run();
+        String out;
+        synchronized (log) { out = log.toString(StandardCharsets.UTF_8); }
+        assertFalse(out.contains("\r"), "no carriage returns");
+        var live = java.util.regex.Pattern.compile("total ([\\d,]+) docs ([\\d.]+) MB ([\\d.]+) M tokens \\| tasks 0/1").matcher(out);
+        boolean moved = false;
+        while (live.find()) moved |= Long.parseLong(live.group(1).replace(",", "")) > 0 && Double.parseDouble(live.group(2)) > 0;
+        assertTrue(moved, "a line with documents counted before the task ended:\n" + out);
+        assertEquals(120_000, info.domain("one").split("train").documents());
+        assertTrue(out.contains("total 120,000 docs"), "the last line counts every document:\n" + out);
+    }
+
     @Test void existingDataset_isNotOverwrittenWithoutFlag() {
         var e = assertThrows(io.pikemix.format.UserException.class, () -> run(firstOut));
         assertTrue(e.getMessage().contains("--overwrite"));

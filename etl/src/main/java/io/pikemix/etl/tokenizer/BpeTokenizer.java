@@ -11,8 +11,8 @@ import java.util.Map;
  * split by {@link ByteLevel#split}, each pre-token's UTF-8 bytes start as one symbol each, and the
  * adjacent pair of lowest merge rank is merged (leftmost first) until no pair has a rank.
  *
- * <p>Fast path (the ETL's inner loop): the split is a hand-written scanner, each distinct pre-token's ids
- * are cached in a bounded per-thread {@link PieceCache}, and the merge loop works on int arrays with a primitive
+ * <p>Fast path (the ETL's inner loop, {@link #encodeUtf8}): the split is a hand-written scanner over the UTF-8
+ * bytes, each distinct pre-token's ids are cached in a bounded per-thread {@link PieceCache} keyed by those bytes, and the merge loop works on int arrays with a primitive
  * pair → (rank, new id) table. {@link #encode} is thread-safe.
  *
  * <p>{@code <|endoftext|>} and any other special token is only produced by the caller (the packer
@@ -71,10 +71,28 @@ public final class BpeTokenizer implements Tokenizer {
     @Override public int eosId() { return eosId; }
 
     @Override public int[] encode(String text) {
-        var out = new IntBuffer(text.length() / 3 + 8);
-        PieceCache pieces = cache.get();
-        ByteLevel.split(text, (s, e) -> encodePiece(text, s, e, pieces, out));
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        var out = new IntBuffer(utf8.length / 3 + 8);
+        encodeUtf8(utf8, 0, utf8.length, out);
         return out.toArray();
+    }
+
+    /** Splits the bytes into pre-tokens and emits each one's ids: a single ASCII byte directly, others through the cache. */
+    @Override public void encodeUtf8(byte[] utf8, int offset, int length, TokenSink out) {
+        PieceCache pieces = cache.get();
+        ByteLevel.splitUtf8(utf8, offset, offset + length, (s, e) -> {
+            if (e - s == 1 && utf8[s] >= 0) {                    // single ASCII byte: no merge possible
+                out.token(byteToId[utf8[s]]);
+                return;
+            }
+            int[] ids = pieces.get(utf8, s, e);
+            if (ids == null) {
+                byte[] piece = Arrays.copyOfRange(utf8, s, e);
+                ids = bpe(piece);
+                pieces.put(piece, ids);
+            }
+            out.tokens(ids);
+        });
     }
 
     @Override public String decode(int[] ids) {
@@ -104,21 +122,6 @@ public final class BpeTokenizer implements Tokenizer {
     int[][] merges() { return merges; }
 
     Map<Integer, String> specials() { return specials; }
-
-    private void encodePiece(String text, int start, int end, PieceCache pieces, IntBuffer out) {
-        if (end - start == 1 && text.charAt(start) < 128) {     // single ASCII character: no merge possible
-            out.add(byteToId[text.charAt(start)]);
-            return;
-        }
-        int hash = PieceCache.hash(text, start, end);
-        int[] ids = pieces.get(text, start, end, hash);
-        if (ids == null) {
-            String piece = text.substring(start, end);
-            ids = bpe(piece.getBytes(StandardCharsets.UTF_8));
-            pieces.put(piece, hash, ids);
-        }
-        out.addAll(ids);
-    }
 
     /** The ids of one pre-token's bytes after all merges. */
     int[] bpe(byte[] bytes) {
@@ -224,18 +227,18 @@ public final class BpeTokenizer implements Tokenizer {
     }
 
     /** Growable int array for one encode call. */
-    private static final class IntBuffer {
+    private static final class IntBuffer implements TokenSink {
         private int[] a;
         private int size;
 
         IntBuffer(int capacity) { a = new int[Math.max(8, capacity)]; }
 
-        void add(int v) {
+        @Override public void token(int v) {
             if (size == a.length) a = Arrays.copyOf(a, size * 2);
             a[size++] = v;
         }
 
-        void addAll(int[] vs) {
+        @Override public void tokens(int[] vs) {
             if (size + vs.length > a.length) a = Arrays.copyOf(a, Math.max(a.length * 2, size + vs.length));
             System.arraycopy(vs, 0, a, size, vs.length);
             size += vs.length;

@@ -112,6 +112,78 @@ final class ByteLevel {
         }
     }
 
+    /**
+     * {@link #split} over the UTF-8 bytes {@code b[off, end)} of a text (valid UTF-8): the same pre-tokens, as byte
+     * ranges. The tokenizer's hot path: no String, no UTF-16, one table look-up per ASCII byte.
+     */
+    static void splitUtf8(byte[] b, int off, int end, Sink sink) {
+        int i = off;
+        while (i < end) {
+            int start = i;
+            byte c = b[i];
+            if (c == '\'') {
+                int k = contraction(b, i, end);
+                if (k > 0) {
+                    sink.accept(i, i + k);
+                    i += k;
+                    continue;
+                }
+            }
+            byte cls = classAt(b, i);
+            if (cls == SPACE) {
+                int j = i + utf8Length(c);
+                while (j < end && classAt(b, j) == SPACE) j += utf8Length(b[j]);
+                if (j == end) {                         // \s+(?!\S) at the end of the text
+                    sink.accept(i, j);
+                    i = j;
+                    continue;
+                }
+                int last = j - 1;
+                while ((b[last] & 0xC0) == 0x80) last--;   // start of the last space
+                if (last > i) {                         // \s+(?!\S) gives back the last space
+                    sink.accept(i, last);
+                    i = last;
+                    continue;
+                }
+                if (c != ' ') {                         // a lone non-' ' space before a non-space: \s+
+                    sink.accept(i, j);
+                    i = j;
+                    continue;
+                }
+                i = j;                                  // ' ' before a non-space: " ?" joins the next run
+                cls = classAt(b, i);
+            }
+            i += utf8Length(b[i]);
+            while (i < end && classAt(b, i) == cls) i += utf8Length(b[i]);
+            sink.accept(start, i);
+        }
+    }
+
+    /** Bytes of the UTF-8 sequence that starts with {@code lead}. */
+    private static int utf8Length(byte lead) {
+        int x = lead & 0xFF;
+        return x < 0x80 ? 1 : x < 0xE0 ? 2 : x < 0xF0 ? 3 : 4;
+    }
+
+    private static byte classAt(byte[] b, int i) {
+        int x = b[i];
+        if (x >= 0) return ASCII_CLASS[x];
+        int cp;
+        if ((x & 0xE0) == 0xC0) cp = ((x & 0x1F) << 6) | (b[i + 1] & 0x3F);
+        else if ((x & 0xF0) == 0xE0) cp = ((x & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F);
+        else cp = ((x & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6) | (b[i + 3] & 0x3F);
+        return classify(cp);
+    }
+
+    private static int contraction(byte[] b, int i, int end) {
+        if (i + 1 >= end) return 0;
+        byte a = b[i + 1];
+        if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+        if (i + 2 >= end) return 0;
+        byte c = b[i + 2];
+        return (a == 'r' && c == 'e') || (a == 'v' && c == 'e') || (a == 'l' && c == 'l') ? 3 : 0;
+    }
+
     /** The pre-tokens of {@code text} as strings (convenience for training and tests). */
     static void forEachPiece(String text, Consumer<String> out) {
         split(text, (s, e) -> out.accept(text.substring(s, e)));

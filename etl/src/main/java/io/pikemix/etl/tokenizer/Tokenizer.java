@@ -22,6 +22,14 @@ public interface Tokenizer {
     /** Token ids of {@code text}, without any special token. */
     int[] encode(String text);
 
+    /**
+     * The ids of the text whose UTF-8 bytes are {@code utf8[offset, offset + length)} (valid UTF-8), into {@code out}:
+     * the same ids as {@link #encode} of that text. The ETL's hot path; this default decodes the text first.
+     */
+    default void encodeUtf8(byte[] utf8, int offset, int length, TokenSink out) {
+        out.tokens(encode(new String(utf8, offset, length, java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     /** Text of {@code ids}; special tokens are rendered as their literal strings (e.g. {@code <|endoftext|>}). */
     String decode(int[] ids);
 }

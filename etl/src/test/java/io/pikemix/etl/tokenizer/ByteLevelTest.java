@@ -24,6 +24,29 @@ class ByteLevelTest {
         return out;
     }
 
+    /** The byte scanner's pieces, decoded back to strings. */
+    static List<String> utf8Split(String text) {
+        byte[] b = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var out = new ArrayList<String>();
+        ByteLevel.splitUtf8(b, 0, b.length, (s, e) -> out.add(new String(b, s, e - s, java.nio.charset.StandardCharsets.UTF_8)));
+        return out;
+    }
+
+    @Test void splitUtf8_givesTheSamePiecesAsTheRegex() {
+        for (String doc : Fixture.documents()) assertEquals(regexSplit(doc), utf8Split(doc));
+        for (String doc : Fixture.edgeCases()) assertEquals(regexSplit(doc), utf8Split(doc), doc);
+        String[] alphabet = {" ", " ", "\n", "\r", "\t", "'", "s", "t", "r", "e", "v", "l", "d", "m", "a", "Z", "1", "²", "½",
+                "!", ".", "\u00A0", "\u3000", "\u2009", "😀", "𝟘", "𠀀", "ä", "क", "ि", "्", "\u0085", "\u0000", "-", "é"};
+        var random = new SplittableRandom(43);
+        for (int trial = 0; trial < 20_000; trial++) {
+            var sb = new StringBuilder();
+            int len = random.nextInt(1, 16);
+            for (int i = 0; i < len; i++) sb.append(alphabet[random.nextInt(alphabet.length)]);
+            String text = sb.toString();
+            assertEquals(regexSplit(text), utf8Split(text), () -> "text: " + text.codePoints().mapToObj(Integer::toHexString).toList());
+        }
+    }
+
     @Test void split_matchesRegexOnFixtureAndEdgeCases() {
         for (String doc : Fixture.documents()) assertEquals(regexSplit(doc), scannerSplit(doc));
         for (String doc : Fixture.edgeCases()) assertEquals(regexSplit(doc), scannerSplit(doc), doc);
