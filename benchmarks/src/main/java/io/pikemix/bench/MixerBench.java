@@ -41,7 +41,7 @@ public final class MixerBench {
         var rnd = new SplittableRandom(K);
         for (int k = 0; k < K; k++) {
             var shards = new long[1000];
-            for (int s = 0; s < shards.length; s++) shards[s] = 900_000 + rnd.nextInt(200_001);
+            for (int s = 0; s < shards.length; s++) shards[s] = 900_000L + rnd.nextInt(200_001);
             domains.add(new DomainRows("d" + k, shards));
         }
         return new MixConfig(domains, 256, 1337, Rounding.CARRY, 1000);

@@ -1,5 +1,6 @@
 package io.pikemix.bench;
 
+import java.nio.charset.StandardCharsets;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.mixer.ConceptualParams;
 import io.pikemix.mixer.DomainRows;
@@ -175,6 +176,6 @@ public final class ServiceBench {
     static void check(HttpClient http, HttpRequest r) throws Exception {
         HttpResponse<byte[]> resp = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
         if (resp.statusCode() != 200)
-            throw new IllegalStateException(r.method() + " " + r.uri() + " -> " + resp.statusCode() + " " + new String(resp.body()));
+            throw new IllegalStateException(r.method() + " " + r.uri() + " -> " + resp.statusCode() + " " + new String(resp.body(), StandardCharsets.UTF_8));
     }
 }

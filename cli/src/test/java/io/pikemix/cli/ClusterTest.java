@@ -1,5 +1,6 @@
 package io.pikemix.cli;
 
+import java.nio.charset.StandardCharsets;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.format.ShardReader;
@@ -57,9 +58,10 @@ class ClusterTest {
             etl(env, "local[2]", local);
             started.addAll(started.stream().flatMap(ProcessHandle::descendants).toList());
             etl(env, url, cluster);
-            assertTrue(Files.list(Path.of(env.get("PIKE_CLUSTER_DIR"), "work", "worker-1")).findAny().isPresent()
-                    && Files.list(Path.of(env.get("PIKE_CLUSTER_DIR"), "work", "worker-2")).findAny().isPresent(),
-                    "both workers ran an executor");
+            try (var w1 = Files.list(Path.of(env.get("PIKE_CLUSTER_DIR"), "work", "worker-1"));
+                    var w2 = Files.list(Path.of(env.get("PIKE_CLUSTER_DIR"), "work", "worker-2"))) {
+                assertTrue(w1.findAny().isPresent() && w2.findAny().isPresent(), "both workers ran an executor");
+            }
             assertSameDataset(local, cluster);
 
             Path runLocal = dir.resolve("run-local"), runCluster = dir.resolve("run-cluster");
@@ -129,7 +131,7 @@ class ClusterTest {
             org.junit.jupiter.api.Assumptions.abort("python3 is not installed: " + e.getMessage());
             return;
         }
-        String out = new String(p.getInputStream().readAllBytes());
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);
         var summary = DatasetInfo.mapper().readTree(out).get(0);
         List<com.fasterxml.jackson.databind.JsonNode> metrics = lines(run.resolve("metrics.jsonl"));
@@ -147,7 +149,7 @@ class ClusterTest {
     /** /proc/PID/cmdline (ProcessHandle.Info leaves out the arguments of long command lines). */
     private static String commandLine(ProcessHandle p) {
         try {
-            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline"))).replace('\0', ' ');
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
         } catch (IOException e) {
             return "";
         }
@@ -243,7 +245,7 @@ class ClusterTest {
     private static String finish(Process p, int seconds, Path log) throws Exception {
         var stdout = new StringBuilder();
         Thread reader = new Thread(() -> {
-            try { stdout.append(new String(p.getInputStream().readAllBytes())); } catch (IOException ignored) { }
+            try { stdout.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)); } catch (IOException ignored) { }
         });
         reader.start();
         boolean done = p.waitFor(seconds, TimeUnit.SECONDS);
@@ -251,7 +253,7 @@ class ClusterTest {
         reader.join(5000);
         if (!done || p.exitValue() != 0) {
             List<String> lines = Files.readAllLines(log);
-            fail((done ? "exit " + p.exitValue() : "timed out after " + seconds + " s") + ": " + String.join(" ", p.info().commandLine().orElse(""))
+            fail((done ? "exit " + p.exitValue() : "timed out after " + seconds + " s") + ": " + p.info().commandLine().orElse("")
                     + "\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())) + "\n" + stdout);
         }
         return stdout.toString();

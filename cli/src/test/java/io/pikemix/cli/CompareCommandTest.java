@@ -52,7 +52,10 @@ class CompareCommandTest {
 
         Path cut = out.resolve("runs/robust-pike-seed2");         // as if killed between the step-2 and step-4 checkpoints
         Files.delete(cut.resolve("eval.json"));
-        List<Path> checkpoints = Files.list(cut.resolve("checkpoints")).sorted(Comparator.reverseOrder()).toList();
+        List<Path> checkpoints;
+        try (var list = Files.list(cut.resolve("checkpoints"))) {
+            checkpoints = list.sorted(Comparator.reverseOrder()).toList();
+        }
         assertEquals(2, checkpoints.size(), checkpoints.toString());
         deleteTree(checkpoints.get(0));
         MainTest.Result resumed = run(args);

@@ -139,7 +139,7 @@ class EtlJobTest {
     @Test void twoRuns_giveIdenticalRows() throws Exception {
         Path out2 = tmp.resolve("run2");
         DatasetInfo second = run(out2);
-        assertEquals(new String(first.toJson()).replace(firstOut.toString(), ""), new String(second.toJson()).replace(out2.toString(), ""));
+        assertEquals(new String(first.toJson(), StandardCharsets.UTF_8).replace(firstOut.toString(), ""), new String(second.toJson(), StandardCharsets.UTF_8).replace(out2.toString(), ""));
         for (DomainInfo d : first.domains())
             for (String split : DatasetInfo.SPLITS) {
                 var a = rows(firstOut, d.split(split));

@@ -83,7 +83,7 @@ class ShardStoreTest {
             long seq = 0;
             for (int[] t : rows) {
                 Group g = groups.newGroup().append(ShardSchema.SEQ_ID, seq++);
-                if (schema == FORMAT_2) {
+                if (schema.equals(FORMAT_2)) {
                     g.append(ShardSchema.TOKENS, Binary.fromConstantByteArray(ShardSchema.packTokens(t)));
                 } else {
                     Group list = g.addGroup(ShardSchema.TOKENS);

@@ -75,7 +75,7 @@ class PoolingTest {
             var list = new java.util.ArrayList<GradientStats>();
             for (int w = 0; w < workers; w++) {
                 int m = 2 + rnd.nextInt(3);
-                long n = m * (1 + rnd.nextInt(4));
+                long n = (long) m * (1 + rnd.nextInt(4));
                 list.add(worker(new int[]{m}, new long[]{n}, new double[]{rnd.nextDouble(1e-4, 1)}, new double[]{rnd.nextDouble(0.1, 50)}));
             }
             double pooled = Pooling.pool(list).gradNormSq()[0];

@@ -255,7 +255,7 @@ final class MixerCore {
 
     /** Weights composing the last frozen step, and the control in force there. */
     synchronized View view() {
-        long last = planned.size() - 1;
+        long last = planned.size() - 1L;
         return new View(last, planned.get((int) last).weights(), mixer.pinned(last), lastClosedStep, reportsAccepted, openReports());
     }
 

@@ -40,7 +40,7 @@ public record GptConfig(int vocabSize, int context, int nLayer, int nHead, int d
     /** Number of trainable parameters (embedding counted once: the output projection is tied to it). */
     public long parameterCount() {
         long C = dModel;
-        long perLayer = 2 * C + 2 * headSize() + 4 * C * C + 8 * C * C;   // ln1, ln2, q/k norm, attention, MLP
+        long perLayer = 2 * C + 2L * headSize() + 4 * C * C + 8 * C * C;   // ln1, ln2, q/k norm, attention, MLP
         return (long) vocabSize * C + nLayer * perLayer + C;
     }
 }

@@ -243,8 +243,8 @@ public final class GptModel implements GradientModel {
     private Map<String, INDArray> feed(Batch batch, INDArray emb, INDArray targets) {
         INDArray[] rope = ropeTables.computeIfAbsent(batch.rows(), rows -> {
             int T = config.context(), H = config.nHead(), D = config.headSize();
-            return new INDArray[]{Nd4j.tile(RotaryTables.cos(T, H, D).reshape(T * H, D), rows, 1),    // [rows·T·H, D]
-                    Nd4j.tile(RotaryTables.sin(T, H, D).reshape(T * H, D), rows, 1)};
+            return new INDArray[]{Nd4j.tile(RotaryTables.cos(T, H, D).reshape((long) T * H, D), rows, 1),    // [rows·T·H, D]
+                    Nd4j.tile(RotaryTables.sin(T, H, D).reshape((long) T * H, D), rows, 1)};
         });
         return Map.of(EMB, emb, TARGETS, targets, ROPE_COS, rope[0], ROPE_SIN, rope[1]);
     }

@@ -1,5 +1,6 @@
 package io.pikemix.training;
 
+import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ public final class Memory {
             String home = System.getProperty("pike.home");
             if (home != null) pb.directory(new java.io.File(home));
             Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes()).trim();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             return p.waitFor() == 0 && out.matches("[0-9a-f]{40}") ? out : "unknown";
         } catch (IOException | InterruptedException e) {
             return "unknown";

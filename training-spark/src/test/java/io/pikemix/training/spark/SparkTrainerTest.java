@@ -200,7 +200,9 @@ class SparkTrainerTest {
         Path part = dir.resolve("part");
         SparkTrainer.run(sc, c.withSteps(6), new SparkTrainer.Options(2, 1), new RandomSource(3), part, false);
         // drop the newest checkpoint (step 6): resume from step 3 and redo 3..5
-        Files.walk(Checkpoint.latest(part).orElseThrow()).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try (var walk = Files.walk(Checkpoint.latest(part).orElseThrow())) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
         assertEquals(3, Checkpoint.read(Checkpoint.latest(part).orElseThrow()).step());
         SparkTrainer.run(sc, c, new SparkTrainer.Options(2, 1), new RandomSource(3), part, true);
         assertClose(column(full, RunFiles.METRICS, "loss"), column(part, RunFiles.METRICS, "loss"), 1e-6, "loss");

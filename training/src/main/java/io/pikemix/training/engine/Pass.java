@@ -82,9 +82,9 @@ final class Pass implements AutoCloseable {
             int T = c.context(), H = c.nHead(), D = c.headSize(), C = c.dModel();
             long NH = (long) maxRows * T * H;
             // [T·H, D/2] tables of the first D/2 angles, tiled over maxRows rows
-            var cosT = RotaryTables.cos(T, H, D).reshape(T * H, D).get(
+            var cosT = RotaryTables.cos(T, H, D).reshape((long) T * H, D).get(
                     NDArrayIndex.all(), NDArrayIndex.interval(0, D / 2)).dup('c');
-            var sinT = RotaryTables.sin(T, H, D).reshape(T * H, D).get(
+            var sinT = RotaryTables.sin(T, H, D).reshape((long) T * H, D).get(
                     NDArrayIndex.all(), NDArrayIndex.interval(0, D / 2)).dup('c');
             cos = Nd4j.tile(cosT, maxRows, 1);
             sin = Nd4j.tile(sinT, maxRows, 1);
