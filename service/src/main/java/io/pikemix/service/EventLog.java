@@ -22,8 +22,10 @@ import java.util.List;
  * Replaying the lines in order rebuilds the exact state.
  *
  * <p>Group commit: {@link #write} appends without forcing; {@link #sync()} forces everything written so far, and
- * concurrent callers share one {@link FileChannel#force}. The server calls {@code sync()} before every answer that
- * depends on the state, so nothing is acknowledged or shown before it is durable.
+ * concurrent callers share one {@link FileChannel#force}. The server calls {@link #syncTo} with the position its
+ * answer depends on before answering, so nothing is acknowledged or shown before it is durable; a read whose state
+ * is already durable returns without taking the sync lock, and events no answer waits for yet (manifests frozen
+ * ahead of the readers) are forced by {@link #syncLater()} on a background thread.
  *
  * <p>Crash safety: an event is acknowledged only after {@link FileChannel#force}, so only the last line can be
  * incomplete (a crash during the write); on open, an incomplete or unparsable <em>last</em> line is cut off (its
@@ -75,24 +77,41 @@ final class EventLog implements Closeable {
 
     private final Object syncLock = new Object();
     private volatile long written;
-    private long forced;
+    private volatile long forced;
+    private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        var t = new Thread(r, "event-log-sync");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicBoolean backgroundQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** Appends one event (not yet durable: see {@link #sync()}). */
-    synchronized void write(byte[] json) {
+    /** Appends one event (not yet durable: see {@link #sync()}); returns the log position after it. */
+    synchronized long write(byte[] json) {
         var buf = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
         try {
             while (buf.hasRemaining()) channel.write(buf);
             written = channel.position();
+            return written;
         } catch (IOException e) {
             throw new UncheckedIOException("could not append to " + file, e);
         }
     }
 
+    /** True when everything up to log position {@code pos} is on disk (never blocks). */
+    boolean durable(long pos) { return forced >= pos; }
+
     /** Returns once every event written before this call is on disk (one fsync shared by concurrent callers). */
-    void sync() {
-        long target = written;
+    void sync() { syncTo(written); }
+
+    /**
+     * Returns once the log is on disk up to position {@code pos}: at once when it already is (no lock taken, so a
+     * reader whose answer is durable never queues behind a writer's fsync); otherwise one {@link FileChannel#force}
+     * covers every event written so far, shared by all callers waiting meanwhile (group commit).
+     */
+    void syncTo(long pos) {
+        if (forced >= pos) return;
         synchronized (syncLock) {
-            if (forced >= target) return;
+            if (forced >= pos) return;
             long upTo = written;
             try {
                 channel.force(false);
@@ -100,6 +119,23 @@ final class EventLog implements Closeable {
                 throw new UncheckedIOException("could not fsync " + file, e);
             }
             forced = upTo;
+        }
+    }
+
+    /** Makes everything written so far durable on a background thread (for events no answer waits for yet). */
+    void syncLater() {
+        if (!backgroundQueued.compareAndSet(false, true)) return;
+        try {
+            background.execute(() -> {
+                backgroundQueued.set(false);
+                try {
+                    sync();
+                } catch (UncheckedIOException e) {
+                    if (channel.isOpen()) throw e;            // closed meanwhile: close() forced the log
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            backgroundQueued.set(false);                      // closing: close() forces the log
         }
     }
 
@@ -146,7 +182,14 @@ final class EventLog implements Closeable {
 
     @Override public synchronized void close() {
         if (!channel.isOpen()) return;
+        background.shutdown();
         try {
+            background.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            if (forced < written) channel.force(false);
             channel.close();
             lock.release();
             lockChannel.close();

@@ -45,7 +45,8 @@ final class MixerCore {
     /** A served manifest also freezes up to this many following steps that are ready (one log record for all). */
     static final int FREEZE_AHEAD = 32;
 
-    record Served(StepManifest manifest, boolean wantsStatistics) {}
+    /** A frozen step's manifest; it may be shown once the event log is durable up to {@code durableAt}. */
+    record Served(StepManifest manifest, boolean wantsStatistics, long durableAt) {}
 
     /** Answer to an accepted report. */
     record Accepted(long step, int reported, int workers, boolean closed) {}
@@ -63,6 +64,12 @@ final class MixerCore {
     };
     private long reportsAccepted;
     private long lastClosedStep = -1;
+    /** Log position of the freeze event that froze each run of steps (key: its last step), until it is durable. */
+    private final TreeMap<Long, Long> freezeAt = new TreeMap<>();
+    private long durableThrough = -1;                                           // every step up to it is durably frozen
+    /** The view as of the newest durable event, and views of events written but maybe not yet durable. */
+    private View durableView;
+    private final java.util.ArrayDeque<Map.Entry<Long, View>> pendingViews = new java.util.ArrayDeque<>();
 
     MixerCore(MixConfig config, Strategy strategy, int workers, EventLog log) {
         this.config = config;
@@ -81,6 +88,7 @@ final class MixerCore {
                             + ex.getMessage() + "); was the state directory made with other options?");
                 }
             }
+            durableView = currentView();
         }
     }
 
@@ -115,7 +123,11 @@ final class MixerCore {
                     m = mixer.plan(planned.get((int) step)).manifest();
                     cache.put(step, m);
                 }
-                return new Served(m, mixer.wantsStatistics(step));
+                prune();
+                Map.Entry<Long, Long> at = step <= durableThrough ? null : freezeAt.ceilingEntry(step);
+                long durableAt = at == null ? 0 : at.getValue();
+                freezeAhead(step);
+                return new Served(m, mixer.wantsStatistics(step), durableAt);
             } catch (ApiException e) {
                 long left = (deadline - System.nanoTime()) / 1_000_000L;
                 if (e.status != 425 || left <= 0) throw e;
@@ -136,12 +148,37 @@ final class MixerCore {
         long until = durable ? step + FREEZE_AHEAD : step, through = planned.size();
         while (through < until && !mixer.wantsStatistics(through)) through++;
         if (through < step) throw notReady(through, through + 1);
-        long last = through;
-        if (durable) log.write(Json.object(g -> {
+        writeFreeze(through, durable);
+    }
+
+    /** Freezes steps planned.size()..through, logging one freeze event when durable (not yet forced). */
+    private void writeFreeze(long through, boolean durable) {
+        long pos = 0;
+        if (durable) pos = log.write(Json.object(g -> {
             g.writeStringField("type", "freeze");
-            g.writeNumberField("through_step", last);
+            g.writeNumberField("through_step", through);
         }));
         while (planned.size() <= through) handOut();
+        if (durable) {
+            freezeAt.put(through, pos);
+            snapshot(pos);
+        }
+    }
+
+    /**
+     * Freezing ahead of the readers: when a read of step s ≥ 1 comes within {@link #FREEZE_AHEAD}/2 steps of the end
+     * of the frozen prefix, the prefix is extended as the first read past it would extend it (through at most
+     * s + {@link #FREEZE_AHEAD}, up to the next step that wants statistics), and the freeze event is forced in the
+     * background. The readers of those steps then find them frozen and durable and never wait for an fsync. A read
+     * of step 0 freezes nothing more, so an operator can pin weights before training starts.
+     */
+    private void freezeAhead(long step) {
+        long end = planned.size();
+        if (step < 1 || end - 1 - step >= FREEZE_AHEAD / 2 || mixer.awaiting() >= 0) return;
+        long until = step + FREEZE_AHEAD, through = end;                       // as freeze(): the same steps a read of
+        while (through < until && !mixer.wantsStatistics(through)) through++;  // `end` would freeze, bounded by s + 32
+        writeFreeze(through, true);
+        log.syncLater();
     }
 
     /** The mixer hands out the next step: its state joins the frozen prefix and its manifest the cache. */
@@ -196,7 +233,7 @@ final class MixerCore {
                 throw ApiException.invalid("the pooled statistics of step " + t + " were refused by " + strategy.name() + ": " + e.getMessage());
             }
         }
-        if (durable) log.write(Json.object(g -> {
+        long pos = !durable ? 0 : log.write(Json.object(g -> {
             g.writeStringField("type", "stats");
             r.write(g);
         }));
@@ -206,7 +243,11 @@ final class MixerCore {
             mixer.report(t, pooled);
             closed.add(t);
             lastClosedStep = Math.max(lastClosedStep, t);
-        }
+            // the weights of step t + 1 are final now: freeze it in the same group commit as this report, so the
+            // workers' reads of step t + 1 find it frozen (one fsync per step, paid by the writers)
+            if (durable && t + 1 == planned.size() && mixer.awaiting() < 0) writeFreeze(t + 1, true);
+            else if (durable) snapshot(pos);
+        } else if (durable) snapshot(pos);
         notifyAll();
         return new Accepted(t, reported, workers, pooled != null);
     }
@@ -223,10 +264,11 @@ final class MixerCore {
     private long control(long fromStep, double[] weights, boolean durable) {
         long open = mixer.firstOpenStep();
         long from = fromStep < 0 ? open : fromStep;
-        if (from < planned.size())
+        boolean finalByReports = from >= 1 && closed.contains(from - 1);    // frozen by the report that closed from − 1
+        if (from < planned.size() && !finalByReports)
             throw ApiException.conflict("frozen", "the manifest of step " + from + " is already out (steps 0.." + (planned.size() - 1)
                     + " are frozen); the earliest step that can change is " + open);
-        if (from < open)
+        if (from < open || finalByReports)
             throw ApiException.conflict("final", "the weights of step " + from + " are final: all workers reported the statistics of step "
                     + (from - 1) + "; the earliest step that can change is " + open);
         double[] w = weights == null ? null : normalised(weights);
@@ -253,8 +295,28 @@ final class MixerCore {
 
     // ---- read-only views ------------------------------------------------------------------------------------
 
-    /** Weights composing the last frozen step, and the control in force there. */
+    /**
+     * Weights composing the last frozen step, and the control in force there, as of the newest event that is
+     * durable: a reader never waits for an fsync and never sees what a crash could take back.
+     */
     synchronized View view() {
+        while (!pendingViews.isEmpty() && log.durable(pendingViews.peekFirst().getKey())) durableView = pendingViews.pollFirst().getValue();
+        prune();
+        return durableView;
+    }
+
+    /** Forgets the freeze events that are durable (a prefix: freezes are logged in step order). */
+    private void prune() {
+        while (!freezeAt.isEmpty() && log.durable(freezeAt.firstEntry().getValue())) durableThrough = freezeAt.pollFirstEntry().getKey();
+    }
+
+    /** Remembers the view after the event ending at log position {@code pos}. */
+    private void snapshot(long pos) {
+        pendingViews.addLast(Map.entry(pos, currentView()));
+        if (pendingViews.size() > 64) view();                                  // drains what is durable by now
+    }
+
+    private View currentView() {
         long last = planned.size() - 1L;
         return new View(last, planned.get((int) last).weights(), mixer.pinned(last), lastClosedStep, reportsAccepted, openReports());
     }

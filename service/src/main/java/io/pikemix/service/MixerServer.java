@@ -123,7 +123,7 @@ public final class MixerServer implements AutoCloseable {
     private void manifest(Context ctx) throws InterruptedException {
         Share s = share(ctx);
         MixerCore.Served served = core.manifest(s.step, waitMillis(ctx));
-        log.sync();                                     // answer only what is durable
+        log.syncTo(served.durableAt());                 // answer only what is durable (no wait once it is)
         StepManifest m = s.workers == 1 ? served.manifest() : served.manifest().share(s.worker, s.workers);
         json(ctx, Json.object(g -> {
             g.writeNumberField("step", m.step());
@@ -158,7 +158,7 @@ public final class MixerServer implements AutoCloseable {
         if (format != null && !format.equals("json") && !format.equals("binary"))
             throw ApiException.badRequest("format must be json or binary, got '" + format + "'");
         MixerCore.Served served = core.manifest(s.step, waitMillis(ctx));
-        log.sync();                                     // answer only what is durable
+        log.syncTo(served.durableAt());                 // answer only what is durable (no wait once it is)
         StepManifest m = s.workers == 1 ? served.manifest() : served.manifest().share(s.worker, s.workers);
         int L = shards.rowLength(), R = m.size();
         if (asJson && (long) R * L > MAX_JSON_TOKENS)
@@ -204,8 +204,7 @@ public final class MixerServer implements AutoCloseable {
     }
 
     private void weights(Context ctx) {
-        MixerCore.View v = core.view();
-        log.sync();                                     // answer only what is durable
+        MixerCore.View v = core.view();                 // as of the newest durable event: never waits
         json(ctx, Json.object(g -> {
             g.writeNumberField("step", v.step());
             Json.array(g, "weights", v.weights());
