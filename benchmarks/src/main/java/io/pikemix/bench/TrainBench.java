@@ -15,6 +15,7 @@ import io.pikemix.training.MixedBatch;
 import io.pikemix.training.ModelKind;
 import io.pikemix.training.RowSource;
 import io.pikemix.training.engine.GptEngine;
+import io.pikemix.training.engine.NativeBackend;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.List;
@@ -36,6 +37,8 @@ public final class TrainBench {
     private TrainBench() {}
 
     public static void main(String[] a) {
+        String ext = NativeBackend.select();                             // before ND4J loads
+        System.err.println("nd4j-native build: linux-x86_64" + ext);
         int V = Integer.parseInt(a[0]), T = Integer.parseInt(a[1]), L = Integer.parseInt(a[2]), H = Integer.parseInt(a[3]),
                 C = Integer.parseInt(a[4]), B = Integer.parseInt(a[5]), warm = Integer.parseInt(a[6]), steps = Integer.parseInt(a[7]);
         double eps = a.length > 8 ? Double.parseDouble(a[8]) : GptConfig.FLAX_LN_EPSILON;

@@ -32,6 +32,7 @@ public final class Main {
     static boolean verbose;
 
     public static void main(String[] args) {
+        io.pikemix.training.engine.NativeBackend.select();   // the fastest nd4j-native build this CPU runs, before ND4J loads
         System.exit(run(args));
     }
 

@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * (strided views). Tolerance 1e-5 relative: each ‖·‖² and ⟨·,·⟩ within 1e-5 × max_k ‖ḡ_k‖², each σ² within 1e-5 × σ².
  */
 class ArrayEstimatorTest {
+    static { io.pikemix.training.engine.NativeBackend.select(); }   // the build pike runs on (oneDNN where the CPU has AVX-512), before ND4J loads
     static final long[][] SHAPES = {{5, 7}, {300_001}, {33}};
     static final List<String> NAMES = List.of("a", "big", "c");
 

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The hand-written engine against the SameDiff reference ({@link GptModel}) and against finite differences. */
 class EngineTest {
+    static { io.pikemix.training.engine.NativeBackend.select(); }   // the build pike runs on (oneDNN where the CPU has AVX-512), before ND4J loads
     @TempDir Path dir;
 
     /** Small shapes, odd ones included: B = 1, T not a power of two, H = 1, ε = 0 (M2.1's layer_norm). */

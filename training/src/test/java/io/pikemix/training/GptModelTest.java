@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.*;
 
 class GptModelTest {
+    static { io.pikemix.training.engine.NativeBackend.select(); }   // the build pike runs on (oneDNN where the CPU has AVX-512), before ND4J loads
     static final GptConfig TINY = new GptConfig(64, 8, 1, 2, 16, 1e-6);
 
     static Batch randomBatch(SplittableRandom rnd, int rows, int T, int V) {

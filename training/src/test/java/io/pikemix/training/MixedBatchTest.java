@@ -16,6 +16,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 class MixedBatchTest {
+    static { io.pikemix.training.engine.NativeBackend.select(); }   // the build pike runs on (oneDNN where the CPU has AVX-512), before ND4J loads
     static final GptConfig C = new GptConfig(50, 8, 1, 2, 16, 1e-6);
 
     static StepManifest manifest(Corpus corpus, double[] weights, int batch) {

@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 class TrainerTest {
+    static { io.pikemix.training.engine.NativeBackend.select(); }   // the build pike runs on (oneDNN where the CPU has AVX-512), before ND4J loads
     @TempDir Path dir;
 
     /* A crash after the step-4 checkpoint: resuming reproduces the uninterrupted run's losses (float tolerance),

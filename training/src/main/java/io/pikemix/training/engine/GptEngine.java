@@ -26,6 +26,7 @@ import java.util.Map;
  * No Java loop touches a float: the same code runs on the CUDA backend. Not thread-safe.
  */
 public final class GptEngine implements GradientModel {
+    static { NativeBackend.select(); }                                  // before ND4J loads, where this class comes first
     private final GptConfig config;
     private final INDArray flatParams, flatGrads;                        // [P]
     private final Map<String, INDArray> params = new LinkedHashMap<>(), grads = new LinkedHashMap<>();
