@@ -7,6 +7,9 @@ summary of each run (what the cluster test compares against the files).
     steps, loss = run.loss_curve()                    # training loss per step (the mixed batch)
     steps, w = run.weights_in_force()                  # w[t][k]: the weights that composed step t
     step, names, cos = run.cosine()                    # K x K cosine of the mean gradients, last statistics step
+    run.pairwise_cosine()                              # {"a-b": (steps, cosines)} over time (Fig. 2 right / 5)
+    run.epochs_consumed()                              # (steps, {domain: epochs}): rows drawn / training rows
+    run.evaluation()                                   # eval.json (perplexity, cloze accuracy, downstream tasks)
     run.steps_to_reach(other.final_val_mean())          # the paper's "x times faster" measure
 """
 import json
@@ -73,6 +76,50 @@ class Run:
                 steps.append(s["step"])
                 values.append(sum(pairs) / len(pairs))
         return steps, values
+
+    def pairwise_cosine(self):
+        """{"k-l": (steps, cosines)} for every domain pair k < l over the statistics steps (None values dropped);
+        the quantity of `pike eval --plots`' cosine.png."""
+        out = {}
+        K = len(self.domains)
+        for k in range(K):
+            for l in range(k + 1, K):
+                pts = [(s["step"], s["cosine"][k][l]) for s in self.stats if s["cosine"][k][l] is not None]
+                out[f"{self.domains[k]}-{self.domains[l]}"] = ([p for p, _ in pts], [v for _, v in pts])
+        return out
+
+    def train_rows(self):
+        """Training rows (packed sequences) per domain from the dataset's dataset.json, or None if it is unreadable."""
+        path = os.path.join(self.config["train"]["dataset"], "dataset.json")
+        if not os.path.exists(path):
+            return None
+        with open(path, encoding="utf-8") as f:
+            info = json.load(f)
+        by_name = {d["name"]: d["splits"]["train"]["sequences"] for d in info["domains"]}
+        return [by_name[d] for d in self.domains]
+
+    def epochs_consumed(self):
+        """(steps, {domain: epochs}) with epochs = rows drawn so far (metrics counts) / training rows; the quantity of
+        `pike eval --plots`' epochs.png. None when the dataset is unreadable."""
+        rows = self.train_rows()
+        if rows is None:
+            return None
+        steps, out = [], {d: [] for d in self.domains}
+        drawn = [0] * len(self.domains)
+        for m in self.metrics:
+            steps.append(m["step"])
+            for k, d in enumerate(self.domains):
+                drawn[k] += m["counts"][k]
+                out[d].append(drawn[k] / rows[k])
+        return steps, out
+
+    def evaluation(self):
+        """eval.json as written by `pike eval --run` (None before it ran)."""
+        path = os.path.join(self.path, "eval.json")
+        if not os.path.exists(path):
+            return None
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
 
     def val_curves(self):
         """(steps, mean, worst, {domain: losses}) of the validation losses written during training."""

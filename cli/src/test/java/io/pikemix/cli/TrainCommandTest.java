@@ -45,7 +45,7 @@ class TrainCommandTest {
     }
 
     @Test void eval_needsRunOrCompare() {
-        assertOneLineError(run("eval"), "exactly one of --run RUN or --compare");
+        assertOneLineError(run("eval"), "exactly one of --run RUN, --compare RUN... or --plots RUN...");
         assertOneLineError(run("eval", "--run", dir.toString()), "is not a run directory");
         assertOneLineError(run("eval", "--compare", dir.toString()), "has no eval.json");
     }

@@ -64,6 +64,11 @@ public final class RunEvaluation {
 
     /** A downstream task file: NAME ({@link TaskReaders#NAMES}) and its path. */
     public record Task(String name, Path file) {
+        public Task {
+            TaskReaders.checkName(name);
+            Checks.require(Files.isRegularFile(file), "task file not found: %s", file);
+        }
+
         /** {@code NAME=PATH}, the command's --task. */
         public static Task parse(String spec) {
             int eq = spec.indexOf('=');

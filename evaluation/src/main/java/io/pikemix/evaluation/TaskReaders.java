@@ -54,10 +54,19 @@ public final class TaskReaders {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Refuses a name that is none of {@link #NAMES}. */
+    public static void checkName(String name) {
+        if (!isHellaswag(name) && !List.of("arc", "csqa", "piqa").contains(name))
+            throw new UserException("unknown task '" + name + "'; expected one of " + String.join(", ", NAMES));
+    }
+
+    private static boolean isHellaswag(String name) {
+        return name.equals("hellaswag") || name.startsWith("hellaswag-") && name.length() > "hellaswag-".length();
+    }
+
     /** Reads the task named {@code name} (one of {@link #NAMES}; LANG any language code) from {@code file}. */
     public static List<Example> read(String name, Path file) {
-        if (name.equals("hellaswag") || name.startsWith("hellaswag-") && name.length() > "hellaswag-".length())
-            return hellaswag(file);
+        if (isHellaswag(name)) return hellaswag(file);
         return switch (name) {
             case "arc" -> arc(file, 0);
             case "csqa" -> arc(file, 5);
