@@ -65,6 +65,9 @@ public record CorpusSpec(Path file, List<DomainSpec> domains, String tokenizer, 
     /** How {@code text} files are cut into documents. */
     public enum DocSeparator { FILE, BLANK_LINE }
 
+    /** Deduplication of a domain's documents: none, or exact (by the hash of the whitespace-normalised text; {@link Dedup}). */
+    public enum DedupMode { NONE, EXACT }
+
     /**
      * One domain of the spec.
      *
@@ -72,11 +75,19 @@ public record CorpusSpec(Path file, List<DomainSpec> domains, String tokenizer, 
      * @param prior        optional prior weight (null when absent), e.g. a column of the paper's Table 4
      * @param textColumn   the text column of {@code parquet} inputs (and the JSON field of {@code jsonl})
      * @param docSeparator for {@code text}: one document per file, or documents separated by blank lines
+     * @param dedup        whether documents repeating an earlier one of the domain are dropped (spec key {@code dedup},
+     *                     top level or per domain)
      */
     public record DomainSpec(String name, Format format, List<String> paths, Double prior, String textColumn,
-                             DocSeparator docSeparator) implements Serializable {
+                             DocSeparator docSeparator, DedupMode dedup) implements Serializable {
         public DomainSpec {
             paths = List.copyOf(paths);
+            if (dedup == null) dedup = DedupMode.NONE;
+        }
+
+        /** A domain without deduplication. */
+        public DomainSpec(String name, Format format, List<String> paths, Double prior, String textColumn, DocSeparator docSeparator) {
+            this(name, format, paths, prior, textColumn, docSeparator, DedupMode.NONE);
         }
     }
 }

@@ -3,6 +3,7 @@ package io.pikemix.etl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.pikemix.etl.CorpusSpec.DedupMode;
 import io.pikemix.etl.CorpusSpec.DocSeparator;
 import io.pikemix.etl.CorpusSpec.DomainSpec;
 import io.pikemix.etl.CorpusSpec.Format;
@@ -29,6 +30,7 @@ import java.util.regex.Pattern;
  * split_seed: 0              # salt of that hash
  * max_doc_bytes: 8388608     # larger documents are skipped (counted as too_large)
  * split_bytes: 67108864      # input bytes per Spark task
+ * dedup: none                # none | exact: drop documents whose normalised text repeats an earlier one of the domain
  * domains:
  *   - name: en               # [A-Za-z0-9_.-]+, unique
  *     format: jsonl          # jsonl | text | parquet
@@ -36,13 +38,14 @@ import java.util.regex.Pattern;
  *     prior: 0.42            # optional, >= 0
  *     text_column: text      # jsonl field / parquet column holding the text (default: text)
  *     doc_separator: file    # text only: file (one document per file) | blank_line
+ *     dedup: exact           # optional: overrides the top-level dedup for this domain
  * </pre>
  */
 public final class CorpusSpecs {
     private static final Set<String> TOP_KEYS = Set.of("domains", "tokenizer", "context", "val_fraction",
-            "split_seed", "max_doc_bytes", "split_bytes");
+            "split_seed", "max_doc_bytes", "split_bytes", "dedup");
     private static final Set<String> DOMAIN_KEYS = Set.of("name", "format", "paths", "prior", "text_column",
-            "doc_separator");
+            "doc_separator", "dedup");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]+");
 
     private CorpusSpecs() {}
@@ -61,8 +64,9 @@ public final class CorpusSpecs {
         JsonNode domainsNode = root.get("domains");
         if (domainsNode == null) throw new UserException(file + ": missing key 'domains'");
         if (!domainsNode.isArray()) throw new UserException(file + ": 'domains' must be a list");
+        DedupMode dedup = enumValue(DedupMode.class, text(root, "dedup", file, "", "none"), file, "dedup");
         var domains = new ArrayList<DomainSpec>();
-        for (int i = 0; i < domainsNode.size(); i++) domains.add(domain(domainsNode.get(i), file, i));
+        for (int i = 0; i < domainsNode.size(); i++) domains.add(domain(domainsNode.get(i), file, i, dedup));
         return new CorpusSpec(file, domains,
                 text(root, "tokenizer", file, "", CorpusSpec.DEFAULT_TOKENIZER),
                 (int) integer(root, "context", file, "", CorpusSpec.DEFAULT_CONTEXT),
@@ -72,7 +76,7 @@ public final class CorpusSpecs {
                 integer(root, "split_bytes", file, "", CorpusSpec.DEFAULT_SPLIT_BYTES));
     }
 
-    private static DomainSpec domain(JsonNode node, Path file, int index) {
+    private static DomainSpec domain(JsonNode node, Path file, int index, DedupMode dedup) {
         String where = "domains[" + index + "].";
         if (!node.isObject()) throw new UserException(file + ": '" + where.substring(0, where.length() - 1) + "' must be a mapping");
         checkKeys(node, DOMAIN_KEYS, file, where);
@@ -99,7 +103,8 @@ public final class CorpusSpecs {
         DocSeparator separator = enumValue(DocSeparator.class, text(node, "doc_separator", file, where, "file"), file, where + "doc_separator");
         if (node.has("doc_separator") && format != Format.TEXT)
             throw new UserException(file + ": '" + where + "doc_separator' applies only to format 'text'");
-        return new DomainSpec(name, format, paths, prior, text(node, "text_column", file, where, "text"), separator);
+        DedupMode domainDedup = enumValue(DedupMode.class, text(node, "dedup", file, where, dedup.name()), file, where + "dedup");
+        return new DomainSpec(name, format, paths, prior, text(node, "text_column", file, where, "text"), separator, domainDedup);
     }
 
     private static void checkKeys(JsonNode node, Set<String> allowed, Path file, String where) {

@@ -127,7 +127,8 @@ final class DocumentReader {
         };
     }
 
-    private void skip(String reason) { skipped.merge(reason, 1L, Long::sum); }
+    /** Counts a skipped input by reason (also for documents the caller drops, e.g. duplicates). */
+    void skip(String reason) { skipped.merge(reason, 1L, Long::sum); }
 
     /** {@code n} uncompressed bytes read from the current chunk. */
     private void consumed(long n) {

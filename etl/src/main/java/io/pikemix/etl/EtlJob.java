@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * The ETL job: plan inputs → (train a tokenizer) → tokenize and pack on the executors → write Parquet
  * → publish. Output, at {@code OUT}:
  * <pre>
- *   OUT/&lt;domain&gt;/{train,val}/part-NNNNN.parquet   seq_id: long, tokens: array&lt;int&gt; (context+1 ids)
+ *   OUT/&lt;domain&gt;/{train,val}/part-NNNNN.parquet   seq_id: long, tokens: binary (context+1 int32 ids)
  *   OUT/tokenizer.json                             when the tokenizer is a trained or given BPE file
  *   OUT/_config.json                               the spec and settings that made it
  *   OUT/dataset.json                               statistics; written LAST
@@ -156,13 +156,28 @@ public final class EtlJob {
         long seed = spec.splitSeed(), maxDoc = spec.maxDocBytes();
         try (var progress = new Progress(spark.sparkContext(), spec.domainNames(), tasks, config.progressIntervalMs(), console)) {
             Meter.Channels channels = progress.channels();
-            List<TaskStats> stats = jsc.parallelize(tasks, tasks.size()).mapPartitions(it -> {
-                if (!it.hasNext()) return java.util.Collections.<TaskStats>emptyIterator();
-                Task task = it.next();
-                int attempt = org.apache.spark.TaskContext.get().attemptNumber();
-                return List.of(new PackTask(task, tokenizer.value().get(), rowLength, valFraction, seed, maxDoc, parquetDir,
-                        hadoop.value().value(), attempt, new Meter(channels, task.domainIndex())).run()).iterator();
-            }).collect();
+            var taskRdd = jsc.parallelize(tasks, tasks.size());
+            List<TaskStats> stats;
+            if (tasks.stream().noneMatch(Task::dedup)) {
+                stats = taskRdd.mapPartitions(it -> {
+                    if (!it.hasNext()) return java.util.Collections.<TaskStats>emptyIterator();
+                    Task task = it.next();
+                    int attempt = org.apache.spark.TaskContext.get().attemptNumber();
+                    return List.of(new PackTask(task, tokenizer.value().get(), rowLength, valFraction, seed, maxDoc, parquetDir,
+                            hadoop.value().value(), attempt, new Meter(channels, task.domainIndex())).run()).iterator();
+                }).collect();
+            } else {
+                console.printf("etl: exact deduplication of %s: hashing their documents first%n",
+                        spec.domains().stream().filter(d -> d.dedup() == CorpusSpec.DedupMode.EXACT).map(CorpusSpec.DomainSpec::name).toList());
+                var duplicates = Dedup.duplicates(jsc, tasks, hadoop, maxDoc);
+                stats = taskRdd.zipPartitions(duplicates, (it, dups) -> {
+                    if (!it.hasNext()) return java.util.Collections.<TaskStats>emptyIterator();
+                    Task task = it.next();
+                    int attempt = org.apache.spark.TaskContext.get().attemptNumber();
+                    return List.of(new PackTask(task, tokenizer.value().get(), rowLength, valFraction, seed, maxDoc, parquetDir,
+                            hadoop.value().value(), attempt, new Meter(channels, task.domainIndex())).dropping(Dedup.sorted(dups)).run()).iterator();
+                }).collect();
+            }
             if (config.progressIntervalMs() > 0) progress.print();
             var byTask = new ArrayList<>(stats);
             byTask.sort(java.util.Comparator.comparingInt(TaskStats::task));
@@ -195,11 +210,14 @@ public final class EtlJob {
         }
         var info = new DatasetInfo(DatasetInfo.FORMAT_VERSION, "pike-mix etl", spec.file().toAbsolutePath().toString(), tok,
                 spec.context(), spec.context() + 1, spec.valFraction(), spec.splitSeed(), domains);
-        write(fs, new Path(out, "_config.json"), DatasetInfo.mapper().writeValueAsBytes(Map.of(
+        var settings = new LinkedHashMap<String, Object>(Map.of(
                 "spec", spec.file().toAbsolutePath().toString(), "spec_sha256", sha256(Files.readAllBytes(spec.file())),
                 "tokenizer", spec.tokenizer(), "context", spec.context(), "val_fraction", spec.valFraction(),
                 "split_seed", spec.splitSeed(), "max_doc_bytes", spec.maxDocBytes(), "split_bytes", spec.splitBytes(),
-                "spark_version", spark.version(), "java_version", System.getProperty("java.version"))));
+                "spark_version", spark.version(), "java_version", System.getProperty("java.version")));
+        var dedup = spec.domains().stream().filter(d -> d.dedup() == CorpusSpec.DedupMode.EXACT).map(CorpusSpec.DomainSpec::name).toList();
+        if (!dedup.isEmpty()) settings.put("dedup_exact", dedup);          // absent when off: outputs as before
+        write(fs, new Path(out, "_config.json"), DatasetInfo.mapper().writeValueAsBytes(settings));
         Path tmp = new Path(out, DatasetInfo.FILE_NAME + ".tmp");
         write(fs, tmp, info.toJson());
         rename(fs, tmp, new Path(out, DatasetInfo.FILE_NAME));

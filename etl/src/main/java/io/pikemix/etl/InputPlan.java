@@ -35,7 +35,7 @@ public final class InputPlan {
 
     /** One Spark task: a domain's consecutive chunks. {@code index} is the task's partition id. */
     public record Task(int index, int domainIndex, String domain, Format format, DocSeparator separator,
-                       String textColumn, List<Chunk> chunks) implements Serializable {
+                       String textColumn, List<Chunk> chunks, boolean dedup) implements Serializable {
         public long bytes() { return chunks.stream().mapToLong(Chunk::length).sum(); }
     }
 
@@ -65,7 +65,8 @@ public final class InputPlan {
     }
 
     private static Task task(int index, int d, DomainSpec domain, List<Chunk> chunks) {
-        return new Task(index, d, domain.name(), domain.format(), domain.docSeparator(), domain.textColumn(), List.copyOf(chunks));
+        return new Task(index, d, domain.name(), domain.format(), domain.docSeparator(), domain.textColumn(), List.copyOf(chunks),
+                domain.dedup() == CorpusSpec.DedupMode.EXACT);
     }
 
     /** The files a domain's globs match, sorted by path and de-duplicated; a glob matching nothing is an error. */

@@ -40,6 +40,7 @@ final class PackTask {
     private final Meter meter;
     private final Packer train, val;
     private final Output trainOut, valOut;
+    private long[] duplicates = new long[0];
 
     /**
      * @param parquetDir where the shards go ({@code domain=D/split=S/} below it); null: rows are packed and counted
@@ -79,11 +80,24 @@ final class PackTask {
         return (h >>> 11) * 0x1.0p-53 < valFraction;
     }
 
+    /** Drops the documents at these ordinals (sorted; among the task's usable documents) as duplicates ({@link Dedup}). */
+    PackTask dropping(long[] sortedOrdinals) {
+        this.duplicates = sortedOrdinals;
+        return this;
+    }
+
     /** Reads, packs and writes the whole task; its statistics. */
     TaskStats run() {
         boolean ok = false;
         try {
-            for (DocumentReader.Doc doc; (doc = reader.next()) != null; ) {
+            long ordinal = 0;
+            int nextDuplicate = 0;
+            for (DocumentReader.Doc doc; (doc = reader.next()) != null; ordinal++) {
+                if (nextDuplicate < duplicates.length && duplicates[nextDuplicate] == ordinal) {
+                    nextDuplicate++;
+                    reader.skip(Dedup.SKIP_REASON);
+                    continue;
+                }
                 Packer p = isValidation(doc.utf8(), doc.length(), valFraction, splitSeed) ? val : train;
                 long before = p.tokensIn();
                 tokenizer.encodeUtf8(doc.utf8(), 0, doc.length(), p);   // ids go straight into the row

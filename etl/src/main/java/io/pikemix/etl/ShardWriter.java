@@ -26,12 +26,12 @@ import java.util.Map;
  * written from a reused buffer (one copy, into the page).
  */
 final class ShardWriter implements AutoCloseable {
-    /** What Spark writes for {@link Schemas#SHARD}: it stores every column of a file source as nullable. */
+    /** What Spark writes for {@link Schemas#SHARD} (both columns non-null, so {@code required}). */
     static final MessageType SCHEMA = MessageTypeParser.parseMessageType(
-            "message spark_schema {\n  optional int64 seq_id;\n  optional binary tokens;\n}\n");
+            "message spark_schema {\n  required int64 seq_id;\n  required binary tokens;\n}\n");
     private static final String SPARK_ROW_METADATA = "{\"type\":\"struct\",\"fields\":["
-            + "{\"name\":\"seq_id\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},"
-            + "{\"name\":\"tokens\",\"type\":\"binary\",\"nullable\":true,\"metadata\":{}}]}";
+            + "{\"name\":\"seq_id\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
+            + "{\"name\":\"tokens\",\"type\":\"binary\",\"nullable\":false,\"metadata\":{}}]}";
 
     private final ParquetWriter<ShardWriter> writer;
     private long seqId;

@@ -49,7 +49,7 @@ class MixerPropertiesTest {
         for (int k = 0; k < K; k++) {
             long[] shards = new long[1 + rnd.nextInt(3)];
             for (int s = 0; s < shards.length; s++) shards[s] = rnd.nextInt(40);
-            if (Arrays.stream(shards).sum() == 0) shards[0] = 1 + rnd.nextInt(60);
+            if (Arrays.stream(shards).sum() == 0) shards[0] = 1L + rnd.nextInt(60);
             out.add(new DomainRows("d" + k, shards));
         }
         return out;

@@ -12,7 +12,8 @@ import java.util.Map;
  * adjacent pair of lowest merge rank is merged (leftmost first) until no pair has a rank.
  *
  * <p>Fast path (the ETL's inner loop, {@link #encodeUtf8}): the split is a hand-written scanner over the UTF-8
- * bytes, each distinct pre-token's ids are cached in a bounded per-thread {@link PieceCache} keyed by those bytes, and the merge loop works on int arrays with a primitive
+ * bytes, each distinct pre-token's ids are cached in a bounded {@link PieceCache} keyed by those bytes (one per
+ * concurrent caller, reused across threads), and the merge loop works on int arrays with a primitive
  * pair → (rank, new id) table. {@link #encode} is thread-safe.
  *
  * <p>{@code <|endoftext|>} and any other special token is only produced by the caller (the packer
@@ -24,7 +25,7 @@ public final class BpeTokenizer implements Tokenizer {
 
     private static final long NO_MERGE = Long.MAX_VALUE;
     private static final int HEAP_ABOVE = 64;           // longer pre-tokens merge with a heap, not a scan
-    private static final int CACHE_SLOTS = 1 << 17;    // per thread: ≤ 65,536 pre-tokens, a few MB
+    private static final int CACHE_SLOTS = 1 << 19;    // per concurrent caller: ≤ 262,144 pre-tokens, ≈ 30 MB
 
     private final byte[][] tokenBytes;                  // id → bytes (special tokens: their UTF-8 text)
     private final int[] byteToId;                       // byte → id of its one-byte token
@@ -32,7 +33,8 @@ public final class BpeTokenizer implements Tokenizer {
     private final LongLongMap mergeTable;               // pair(left, right) → rank << 32 | merged id
     private final Map<Integer, String> specials;        // id → text, e.g. eosId → "<|endoftext|>"
     private final int eosId;
-    private final ThreadLocal<PieceCache> cache = ThreadLocal.withInitial(() -> new PieceCache(CACHE_SLOTS));
+    /** Warm caches not in use: an encode call takes one and gives it back, so a warm cache outlives a Spark task's thread. */
+    private final java.util.concurrent.ConcurrentLinkedDeque<PieceCache> caches = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private volatile String contentHash;
 
     /**
@@ -79,7 +81,16 @@ public final class BpeTokenizer implements Tokenizer {
 
     /** Splits the bytes into pre-tokens and emits each one's ids: a single ASCII byte directly, others through the cache. */
     @Override public void encodeUtf8(byte[] utf8, int offset, int length, TokenSink out) {
-        PieceCache pieces = cache.get();
+        PieceCache polled = caches.pollFirst();
+        PieceCache pieces = polled != null ? polled : new PieceCache(CACHE_SLOTS);
+        try {
+            encodeUtf8(utf8, offset, length, out, pieces);
+        } finally {
+            caches.offerFirst(pieces);              // most recently used first: the warmest is taken next
+        }
+    }
+
+    private void encodeUtf8(byte[] utf8, int offset, int length, TokenSink out, PieceCache pieces) {
         ByteLevel.splitUtf8(utf8, offset, offset + length, (s, e) -> {
             if (e - s == 1 && utf8[s] >= 0) {                    // single ASCII byte: no merge possible
                 out.token(byteToId[utf8[s]]);

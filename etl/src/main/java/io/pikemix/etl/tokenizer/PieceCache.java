@@ -82,9 +82,8 @@ final class PieceCache {
         return (int) (z ^ (z >>> 32));
     }
 
+    /** O(1) for any length: the length and the first and last 8 bytes (keys are compared in full on a hit). */
     private static int hashLong(byte[] b, int start, int end) {
-        int h = end - start;
-        for (int i = start; i < end; i++) h = 31 * h + b[i];
-        return h ^ (h >>> 16) ^ (h >>> 7);
+        return hashShort(pack(b, start, 8) * 31 + pack(b, end - 8, 8), end - start);
     }
 }
