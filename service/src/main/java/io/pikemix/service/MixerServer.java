@@ -47,9 +47,22 @@ public final class MixerServer implements AutoCloseable {
     private final byte[] openapi;
     private final Metrics metrics = new Metrics();
     private final Javalin app;
+    private final Tls tls;
 
-    private MixerServer(ServiceConfig config) {
+    /**
+     * TLS for the service's own port: a Java key store (PKCS#12 or JKS) holding the server's key and certificate
+     * chain, and its password (also the key's).
+     */
+    public record Tls(Path keyStore, String password) {
+        public Tls {
+            if (keyStore == null || !Files.isReadable(keyStore)) throw new UserException("TLS key store " + keyStore + " is not a readable file");
+            if (password == null) throw new UserException("the TLS key store needs its password");
+        }
+    }
+
+    private MixerServer(ServiceConfig config, Tls tls) {
         this.config = config;
+        this.tls = tls;
         this.token = readToken(config.tokenFile());
         this.shards = config.dataset() == null ? null
                 : ShardStore.open(config.dataset(), config.shardCacheBytes());
@@ -67,6 +80,7 @@ public final class MixerServer implements AutoCloseable {
             c.showJavalinBanner = false;
             c.startupWatcherEnabled = false;
             c.http.maxRequestSize = config.maxBodyBytes();
+            if (tls != null) c.jetty.addConnector((server, http) -> httpsConnector(server, http, tls));
             c.requestLogger.http((ctx, ms) -> metrics.observe(ctx.method().name(), route(ctx), ctx.statusCode(), ms / 1000.0));
         });
         app.get("/healthz", ctx -> json(ctx, Json.object(g -> {
@@ -94,10 +108,14 @@ public final class MixerServer implements AutoCloseable {
     }
 
     /** Starts the service (replaying STATE/events.jsonl first). */
-    public static MixerServer start(ServiceConfig config) {
-        var server = new MixerServer(config);
+    public static MixerServer start(ServiceConfig config) { return start(config, null); }
+
+    /** Starts the service, answering HTTPS only when {@code tls} is given. */
+    public static MixerServer start(ServiceConfig config, Tls tls) {
+        var server = new MixerServer(config, tls);
         try {
-            server.app.start(config.host(), config.port());
+            if (tls == null) server.app.start(config.host(), config.port());
+            else server.app.start();                    // the HTTPS connector carries host and port
         } catch (RuntimeException e) {
             server.log.close();
             throw e;
@@ -110,7 +128,7 @@ public final class MixerServer implements AutoCloseable {
 
     public String url() {
         String h = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
-        return "http://" + h + ":" + port();
+        return (tls == null ? "http://" : "https://") + h + ":" + port();
     }
 
     @Override public void close() {
@@ -278,6 +296,24 @@ public final class MixerServer implements AutoCloseable {
             g.writeNumberField("from_step", at);
             g.writeStringField("cause", release ? "release" : "pin");
         }));
+    }
+
+    private org.eclipse.jetty.server.Connector httpsConnector(org.eclipse.jetty.server.Server server,
+                                                            org.eclipse.jetty.server.HttpConfiguration http, Tls tls) {
+        var ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+        ssl.setKeyStorePath(tls.keyStore().toAbsolutePath().toString());
+        ssl.setKeyStorePassword(tls.password());
+        ssl.setKeyManagerPassword(tls.password());
+        var https = new org.eclipse.jetty.server.HttpConfiguration(http);
+        var secure = new org.eclipse.jetty.server.SecureRequestCustomizer();
+        secure.setSniHostCheck(false);                  // clients may connect by IP address
+        https.addCustomizer(secure);
+        var connector = new org.eclipse.jetty.server.ServerConnector(server,
+                new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
+                new org.eclipse.jetty.server.HttpConnectionFactory(https));
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        return connector;
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------
