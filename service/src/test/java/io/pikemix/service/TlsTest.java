@@ -29,7 +29,7 @@ class TlsTest {
                 "-genkeypair", "-alias", "pike", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
                 "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-storetype", "PKCS12",
                 "-keystore", ks.toString(), "-storepass", password, "-keypass", password)).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);
 
         KeyStore trust = KeyStore.getInstance("PKCS12");
