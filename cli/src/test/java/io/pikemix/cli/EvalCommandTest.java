@@ -63,7 +63,7 @@ class EvalCommandTest {
         double sum = 0;
         for (int k = 0; k < 2; k++) {
             int items = cloze.get("items").get(k).asInt();
-            assertTrue(items > 0 && items <= 48, "items " + items);
+            assertTrue(items > 0 && items <= 24, "items " + items);
             double acc = cloze.get("accuracy").get(k).asDouble();
             assertEquals(0, Math.round(acc * items * 1e6) % 1_000_000, "a whole number of right answers: " + acc);
             sum += acc;

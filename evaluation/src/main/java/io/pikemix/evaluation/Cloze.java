@@ -34,7 +34,7 @@ public final class Cloze {
     private Cloze() {}
 
     public static final double CHANCE = 0.25;
-    public static final int DEFAULT_ITEMS = 48;
+    public static final int DEFAULT_ITEMS = 24;
     static final int CANDIDATES = 4;
 
     /**
@@ -51,7 +51,7 @@ public final class Cloze {
             Checks.require(scanRows > 1, "cloze scan rows must be > 1, got %d", scanRows);
         }
 
-        /** Defaults for context T: m = T/8 in [2, 16], context ≥ T/4 (≥ 2), 48 items from the first 4,096 rows. */
+        /** Defaults for context T: m = T/8 in [2, 16], context ≥ T/4 (≥ 2), 24 items from the first 4,096 rows. */
         public static Config defaults(int context, long seed) {
             int m = Math.max(2, Math.min(16, context / 8));
             return new Config(DEFAULT_ITEMS, m, Math.max(2, Math.min(context + 1 - m, context / 4)), 4096, seed);
