@@ -171,8 +171,7 @@ public final class GptEngine implements GradientModel {
                     .addOutputs(flatGrads.reshape('c', true, 1, paramCount)).addIntegerArguments(0, 0, 0)
                     .addFloatingPointArguments(1.0, 0.0).build());
         }
-        lastGroups = 1;                                                  // the group buffers are now stale for callers
-        return Collections.unmodifiableMap(grads);
+        return Collections.unmodifiableMap(grads);                    // the group gradients stay valid until the next call
     }
 
     /** Mean loss and its gradient; the gradients are views of {@link #flatGradients()}, overwritten by the next call. */
