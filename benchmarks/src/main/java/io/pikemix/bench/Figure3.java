@@ -1,7 +1,6 @@
 package io.pikemix.bench;
 
 import io.pikemix.format.Checks;
-
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -26,14 +25,28 @@ public final class Figure3 {
     private Figure3() {}
 
     /** Constants of one experiment. */
-    public record Setup(double eta, int batch, double sigma1Sq, double sigma2Sq, double theta1, double theta2,
-                        int steps, int runs, long seed) {
+    public record Setup(
+            double eta,
+            int batch,
+            double sigma1Sq,
+            double sigma2Sq,
+            double theta1,
+            double theta2,
+            int steps,
+            int runs,
+            long seed) {
         public static final Setup DEFAULT = new Setup(0.5, 8, 1, 4, 1, 2, 100, 200, 31);
 
         public Setup {
-            Checks.require(eta > 0 && batch > 0 && sigma1Sq >= 0 && sigma2Sq >= 0 && steps > 0 && runs > 0,
+            Checks.require(
+                    eta > 0 && batch > 0 && sigma1Sq >= 0 && sigma2Sq >= 0 && steps > 0 && runs > 0,
                     "invalid Example 3.1 setup: eta %s, batch %d, sigma² (%s, %s), steps %d, runs %d",
-                    eta, batch, sigma1Sq, sigma2Sq, steps, runs);
+                    eta,
+                    batch,
+                    sigma1Sq,
+                    sigma2Sq,
+                    steps,
+                    runs);
         }
     }
 
@@ -66,10 +79,11 @@ public final class Figure3 {
             java.util.Arrays.fill(t2, s.theta2());
             for (int p = 0; p < policies; p++) mean[p][0] += 0.5 * (t1[p] * t1[p] + t2[p] * t2[p]);
             for (int t = 1; t <= s.steps(); t++) {
-                double xi1 = gaussian(rnd), xi2 = gaussian(rnd);       // shared by every policy (common random numbers)
+                double xi1 = gaussian(rnd), xi2 = gaussian(rnd); // shared by every policy (common random numbers)
                 for (int p = 0; p < policies; p++) {
-                    double w = p == 0 ? adaptiveWeight(t1[p], t2[p], s.eta(), s.batch(), s.sigma1Sq(), s.sigma2Sq())
-                                      : staticWeights[p - 1];
+                    double w = p == 0
+                            ? adaptiveWeight(t1[p], t2[p], s.eta(), s.batch(), s.sigma1Sq(), s.sigma2Sq())
+                            : staticWeights[p - 1];
                     double sd = Math.sqrt((w * s.sigma1Sq() + (1 - w) * s.sigma2Sq()) / s.batch());
                     t1[p] -= s.eta() * (w * t1[p] + sd * xi1);
                     t2[p] -= s.eta() * ((1 - w) * t2[p] + sd * xi2);
@@ -81,7 +95,7 @@ public final class Figure3 {
         return mean;
     }
 
-    static double gaussian(SplittableRandom rnd) {   // Box–Muller
+    static double gaussian(SplittableRandom rnd) { // Box–Muller
         return Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble());
     }
 
@@ -97,19 +111,32 @@ public final class Figure3 {
         Setup s = Setup.DEFAULT;
         double[] grid = grid();
         double[][] curves = lossCurves(s, grid);
-        System.out.printf(Locale.ROOT, "Example 3.1 / Figure 3: eta %s, b %d, sigma^2 (%s, %s), theta0 (%s, %s), %d runs%n",
-                s.eta(), s.batch(), s.sigma1Sq(), s.sigma2Sq(), s.theta1(), s.theta2(), s.runs());
+        System.out.printf(
+                Locale.ROOT,
+                "Example 3.1 / Figure 3: eta %s, b %d, sigma^2 (%s, %s), theta0 (%s, %s), %d runs%n",
+                s.eta(),
+                s.batch(),
+                s.sigma1Sq(),
+                s.sigma2Sq(),
+                s.theta1(),
+                s.theta2(),
+                s.runs());
         System.out.print("policy      ");
         for (int t = 0; t <= s.steps(); t += s.steps() / 10) System.out.printf(Locale.ROOT, "%8s", "t=" + t);
         System.out.println();
         int best = 1;
         for (int p = 0; p < curves.length; p++) {
             if (p > 0 && curves[p][s.steps()] < curves[best][s.steps()]) best = p;
-            System.out.printf(Locale.ROOT, "%-12s", p == 0 ? "adaptive" : String.format(Locale.ROOT, "w1=%.2f", grid[p - 1]));
+            System.out.printf(
+                    Locale.ROOT, "%-12s", p == 0 ? "adaptive" : String.format(Locale.ROOT, "w1=%.2f", grid[p - 1]));
             for (int t = 0; t <= s.steps(); t += s.steps() / 10) System.out.printf(Locale.ROOT, "%8.4f", curves[p][t]);
             System.out.println();
         }
-        System.out.printf(Locale.ROOT, "final loss: adaptive %.4f, best static (w1=%.2f) %.4f%n",
-                curves[0][s.steps()], grid[best - 1], curves[best][s.steps()]);
+        System.out.printf(
+                Locale.ROOT,
+                "final loss: adaptive %.4f, best static (w1=%.2f) %.4f%n",
+                curves[0][s.steps()],
+                grid[best - 1],
+                curves[best][s.steps()]);
     }
 }

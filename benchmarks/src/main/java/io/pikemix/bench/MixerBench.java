@@ -1,7 +1,6 @@
 package io.pikemix.bench;
 
 import io.pikemix.mixer.*;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -15,22 +14,35 @@ import java.util.SplittableRandom;
  * Arguments: [seconds per measurement, default 2].
  */
 public final class MixerBench {
-    private static long sink;   // keeps the JIT from discarding the work
+    private static long sink; // keeps the JIT from discarding the work
 
     public static void main(String[] args) {
         double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2;
-        System.out.printf(Locale.ROOT, "mixer bench: batch 256, 10^9 rows per domain in 1,000 shards, one thread, %.1f s per measurement%n", seconds);
+        System.out.printf(
+                Locale.ROOT,
+                "mixer bench: batch 256, 10^9 rows per domain in 1,000 shards, one thread, %.1f s per measurement%n",
+                seconds);
         double k64 = 0;
-        for (int K : new int[]{3, 6, 64}) {
+        for (int K : new int[] {3, 6, 64}) {
             double rate = manifestRowsPerSecond(K, seconds);
-            System.out.printf(Locale.ROOT, "manifest  K=%-3d %,14.0f rows/s  (%.2f µs per step)%n", K, rate, 256e6 / rate);
+            System.out.printf(
+                    Locale.ROOT, "manifest  K=%-3d %,14.0f rows/s  (%.2f µs per step)%n", K, rate, 256e6 / rate);
             if (K == 64) k64 = rate;
         }
-        for (int K : new int[]{6, 64}) {
-            for (String name : new String[]{"mix", "temperature", "round-robin", "random", "pike", "fair-pike", "conceptual-pike"})
-                System.out.printf(Locale.ROOT, "update+composition K=%-3d %-16s %10.3f µs%n", K, name, updateMicros(name, K, seconds / 4));
+        for (int K : new int[] {6, 64}) {
+            for (String name :
+                    new String[] {"mix", "temperature", "round-robin", "random", "pike", "fair-pike", "conceptual-pike"
+                    })
+                System.out.printf(
+                        Locale.ROOT,
+                        "update+composition K=%-3d %-16s %10.3f µs%n",
+                        K,
+                        name,
+                        updateMicros(name, K, seconds / 4));
         }
-        System.out.printf(Locale.ROOT, "estimator K=6, 2 micro-batches, 10 tensors x 100k floats: %.2f ns per coordinate per micro-batch (incl. pairwise dots)%n",
+        System.out.printf(
+                Locale.ROOT,
+                "estimator K=6, 2 micro-batches, 10 tensors x 100k floats: %.2f ns per coordinate per micro-batch (incl. pairwise dots)%n",
                 estimatorNanos(seconds));
         System.out.println("(checksum " + sink + ")");
         System.out.printf(Locale.ROOT, "RESULT rows_per_s_k64=%.0f%n", k64);
@@ -58,7 +70,7 @@ public final class MixerBench {
 
     static double manifestRowsPerSecond(int K, double seconds) {
         var mixer = new Mixer(config(K), Strategies.fixed(dirichlet(K, 42)));
-        for (int i = 0; i < 20_000; i++) sink += mixer.next().row()[0];          // warm-up (JIT)
+        for (int i = 0; i < 20_000; i++) sink += mixer.next().row()[0]; // warm-up (JIT)
         long rows = 0, start = System.nanoTime(), end = start + (long) (seconds * 1e9), now;
         do {
             for (int i = 0; i < 256; i++) {
@@ -71,13 +83,24 @@ public final class MixerBench {
     }
 
     static double updateMicros(String name, int K, double seconds) {
-        Strategy s = Strategies.byName(name, K, null, longs(K), Strategies.DEFAULT_ALPHA, PikeParams.defaults(256),
-                ConceptualParams.defaults(256), 7);
+        Strategy s = Strategies.byName(
+                name,
+                K,
+                null,
+                longs(K),
+                Strategies.DEFAULT_ALPHA,
+                PikeParams.defaults(256),
+                ConceptualParams.defaults(256),
+                7);
         List<DomainStats> stats = new ArrayList<>();
         var rnd = new SplittableRandom(3);
         for (int i = 0; i < 64; i++) {
             double[] n = new double[K], v = new double[K], l = new double[K];
-            for (int k = 0; k < K; k++) { n[k] = rnd.nextDouble(0.1, 3); v[k] = rnd.nextDouble(10, 2000); l[k] = rnd.nextDouble(2, 5); }
+            for (int k = 0; k < K; k++) {
+                n[k] = rnd.nextDouble(0.1, 3);
+                v[k] = rnd.nextDouble(10, 2000);
+                l[k] = rnd.nextDouble(2, 5);
+            }
             stats.add(new DomainStats(n, v, l));
         }
         double[] w = s.initialWeights();
@@ -107,9 +130,12 @@ public final class MixerBench {
         for (float[] row : g) for (int j = 0; j < len; j++) row[j] = (float) rnd.nextDouble();
         long coords = 0, start = System.nanoTime(), end = start + (long) (seconds * 1e9), now;
         do {
-            var acc = new GradientStatsAccumulator(new int[]{2, 2, 2, 2, 2, 2}, new int[]{4, 4, 4, 4, 4, 4});
+            var acc = new GradientStatsAccumulator(new int[] {2, 2, 2, 2, 2, 2}, new int[] {4, 4, 4, 4, 4, 4});
             for (int t = 0; t < tensors; t++) {
-                for (int k = 0; k < K; k++) { acc.add(k, 0, g[0]); acc.add(k, 1, g[1]); }
+                for (int k = 0; k < K; k++) {
+                    acc.add(k, 0, g[0]);
+                    acc.add(k, 1, g[1]);
+                }
                 acc.endTensor();
             }
             sink += Double.doubleToLongBits(acc.finish(null).gradVar()[0]);

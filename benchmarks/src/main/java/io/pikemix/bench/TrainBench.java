@@ -16,11 +16,10 @@ import io.pikemix.training.ModelKind;
 import io.pikemix.training.RowSource;
 import io.pikemix.training.engine.GptEngine;
 import io.pikemix.training.engine.NativeBackend;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The DL4J side of {@code bench/train}: steady-state training throughput of the GPT on random tokens, through the
@@ -37,18 +36,28 @@ public final class TrainBench {
     private TrainBench() {}
 
     public static void main(String[] a) {
-        String ext = NativeBackend.select();                             // before ND4J loads
+        String ext = NativeBackend.select(); // before ND4J loads
         System.err.println("nd4j-native build: linux-x86_64" + ext);
-        int V = Integer.parseInt(a[0]), T = Integer.parseInt(a[1]), L = Integer.parseInt(a[2]), H = Integer.parseInt(a[3]),
-                C = Integer.parseInt(a[4]), B = Integer.parseInt(a[5]), warm = Integer.parseInt(a[6]), steps = Integer.parseInt(a[7]);
+        int V = Integer.parseInt(a[0]),
+                T = Integer.parseInt(a[1]),
+                L = Integer.parseInt(a[2]),
+                H = Integer.parseInt(a[3]),
+                C = Integer.parseInt(a[4]),
+                B = Integer.parseInt(a[5]),
+                warm = Integer.parseInt(a[6]),
+                steps = Integer.parseInt(a[7]);
         double eps = a.length > 8 ? Double.parseDouble(a[8]) : GptConfig.FLAX_LN_EPSILON;
         ModelKind kind = ModelKind.parse(System.getProperty("pike.engine", "engine"));
         int statsEvery = Integer.getInteger("pike.statsEvery", 0);
         boolean profile = Boolean.getBoolean("pike.profile");
         var config = new GptConfig(V, T, L, H, C, eps);
         var source = new RandomRows(3, 4096, T + 1, V, 7);
-        var domains = List.of(new DomainRows("a", new long[]{4096}), new DomainRows("b", new long[]{4096}), new DomainRows("c", new long[]{4096}));
-        var mixer = new Mixer(new MixConfig(domains, B, 3, Rounding.CARRY, 1), Strategies.fixed(new double[]{0.5, 0.3, 0.2}));
+        var domains = List.of(
+                new DomainRows("a", new long[] {4096}),
+                new DomainRows("b", new long[] {4096}),
+                new DomainRows("c", new long[] {4096}));
+        var mixer = new Mixer(
+                new MixConfig(domains, B, 3, Rounding.CARRY, 1), Strategies.fixed(new double[] {0.5, 0.3, 0.2}));
         try (GradientModel model = kind.initialize(config, 1)) {
             var adam = AdamW.forModel(AdamW.Hyper.table6(), config, null, 0);
             long t0 = 0, statsNanos = 0;
@@ -63,12 +72,17 @@ public final class TrainBench {
                 adam.step(model.parameters(), r.gradient(), 1e-3);
                 for (INDArray g : r.gradient().values()) GptModel.close(g);
                 if (s >= warm) statsNanos += r.statsNanos();
-                if (s % 10 == 0) System.err.printf("step %d loss %.4f rss %d MB%n", s, r.loss(), Memory.rssBytes() >> 20);
+                if (s % 10 == 0)
+                    System.err.printf("step %d loss %.4f rss %d MB%n", s, r.loss(), Memory.rssBytes() >> 20);
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             if (profile) printProfile(GptEngine.profileTimes(), steps, secs);
-            System.out.printf("RESULT tokens_per_s=%.0f peak_rss_mb=%d ms_per_step=%.1f stats_ms_per_step=%.1f%n",
-                    (double) steps * B * T / secs, Memory.peakRssBytes() >> 20, secs * 1000 / steps, statsNanos / 1e6 / steps);
+            System.out.printf(
+                    "RESULT tokens_per_s=%.0f peak_rss_mb=%d ms_per_step=%.1f stats_ms_per_step=%.1f%n",
+                    (double) steps * B * T / secs,
+                    Memory.peakRssBytes() >> 20,
+                    secs * 1000 / steps,
+                    statsNanos / 1e6 / steps);
         }
     }
 
@@ -76,17 +90,28 @@ public final class TrainBench {
         double total = 0;
         for (long[] t : times.values()) total += t[0];
         System.out.printf("profile: %.1f ms/step in ops of %.1f ms/step%n", total / 1e6 / steps, secs * 1000 / steps);
-        times.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).forEach(e ->
-                System.out.printf("  %-64s %8.2f ms/step %4d calls/step%n", e.getKey(), e.getValue()[0] / 1e6 / steps, e.getValue()[1] / steps));
+        times.entrySet().stream()
+                .sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
+                .forEach(e -> System.out.printf(
+                        "  %-64s %8.2f ms/step %4d calls/step%n",
+                        e.getKey(), e.getValue()[0] / 1e6 / steps, e.getValue()[1] / steps));
     }
 
     /** K domains of uniformly random token rows, fixed by the seed (one shard per domain). */
-    private record RandomRows(int domains, long rowsPerDomain, int rowLength, int vocab, long seed) implements RowSource {
-        @Override public long rows(int domain) { return rowsPerDomain; }
+    private record RandomRows(int domains, long rowsPerDomain, int rowLength, int vocab, long seed)
+            implements RowSource {
+        @Override
+        public long rows(int domain) {
+            return rowsPerDomain;
+        }
 
-        @Override public void copyRow(int domain, int shard, long row, int[] into) { copyRow(domain, row, into); }
+        @Override
+        public void copyRow(int domain, int shard, long row, int[] into) {
+            copyRow(domain, row, into);
+        }
 
-        @Override public void copyRow(int domain, long globalRow, int[] into) {
+        @Override
+        public void copyRow(int domain, long globalRow, int[] into) {
             var rnd = new SplittableRandom(seed ^ (globalRow * 0x9E3779B97F4A7C15L) ^ domain);
             for (int i = 0; i < rowLength; i++) into[i] = rnd.nextInt(vocab);
         }

@@ -1,15 +1,15 @@
 package io.pikemix.bench;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class Figure3Test {
 
     /* Eq. (4) is the minimiser of eq. (3) over [0, 1]: compared with a 1/10,000 grid on random instances. */
-    @Test void eq4_minimisesEq3() {
+    @Test
+    void eq4_minimisesEq3() {
         var rnd = new SplittableRandom(4);
         for (int trial = 0; trial < 200; trial++) {
             double th1 = rnd.nextDouble(-3, 3), th2 = rnd.nextDouble(-3, 3), eta = rnd.nextDouble(0.01, 1.5);
@@ -25,7 +25,8 @@ class Figure3Test {
     /*
      * Eq. (3) against a Monte-Carlo step: 200,000 draws of z, tolerance 4 standard errors of the sample mean.
      */
-    @Test void eq3_matchesMonteCarloStep() {
+    @Test
+    void eq3_matchesMonteCarloStep() {
         double th1 = 1, th2 = -2, eta = 0.5, w = 0.3, s1 = 1, s2 = 4;
         int b = 8, n = 200_000;
         var rnd = new SplittableRandom(8);
@@ -46,15 +47,20 @@ class Figure3Test {
      * static mix w ∈ {0, 0.05, …, 1}, and stays lower over the whole second half of training (mean over 200
      * runs with shared noise).
      */
-    @Test void adaptive_reachesLowerLossThanEveryStaticMix() {
+    @Test
+    void adaptive_reachesLowerLossThanEveryStaticMix() {
         var s = Figure3.Setup.DEFAULT;
         double[] grid = Figure3.grid();
         double[][] curves = Figure3.lossCurves(s, grid);
         for (int p = 1; p < curves.length; p++) {
-            assertTrue(curves[0][s.steps()] < curves[p][s.steps()],
+            assertTrue(
+                    curves[0][s.steps()] < curves[p][s.steps()],
                     "adaptive " + curves[0][s.steps()] + " vs static w=" + grid[p - 1] + " " + curves[p][s.steps()]);
             double ad = 0, st = 0;
-            for (int t = s.steps() / 2; t <= s.steps(); t++) { ad += curves[0][t]; st += curves[p][t]; }
+            for (int t = s.steps() / 2; t <= s.steps(); t++) {
+                ad += curves[0][t];
+                st += curves[p][t];
+            }
             assertTrue(ad < st, "second half, static w=" + grid[p - 1]);
         }
     }

@@ -14,10 +14,6 @@ import io.pikemix.training.LrSchedule;
 import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,6 +25,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code pike compare}: every strategy × seed trained with the same model, steps and batch on one dataset (built by
@@ -41,58 +40,165 @@ import java.util.concurrent.Callable;
  * Runs live in {@code OUT/runs/<strategy>-seed<N>}; a rerun skips finished runs (eval.json present, same config)
  * and resumes a partial one from its newest checkpoint through the trainer's resume.
  */
-@Command(name = "compare", mixinStandardHelpOptions = true,
-        description = {"Train every strategy x seed on one dataset (ETL cached), evaluate each on all validation rows,",
-                "and write OUT/report.md and OUT/report.json (mean +- std over seeds, worst domain, steps to reach the",
-                "reference's final loss). Rerun the same command to resume a half-finished comparison."})
+@Command(
+        name = "compare",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Train every strategy x seed on one dataset (ETL cached), evaluate each on all validation rows,",
+            "and write OUT/report.md and OUT/report.json (mean +- std over seeds, worst domain, steps to reach the",
+            "reference's final loss). Rerun the same command to resume a half-finished comparison."
+        })
 public final class CompareCommand implements Callable<Integer> {
-    @Mixin PikeOptions pikeOptions;
+    @Mixin
+    PikeOptions pikeOptions;
 
-    @Option(names = "--spec", paramLabel = "FILE", description = "Corpus spec to build the dataset from (default: corpus/genres.yaml).") Path spec;
-    @Option(names = "--dataset", paramLabel = "DIR", description = "Dataset directory: reused when it holds dataset.json, else built there (default: OUT/dataset).") Path dataset;
-    @Option(names = "--tokenizer", defaultValue = "bpe:8192", description = "ETL tokenizer when the dataset is built (default ${DEFAULT-VALUE}, trained on the corpus).") String tokenizer;
-    @Option(names = "--context", defaultValue = "128", description = "ETL context when the dataset is built (default ${DEFAULT-VALUE}).") int context;
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the runs and the report go.") Path out;
-    @Option(names = "--strategies", split = ",", defaultValue = "mix,temperature,robust-pike",
-            description = "Strategies to compare; the reference for 'steps to' is mix when listed, else the first (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--spec",
+            paramLabel = "FILE",
+            description = "Corpus spec to build the dataset from (default: corpus/genres.yaml).")
+    Path spec;
+
+    @Option(
+            names = "--dataset",
+            paramLabel = "DIR",
+            description =
+                    "Dataset directory: reused when it holds dataset.json, else built there (default: OUT/dataset).")
+    Path dataset;
+
+    @Option(
+            names = "--tokenizer",
+            defaultValue = "bpe:8192",
+            description = "ETL tokenizer when the dataset is built (default ${DEFAULT-VALUE}, trained on the corpus).")
+    String tokenizer;
+
+    @Option(
+            names = "--context",
+            defaultValue = "128",
+            description = "ETL context when the dataset is built (default ${DEFAULT-VALUE}).")
+    int context;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the runs and the report go.")
+    Path out;
+
+    @Option(
+            names = "--strategies",
+            split = ",",
+            defaultValue = "mix,temperature,robust-pike",
+            description =
+                    "Strategies to compare; the reference for 'steps to' is mix when listed, else the first (default ${DEFAULT-VALUE}).")
     List<String> strategies;
-    @Option(names = "--seeds", split = ",", defaultValue = "1,2,3", description = "Seeds, each run with every strategy (default ${DEFAULT-VALUE}).") List<Long> seeds;
-    @Option(names = "--steps", defaultValue = "300", description = "Steps per run (default ${DEFAULT-VALUE}).") long steps;
-    @Option(names = "--batch", defaultValue = "16", description = "Rows per step (default ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--layers", defaultValue = "2", description = "Transformer blocks (default ${DEFAULT-VALUE}).") int layers;
-    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default ${DEFAULT-VALUE}).") int heads;
-    @Option(names = "--width", defaultValue = "128", description = "Model width d (default ${DEFAULT-VALUE}).") int width;
-    @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).") double lrPeak;
-    @Option(names = "--update-interval", defaultValue = "10", description = "T: statistics every T steps (default ${DEFAULT-VALUE}).") int updateInterval;
-    @Option(names = "--stats-micro-batches", defaultValue = "2", description = "Micro-batches per domain at a statistics step (default ${DEFAULT-VALUE}).") int statsMicroBatches;
-    @Option(names = "--checkpoint-every", defaultValue = "100", description = "Steps between checkpoints, the resume points (default ${DEFAULT-VALUE}).") long checkpointEvery;
-    @Option(names = "--eval-every", defaultValue = "25", description = "Steps between validation losses, the curve 'steps to' reads (default ${DEFAULT-VALUE}).") long evalEvery;
-    @Option(names = "--val-rows", defaultValue = "64", description = "Validation rows per domain of that curve (default ${DEFAULT-VALUE}).") int valRows;
-    @Option(names = "--eval-rows", defaultValue = "0", description = "Validation rows per domain of the final evaluation (default: all).") int evalRows;
-    @Option(names = "--log-every", defaultValue = "25", description = "Steps between the trainer's progress lines (default ${DEFAULT-VALUE}).") int logEvery;
+
+    @Option(
+            names = "--seeds",
+            split = ",",
+            defaultValue = "1,2,3",
+            description = "Seeds, each run with every strategy (default ${DEFAULT-VALUE}).")
+    List<Long> seeds;
+
+    @Option(names = "--steps", defaultValue = "300", description = "Steps per run (default ${DEFAULT-VALUE}).")
+    long steps;
+
+    @Option(names = "--batch", defaultValue = "16", description = "Rows per step (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--layers", defaultValue = "2", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default ${DEFAULT-VALUE}).")
+    int heads;
+
+    @Option(names = "--width", defaultValue = "128", description = "Model width d (default ${DEFAULT-VALUE}).")
+    int width;
+
+    @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+    double lrPeak;
+
+    @Option(
+            names = "--update-interval",
+            defaultValue = "10",
+            description = "T: statistics every T steps (default ${DEFAULT-VALUE}).")
+    int updateInterval;
+
+    @Option(
+            names = "--stats-micro-batches",
+            defaultValue = "2",
+            description = "Micro-batches per domain at a statistics step (default ${DEFAULT-VALUE}).")
+    int statsMicroBatches;
+
+    @Option(
+            names = "--checkpoint-every",
+            defaultValue = "100",
+            description = "Steps between checkpoints, the resume points (default ${DEFAULT-VALUE}).")
+    long checkpointEvery;
+
+    @Option(
+            names = "--eval-every",
+            defaultValue = "25",
+            description = "Steps between validation losses, the curve 'steps to' reads (default ${DEFAULT-VALUE}).")
+    long evalEvery;
+
+    @Option(
+            names = "--val-rows",
+            defaultValue = "64",
+            description = "Validation rows per domain of that curve (default ${DEFAULT-VALUE}).")
+    int valRows;
+
+    @Option(
+            names = "--eval-rows",
+            defaultValue = "0",
+            description = "Validation rows per domain of the final evaluation (default: all).")
+    int evalRows;
+
+    @Option(
+            names = "--log-every",
+            defaultValue = "25",
+            description = "Steps between the trainer's progress lines (default ${DEFAULT-VALUE}).")
+    int logEvery;
 
     static final String REPORT_JSON = "report.json", REPORT_MD = "report.md";
 
-    @Override public Integer call() throws IOException {
+    @Override
+    public Integer call() throws IOException {
         TrainCommand.boundNativeMemory();
         Checks.require(!strategies.isEmpty() && !seeds.isEmpty(), "--strategies and --seeds must not be empty");
-        Checks.require(strategies.stream().distinct().count() == strategies.size(), "--strategies lists a strategy twice: %s", strategies);
+        Checks.require(
+                strategies.stream().distinct().count() == strategies.size(),
+                "--strategies lists a strategy twice: %s",
+                strategies);
         Checks.require(seeds.stream().distinct().count() == seeds.size(), "--seeds lists a seed twice: %s", seeds);
         for (String s : strategies)
-            Checks.require(Strategies.NAMES.contains(s), "unknown strategy '%s'; expected one of %s", s, String.join(", ", Strategies.NAMES));
+            Checks.require(
+                    Strategies.NAMES.contains(s),
+                    "unknown strategy '%s'; expected one of %s",
+                    s,
+                    String.join(", ", Strategies.NAMES));
         Path data = dataset != null ? dataset : out.resolve("dataset");
         int status = ensureDataset(data);
         if (status != 0) return status;
         Corpus corpus = Corpus.open(data);
         var runs = new ArrayList<Run>();
-        for (String s : strategies) for (long seed : seeds) runs.add(new Run(s, seed, out.resolve("runs").resolve(s + "-seed" + seed)));
-        System.err.printf(Locale.ROOT, "compare: %d runs (%s x seeds %s), %d steps at batch %d, model %dx%d (%d heads) on %s%n",
-                runs.size(), String.join(",", strategies), seeds, steps, batch, layers, width, heads, data);
+        for (String s : strategies)
+            for (long seed : seeds)
+                runs.add(new Run(s, seed, out.resolve("runs").resolve(s + "-seed" + seed)));
+        System.err.printf(
+                Locale.ROOT,
+                "compare: %d runs (%s x seeds %s), %d steps at batch %d, model %dx%d (%d heads) on %s%n",
+                runs.size(),
+                String.join(",", strategies),
+                seeds,
+                steps,
+                batch,
+                layers,
+                width,
+                heads,
+                data);
         long t0 = System.nanoTime(), stepsDone = 0, stepsLeft = (long) runs.size() * steps;
         for (int i = 0; i < runs.size(); i++) {
             Run r = runs.get(i);
             TrainConfig config = config(data, r);
-            String eta = stepsDone == 0 ? "ETA unknown" : "ETA " + duration((System.nanoTime() - t0) / 1e9 / stepsDone * stepsLeft);
+            String eta = stepsDone == 0
+                    ? "ETA unknown"
+                    : "ETA " + duration((System.nanoTime() - t0) / 1e9 / stepsDone * stepsLeft);
             long trained = trainOrResume(r, config, corpus, i + 1, runs.size(), eta);
             stepsDone += trained;
             stepsLeft -= steps;
@@ -102,7 +208,11 @@ public final class CompareCommand implements Callable<Integer> {
         Files.writeString(out.resolve(REPORT_JSON), RunFiles.MAPPER.writeValueAsString(report.json()));
         Files.writeString(out.resolve(REPORT_MD), markdown);
         System.out.print(markdown);
-        System.err.printf(Locale.ROOT, "compare: wrote %s and %s in %s%n", out.resolve(REPORT_MD), out.resolve(REPORT_JSON),
+        System.err.printf(
+                Locale.ROOT,
+                "compare: wrote %s and %s in %s%n",
+                out.resolve(REPORT_MD),
+                out.resolve(REPORT_JSON),
                 duration((System.nanoTime() - t0) / 1e9));
         return 0;
     }
@@ -114,15 +224,29 @@ public final class CompareCommand implements Callable<Integer> {
     private int ensureDataset(Path data) {
         if (Files.exists(data.resolve(DatasetInfo.FILE_NAME))) {
             DatasetInfo info = DatasetInfo.read(data);
-            Checks.require(info.context() == context, "%s was built with context %d, not --context %d; pass another --dataset",
-                    data, info.context(), context);
-            System.err.printf("compare: reusing dataset %s (tokenizer %s, context %d)%n", data, info.tokenizer().spec(), info.context());
+            Checks.require(
+                    info.context() == context,
+                    "%s was built with context %d, not --context %d; pass another --dataset",
+                    data,
+                    info.context(),
+                    context);
+            System.err.printf(
+                    "compare: reusing dataset %s (tokenizer %s, context %d)%n",
+                    data, info.tokenizer().spec(), info.context());
             return 0;
         }
         Path s = spec != null ? spec : Defaults.defaultSpec();
         System.err.println("compare: building dataset " + data + " from " + s);
-        return Main.run("etl", "--spec", s.toString(), "--out", data.toString(), "--tokenizer", tokenizer,
-                "--context", String.valueOf(context));
+        return Main.run(
+                "etl",
+                "--spec",
+                s.toString(),
+                "--out",
+                data.toString(),
+                "--tokenizer",
+                tokenizer,
+                "--context",
+                String.valueOf(context));
     }
 
     /**
@@ -131,38 +255,63 @@ public final class CompareCommand implements Callable<Integer> {
      */
     private long trainOrResume(Run r, TrainConfig config, Corpus corpus, int i, int n, String eta) {
         Path dir = r.dir();
-        boolean sameConfig = Files.exists(dir.resolve(RunFiles.CONFIG)) && Trainer.readConfig(dir).equals(config);
-        if (sameConfig && Files.exists(dir.resolve(RunEvaluation.FILE)) && RunEvaluation.read(dir).step() == steps) {
-            System.err.printf("compare: run %d of %d: %s seed %d finished, skipped (%s)%n", i, n, r.strategy(), r.seed(), dir);
+        boolean sameConfig = Files.exists(dir.resolve(RunFiles.CONFIG))
+                && Trainer.readConfig(dir).equals(config);
+        if (sameConfig
+                && Files.exists(dir.resolve(RunEvaluation.FILE))
+                && RunEvaluation.read(dir).step() == steps) {
+            System.err.printf(
+                    "compare: run %d of %d: %s seed %d finished, skipped (%s)%n", i, n, r.strategy(), r.seed(), dir);
             return 0;
         }
         var checkpoint = sameConfig ? Checkpoint.latest(dir) : java.util.Optional.<Path>empty();
         long from = checkpoint.map(c -> Checkpoint.read(c).step()).orElse(0L);
         if (checkpoint.isEmpty()) {
-            if (Files.exists(dir)) System.err.printf("compare: %s holds an unfinished or different run; starting it again%n", dir);
+            if (Files.exists(dir))
+                System.err.printf("compare: %s holds an unfinished or different run; starting it again%n", dir);
             delete(dir);
         }
-        System.err.printf("compare: run %d of %d: %s seed %d, %s at step %d of %d -> %s | %s%n", i, n, r.strategy(), r.seed(),
-                checkpoint.isPresent() ? "resuming" : "starting", from, steps, dir, eta);
+        System.err.printf(
+                "compare: run %d of %d: %s seed %d, %s at step %d of %d -> %s | %s%n",
+                i, n, r.strategy(), r.seed(), checkpoint.isPresent() ? "resuming" : "starting", from, steps, dir, eta);
         Trainer.run(config, corpus, dir, checkpoint.isPresent());
         RunEvaluation.evaluate(dir, evalRows, batch);
         return steps - from;
     }
 
     TrainConfig config(Path data, Run r) {
-        return new TrainConfig(data.toAbsolutePath().normalize().toString(), pikeOptions.strategySpec(r.strategy()), batch, r.seed(),
+        return new TrainConfig(
+                data.toAbsolutePath().normalize().toString(),
+                pikeOptions.strategySpec(r.strategy()),
+                batch,
+                r.seed(),
                 new TrainConfig.ModelShape(layers, heads, width, GptConfig.FLAX_LN_EPSILON),
-                new LrSchedule(7e-6, lrPeak, 7e-6, steps / 10, steps), AdamW.Hyper.table6(),
+                new LrSchedule(7e-6, lrPeak, 7e-6, steps / 10, steps),
+                AdamW.Hyper.table6(),
                 new TrainConfig.Pike(pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight),
                 new TrainConfig.Statistics(updateInterval, statsMicroBatches, true),
                 new TrainConfig.Cadence(checkpointEvery, evalEvery, valRows, logEvery));
     }
 
     private String header(Path data) {
-        return String.format(Locale.ROOT, "dataset %s; %d steps at batch %d; model %d layers x %d wide, %d heads; lr %s; "
+        return String.format(
+                Locale.ROOT,
+                "dataset %s; %d steps at batch %d; model %d layers x %d wide, %d heads; lr %s; "
                         + "seeds %s; PiKE T = %d, m = %d, zeta1 = %s, zeta2 = %s; robust-pike %s; %s",
-                data, steps, batch, layers, width, heads, lrPeak, seeds, updateInterval, statsMicroBatches,
-                pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.robust(), Instant.now());
+                data,
+                steps,
+                batch,
+                layers,
+                width,
+                heads,
+                lrPeak,
+                seeds,
+                updateInterval,
+                statsMicroBatches,
+                pikeOptions.zeta1,
+                pikeOptions.zeta2,
+                pikeOptions.robust(),
+                Instant.now());
     }
 
     static String duration(double seconds) {
@@ -188,20 +337,41 @@ public final class CompareCommand implements Callable<Integer> {
     record Report(List<RunRow> runs, List<SummaryRow> summary, String reference, List<String> domains) {
         record RunRow(String strategy, long seed, double mean, double worst, double[] domains, Long stepsToReference) {}
 
-        record SummaryRow(String strategy, double mean, double std, double worst, double[] domainMean, double[] domainStd,
-                          double stepsToReference, int reached, double speedup) {}
+        record SummaryRow(
+                String strategy,
+                double mean,
+                double std,
+                double worst,
+                double[] domainMean,
+                double[] domainStd,
+                double stepsToReference,
+                int reached,
+                double speedup) {}
 
         static Report of(List<Run> runs, List<String> strategies, List<String> domains) {
             String reference = strategies.contains("mix") ? "mix" : strategies.get(0);
             var rows = new ArrayList<RunRow>();
             for (Run r : runs) {
                 RunEvaluation.Report e = RunEvaluation.read(r.dir());
-                Checks.require(e.domains().equals(domains), "%s covers domains %s, the dataset %s", r.dir(), e.domains(), domains);
-                Run ref = runs.stream().filter(x -> x.strategy().equals(reference) && x.seed() == r.seed()).findFirst().orElseThrow();
+                Checks.require(
+                        e.domains().equals(domains),
+                        "%s covers domains %s, the dataset %s",
+                        r.dir(),
+                        e.domains(),
+                        domains);
+                Run ref = runs.stream()
+                        .filter(x -> x.strategy().equals(reference) && x.seed() == r.seed())
+                        .findFirst()
+                        .orElseThrow();
                 List<JsonNode> refCurve = RunFiles.read(ref.dir().resolve(RunFiles.VAL));
                 Checks.require(!refCurve.isEmpty(), "%s has no validation curve; use --eval-every > 0", ref.dir());
                 double target = refCurve.get(refCurve.size() - 1).get("mean").asDouble();
-                rows.add(new RunRow(r.strategy(), r.seed(), e.mean(), e.worst(), e.valLoss(),
+                rows.add(new RunRow(
+                        r.strategy(),
+                        r.seed(),
+                        e.mean(),
+                        e.worst(),
+                        e.valLoss(),
                         stepsToReach(RunFiles.read(r.dir().resolve(RunFiles.VAL)), target)));
             }
             var summary = new ArrayList<SummaryRow>();
@@ -216,7 +386,8 @@ public final class CompareCommand implements Callable<Integer> {
         }
 
         static SummaryRow summarise(String strategy, List<RunRow> rows, String reference, int K) {
-            List<RunRow> mine = rows.stream().filter(r -> r.strategy().equals(strategy)).toList();
+            List<RunRow> mine =
+                    rows.stream().filter(r -> r.strategy().equals(strategy)).toList();
             double[] means = mine.stream().mapToDouble(RunRow::mean).toArray();
             var domainMean = new double[K];
             var domainStd = new double[K];
@@ -234,15 +405,31 @@ public final class CompareCommand implements Callable<Integer> {
                 if (r.stepsToReference() == null) continue;
                 reached++;
                 stepsSum += r.stepsToReference();
-                Long refSteps = rows.stream().filter(x -> x.strategy().equals(reference) && x.seed() == r.seed())
-                        .findFirst().map(RunRow::stepsToReference).orElse(null);
-                if (refSteps != null && r.stepsToReference() > 0) { speedSum += (double) refSteps / r.stepsToReference(); sped++; }
+                Long refSteps = rows.stream()
+                        .filter(x -> x.strategy().equals(reference) && x.seed() == r.seed())
+                        .findFirst()
+                        .map(RunRow::stepsToReference)
+                        .orElse(null);
+                if (refSteps != null && r.stepsToReference() > 0) {
+                    speedSum += (double) refSteps / r.stepsToReference();
+                    sped++;
+                }
             }
-            return new SummaryRow(strategy, mean(means), std(means), worst, domainMean, domainStd,
-                    reached == 0 ? Double.NaN : stepsSum / reached, reached, sped == 0 ? Double.NaN : speedSum / sped);
+            return new SummaryRow(
+                    strategy,
+                    mean(means),
+                    std(means),
+                    worst,
+                    domainMean,
+                    domainStd,
+                    reached == 0 ? Double.NaN : stepsSum / reached,
+                    reached,
+                    sped == 0 ? Double.NaN : speedSum / sped);
         }
 
-        static double mean(double[] v) { return java.util.Arrays.stream(v).average().orElse(Double.NaN); }
+        static double mean(double[] v) {
+            return java.util.Arrays.stream(v).average().orElse(Double.NaN);
+        }
 
         /** Sample standard deviation (n − 1); 0 for one value. */
         static double std(double[] v) {
@@ -284,32 +471,68 @@ public final class CompareCommand implements Callable<Integer> {
 
         /** report.md: strategies as rows, domains, mean and worst as columns (mean ± std over seeds), then 'steps to'. */
         String markdown(String header) {
-            int seeds = (int) runs.stream().filter(r -> r.strategy().equals(summary.get(0).strategy())).count();
+            int seeds = (int) runs.stream()
+                    .filter(r -> r.strategy().equals(summary.get(0).strategy()))
+                    .count();
             var sb = new StringBuilder("# pike compare\n\n").append(header).append("\n\n");
-            sb.append(String.format(Locale.ROOT, "Final validation loss (nats, all validation rows; mean ± std over %d seed%s; "
-                    + "worst = the highest seed-averaged domain). 'Steps to %s' = first step of the training-time validation curve "
-                    + "(--val-rows rows per domain) at or below %s's final curve mean for the same seed; speed-up = %s's steps / "
-                    + "these steps, averaged over seeds.%n%n", seeds, seeds == 1 ? "" : "s", reference, reference, reference));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "Final validation loss (nats, all validation rows; mean ± std over %d seed%s; "
+                            + "worst = the highest seed-averaged domain). 'Steps to %s' = first step of the training-time validation curve "
+                            + "(--val-rows rows per domain) at or below %s's final curve mean for the same seed; speed-up = %s's steps / "
+                            + "these steps, averaged over seeds.%n%n",
+                    seeds,
+                    seeds == 1 ? "" : "s",
+                    reference,
+                    reference,
+                    reference));
             sb.append("| strategy |");
             for (String d : domains) sb.append(' ').append(d).append(" |");
             sb.append(" mean | worst | steps to ").append(reference).append(" | speed-up |\n|---|");
             sb.append("---|".repeat(domains.size() + 4)).append('\n');
             for (SummaryRow s : summary) {
                 sb.append("| ").append(s.strategy()).append(" |");
-                for (int k = 0; k < domains.size(); k++) sb.append(' ').append(pm(s.domainMean()[k], s.domainStd()[k])).append(" |");
-                sb.append(' ').append(pm(s.mean(), s.std())).append(" | ").append(String.format(Locale.ROOT, "%.4f", s.worst()))
-                        .append(" | ").append(s.reached() == 0 ? "not reached" : String.format(Locale.ROOT, "%.0f (%d/%d seeds)",
-                                s.stepsToReference(), s.reached(), seeds))
-                        .append(" | ").append(Double.isNaN(s.speedup()) ? "–" : String.format(Locale.ROOT, "%.2f×", s.speedup()))
+                for (int k = 0; k < domains.size(); k++)
+                    sb.append(' ')
+                            .append(pm(s.domainMean()[k], s.domainStd()[k]))
+                            .append(" |");
+                sb.append(' ')
+                        .append(pm(s.mean(), s.std()))
+                        .append(" | ")
+                        .append(String.format(Locale.ROOT, "%.4f", s.worst()))
+                        .append(" | ")
+                        .append(
+                                s.reached() == 0
+                                        ? "not reached"
+                                        : String.format(
+                                                Locale.ROOT,
+                                                "%.0f (%d/%d seeds)",
+                                                s.stepsToReference(),
+                                                s.reached(),
+                                                seeds))
+                        .append(" | ")
+                        .append(Double.isNaN(s.speedup()) ? "–" : String.format(Locale.ROOT, "%.2f×", s.speedup()))
                         .append(" |\n");
             }
-            sb.append("\nRuns:\n\n| strategy | seed | mean | worst | steps to ").append(reference).append(" |\n|---|---|---|---|---|\n");
+            sb.append("\nRuns:\n\n| strategy | seed | mean | worst | steps to ")
+                    .append(reference)
+                    .append(" |\n|---|---|---|---|---|\n");
             for (RunRow r : runs)
-                sb.append(String.format(Locale.ROOT, "| %s | %d | %.4f | %.4f | %s |%n", r.strategy(), r.seed(), r.mean(), r.worst(),
-                        r.stepsToReference() == null ? "not reached" : r.stepsToReference().toString()));
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %d | %.4f | %.4f | %s |%n",
+                        r.strategy(),
+                        r.seed(),
+                        r.mean(),
+                        r.worst(),
+                        r.stepsToReference() == null
+                                ? "not reached"
+                                : r.stepsToReference().toString()));
             return sb.toString();
         }
 
-        private static String pm(double mean, double std) { return String.format(Locale.ROOT, "%.4f ± %.4f", mean, std); }
+        private static String pm(double mean, double std) {
+            return String.format(Locale.ROOT, "%.4f ± %.4f", mean, std);
+        }
     }
 }

@@ -12,7 +12,9 @@ final class Defaults {
     }
 
     /** The spec used when no --spec is given: the embedded English multi-genre corpus (the paper's GLaM setting). */
-    static Path defaultSpec() { return home().resolve("corpus/genres.yaml"); }
+    static Path defaultSpec() {
+        return home().resolve("corpus/genres.yaml");
+    }
 
     /** The dataset directory used when no --out is given: data/&lt;spec name&gt; under the working directory. */
     static Path defaultOut(Path spec) {

@@ -6,14 +6,13 @@ import io.pikemix.training.Corpus;
 import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code pike demo}: the README's main job. ETL of the embedded corpus (reused when DIR/dataset.json exists), then
@@ -21,44 +20,138 @@ import java.util.concurrent.Callable;
  * robust-pike for the same steps and seeds, each evaluated on all validation rows, the comparison table (the layout
  * of {@code pike compare}) and one line saying whether the differences exceed the seed-to-seed spread measured here.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"End to end on the embedded corpus: ETL (cached), train the tiny GPT with Mix, temperature (alpha 0.3)",
-                "and robust-pike for the same seeds, evaluate all, print strategies x domains and one line saying whether",
-                "the differences exceed the seed-to-seed spread (about five minutes on 2 cores)."})
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        description = {
+            "End to end on the embedded corpus: ETL (cached), train the tiny GPT with Mix, temperature (alpha 0.3)",
+            "and robust-pike for the same seeds, evaluate all, print strategies x domains and one line saying whether",
+            "the differences exceed the seed-to-seed spread (about five minutes on 2 cores)."
+        })
 public final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--spec", paramLabel = "FILE", description = "Corpus spec (default: corpus/genres.yaml under pike.home).") Path spec;
-    @Option(names = "--dataset", paramLabel = "DIR", description = "Dataset directory (default: data/genres under pike.home; built if absent).") Path dataset;
-    @Option(names = "--out", paramLabel = "DIR", description = "Where the runs go (default: runs/demo under pike.home).") Path out;
-    @Option(names = "--strategies", split = ",", defaultValue = "mix,temperature,robust-pike",
+    @Option(
+            names = "--spec",
+            paramLabel = "FILE",
+            description = "Corpus spec (default: corpus/genres.yaml under pike.home).")
+    Path spec;
+
+    @Option(
+            names = "--dataset",
+            paramLabel = "DIR",
+            description = "Dataset directory (default: data/genres under pike.home; built if absent).")
+    Path dataset;
+
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
+            description = "Where the runs go (default: runs/demo under pike.home).")
+    Path out;
+
+    @Option(
+            names = "--strategies",
+            split = ",",
+            defaultValue = "mix,temperature,robust-pike",
             description = "Strategies to compare, the reference first (default ${DEFAULT-VALUE}).")
     List<String> strategies;
-    @Option(names = "--seeds", split = ",", defaultValue = "1,2", description = {"Seeds, each run with every strategy; the spread",
-            "between them is what a difference must exceed (default ${DEFAULT-VALUE})."}) List<Long> seeds;
-    @Option(names = "--steps", defaultValue = "100", description = "Steps per run (default ${DEFAULT-VALUE}).") long steps;
-    @Option(names = "--batch", defaultValue = "8", description = "Rows per step (default ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--layers", defaultValue = "2", description = "Transformer blocks (default ${DEFAULT-VALUE}).") int layers;
-    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default ${DEFAULT-VALUE}).") int heads;
-    @Option(names = "--width", defaultValue = "128", description = "Model width d (default ${DEFAULT-VALUE}).") int width;
-    @Option(names = "--update-interval", defaultValue = "10", description = "PiKE's T (default ${DEFAULT-VALUE}).") int updateInterval;
-    @Option(names = "--stats-micro-batches", defaultValue = "4", description = {"Micro-batches per domain at a statistics step",
-            "(default ${DEFAULT-VALUE}: at batch 8 each holds one row, so the estimate sees 4 rows per domain)."}) int statsMicroBatches;
-    @Option(names = "--zeta1", defaultValue = "0.01", description = "PiKE's zeta1, for --strategies pike (default ${DEFAULT-VALUE}, the paper's).") double zeta1;
-    @Option(names = "--zeta2", description = {"PiKE's zeta2, for --strategies pike (default: 10*b/256, so that zeta2/(2b), the weight of",
-            "the variance term, is the paper's 10/512 at b = 256; see training/README.md)."}) Double zeta2;
-    @Option(names = "--eval-every", defaultValue = "25", description = "Steps between validation losses (default ${DEFAULT-VALUE}).") long evalEvery;
-    @Option(names = "--val-rows", defaultValue = "16", description = "Validation rows per domain during training (default ${DEFAULT-VALUE}).") int valRows;
-    @Option(names = "--eval-rows", defaultValue = "0", description = "Validation rows per domain of the final evaluation (default: all).") int evalRows;
-    @Option(names = "--log-every", defaultValue = "25", description = "Steps between progress lines (default ${DEFAULT-VALUE}).") int logEvery;
-    @Option(names = "--engine", defaultValue = "engine", description = "engine or samediff (the reference; default ${DEFAULT-VALUE}).") String engine;
 
-    @Override public Integer call() {
+    @Option(
+            names = "--seeds",
+            split = ",",
+            defaultValue = "1,2",
+            description = {
+                "Seeds, each run with every strategy; the spread",
+                "between them is what a difference must exceed (default ${DEFAULT-VALUE})."
+            })
+    List<Long> seeds;
+
+    @Option(names = "--steps", defaultValue = "100", description = "Steps per run (default ${DEFAULT-VALUE}).")
+    long steps;
+
+    @Option(names = "--batch", defaultValue = "8", description = "Rows per step (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--layers", defaultValue = "2", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default ${DEFAULT-VALUE}).")
+    int heads;
+
+    @Option(names = "--width", defaultValue = "128", description = "Model width d (default ${DEFAULT-VALUE}).")
+    int width;
+
+    @Option(names = "--update-interval", defaultValue = "10", description = "PiKE's T (default ${DEFAULT-VALUE}).")
+    int updateInterval;
+
+    @Option(
+            names = "--stats-micro-batches",
+            defaultValue = "4",
+            description = {
+                "Micro-batches per domain at a statistics step",
+                "(default ${DEFAULT-VALUE}: at batch 8 each holds one row, so the estimate sees 4 rows per domain)."
+            })
+    int statsMicroBatches;
+
+    @Option(
+            names = "--zeta1",
+            defaultValue = "0.01",
+            description = "PiKE's zeta1, for --strategies pike (default ${DEFAULT-VALUE}, the paper's).")
+    double zeta1;
+
+    @Option(
+            names = "--zeta2",
+            description = {
+                "PiKE's zeta2, for --strategies pike (default: 10*b/256, so that zeta2/(2b), the weight of",
+                "the variance term, is the paper's 10/512 at b = 256; see training/README.md)."
+            })
+    Double zeta2;
+
+    @Option(
+            names = "--eval-every",
+            defaultValue = "25",
+            description = "Steps between validation losses (default ${DEFAULT-VALUE}).")
+    long evalEvery;
+
+    @Option(
+            names = "--val-rows",
+            defaultValue = "16",
+            description = "Validation rows per domain during training (default ${DEFAULT-VALUE}).")
+    int valRows;
+
+    @Option(
+            names = "--eval-rows",
+            defaultValue = "0",
+            description = "Validation rows per domain of the final evaluation (default: all).")
+    int evalRows;
+
+    @Option(
+            names = "--log-every",
+            defaultValue = "25",
+            description = "Steps between progress lines (default ${DEFAULT-VALUE}).")
+    int logEvery;
+
+    @Option(
+            names = "--engine",
+            defaultValue = "engine",
+            description = "engine or samediff (the reference; default ${DEFAULT-VALUE}).")
+    String engine;
+
+    @Override
+    public Integer call() {
         TrainCommand.boundNativeMemory();
-        io.pikemix.format.Checks.require(!strategies.isEmpty() && !seeds.isEmpty(), "--strategies and --seeds must not be empty");
-        io.pikemix.format.Checks.require(strategies.stream().distinct().count() == strategies.size(), "--strategies lists a strategy twice: %s", strategies);
-        io.pikemix.format.Checks.require(seeds.stream().distinct().count() == seeds.size(), "--seeds lists a seed twice: %s", seeds);
+        io.pikemix.format.Checks.require(
+                !strategies.isEmpty() && !seeds.isEmpty(), "--strategies and --seeds must not be empty");
+        io.pikemix.format.Checks.require(
+                strategies.stream().distinct().count() == strategies.size(),
+                "--strategies lists a strategy twice: %s",
+                strategies);
+        io.pikemix.format.Checks.require(
+                seeds.stream().distinct().count() == seeds.size(), "--seeds lists a seed twice: %s", seeds);
         for (String s : strategies)
-            io.pikemix.format.Checks.require(io.pikemix.mixer.Strategies.NAMES.contains(s), "unknown strategy '%s'; expected one of %s",
-                    s, String.join(", ", io.pikemix.mixer.Strategies.NAMES));
+            io.pikemix.format.Checks.require(
+                    io.pikemix.mixer.Strategies.NAMES.contains(s),
+                    "unknown strategy '%s'; expected one of %s",
+                    s,
+                    String.join(", ", io.pikemix.mixer.Strategies.NAMES));
         Path home = Path.of(System.getProperty("pike.home", "."));
         Path data = dataset != null ? dataset : home.resolve("data/genres");
         Path runs = out != null ? out : home.resolve("runs/demo");
@@ -71,28 +164,40 @@ public final class DemoCommand implements Callable<Integer> {
             System.err.println("demo: reusing dataset " + data);
         }
         Corpus corpus = Corpus.open(data);
-        System.err.printf("demo: %s x seeds %s, %d steps each at batch %d, model %dx%d; statistics every %d steps, %d micro-batches per domain%n",
+        System.err.printf(
+                "demo: %s x seeds %s, %d steps each at batch %d, model %dx%d; statistics every %d steps, %d micro-batches per domain%n",
                 String.join(",", strategies), seeds, steps, batch, layers, width, updateInterval, statsMicroBatches);
         var all = new ArrayList<CompareCommand.Run>();
         for (String strategy : strategies)
-            for (long seed : seeds) all.add(new CompareCommand.Run(strategy, seed, runs.resolve(strategy + "-seed" + seed)));
+            for (long seed : seeds)
+                all.add(new CompareCommand.Run(strategy, seed, runs.resolve(strategy + "-seed" + seed)));
         var kind = io.pikemix.training.ModelKind.parse(engine);
         for (int i = 0; i < all.size(); i++) {
             CompareCommand.Run r = all.get(i);
             TrainConfig config = config(data, r.strategy(), r.seed());
-            if (Files.exists(r.dir().resolve(RunEvaluation.FILE)) && Files.exists(r.dir().resolve(RunFiles.CONFIG))
+            if (Files.exists(r.dir().resolve(RunEvaluation.FILE))
+                    && Files.exists(r.dir().resolve(RunFiles.CONFIG))
                     && Trainer.readConfig(r.dir()).equals(config)) {
                 System.err.println("demo: reusing finished run " + r.dir());
                 continue;
             }
             deleteRun(r.dir());
-            System.err.printf("demo: run %d of %d: %s seed %d, %d steps -> %s%n", i + 1, all.size(), r.strategy(), r.seed(), steps, r.dir());
+            System.err.printf(
+                    "demo: run %d of %d: %s seed %d, %d steps -> %s%n",
+                    i + 1, all.size(), r.strategy(), r.seed(), steps, r.dir());
             Trainer.run(config, corpus, r.dir(), false, kind);
             RunEvaluation.evaluate(r.dir(), evalRows, batch, kind);
         }
         var report = CompareCommand.Report.of(all, strategies, corpus.names());
-        System.out.print(report.markdown(String.format(java.util.Locale.ROOT,
-                "dataset %s; %d steps at batch %d; model %d layers x %d wide; seeds %s", data, steps, batch, layers, width, seeds)));
+        System.out.print(report.markdown(String.format(
+                java.util.Locale.ROOT,
+                "dataset %s; %d steps at batch %d; model %d layers x %d wide; seeds %s",
+                data,
+                steps,
+                batch,
+                layers,
+                width,
+                seeds)));
         System.out.println();
         System.out.println(verdict(report.runs(), strategies.get(0)));
         return 0;
@@ -111,12 +216,20 @@ public final class DemoCommand implements Callable<Integer> {
         double spread = 0;
         int seeds = Integer.MAX_VALUE;
         for (String s : order) {
-            double[] v = runs.stream().filter(r -> r.strategy().equals(s)).mapToDouble(CompareCommand.Report.RunRow::mean).toArray();
+            double[] v = runs.stream()
+                    .filter(r -> r.strategy().equals(s))
+                    .mapToDouble(CompareCommand.Report.RunRow::mean)
+                    .toArray();
             mean.put(s, java.util.Arrays.stream(v).average().orElseThrow());
-            spread = Math.max(spread, java.util.Arrays.stream(v).max().orElseThrow() - java.util.Arrays.stream(v).min().orElseThrow());
+            spread = Math.max(
+                    spread,
+                    java.util.Arrays.stream(v).max().orElseThrow()
+                            - java.util.Arrays.stream(v).min().orElseThrow());
             seeds = Math.min(seeds, v.length);
         }
-        String best = order.stream().min(java.util.Comparator.comparingDouble(mean::get)).orElseThrow();
+        String best = order.stream()
+                .min(java.util.Comparator.comparingDouble(mean::get))
+                .orElseThrow();
         var diffs = new ArrayList<String>();
         boolean anyReal = false;
         for (String s : order) {
@@ -126,21 +239,40 @@ public final class DemoCommand implements Callable<Integer> {
             anyReal |= real;
             diffs.add(String.format(java.util.Locale.ROOT, "%s %+.3f%s", s, d, real ? " (beyond the spread)" : ""));
         }
-        String head = String.format(java.util.Locale.ROOT, "verdict: lowest mean loss %s (%.3f); vs %s: %s; ", best, mean.get(best),
-                reference, String.join(", ", diffs));
+        String head = String.format(
+                java.util.Locale.ROOT,
+                "verdict: lowest mean loss %s (%.3f); vs %s: %s; ",
+                best,
+                mean.get(best),
+                reference,
+                String.join(", ", diffs));
         if (seeds < 2)
-            return head + "one seed measures no seed-to-seed spread, so this cannot tell a real difference from noise (use --seeds 1,2,3 or bench/quality)";
-        String spreadText = String.format(java.util.Locale.ROOT, "seed-to-seed spread %.3f over %d seeds", spread, seeds);
-        return head + spreadText + (anyReal
-                ? ": the differences marked exceed it" + (seeds < 3 ? " (with 2 seeds a hint, not proof: bench/quality runs 3)" : "")
-                : ": no difference exceeds it, so this budget cannot show a real difference (bench/quality runs longer, with more seeds)");
+            return head
+                    + "one seed measures no seed-to-seed spread, so this cannot tell a real difference from noise (use --seeds 1,2,3 or bench/quality)";
+        String spreadText =
+                String.format(java.util.Locale.ROOT, "seed-to-seed spread %.3f over %d seeds", spread, seeds);
+        return head
+                + spreadText
+                + (anyReal
+                        ? ": the differences marked exceed it"
+                                + (seeds < 3 ? " (with 2 seeds a hint, not proof: bench/quality runs 3)" : "")
+                        : ": no difference exceeds it, so this budget cannot show a real difference (bench/quality runs longer, with more seeds)");
     }
 
     TrainConfig config(Path data, String strategy, long seed) {
-        return new TrainConfig(data.toAbsolutePath().normalize().toString(), strategy, batch, seed,
+        return new TrainConfig(
+                data.toAbsolutePath().normalize().toString(),
+                strategy,
+                batch,
+                seed,
                 new TrainConfig.ModelShape(layers, heads, width, io.pikemix.training.GptConfig.FLAX_LN_EPSILON),
-                new io.pikemix.training.LrSchedule(7e-6, 2e-3, 7e-6, steps / 10, steps), io.pikemix.training.AdamW.Hyper.table6(),
-                new TrainConfig.Pike(zeta1, zeta2(), io.pikemix.mixer.PikeParams.DEFAULT_TAU, io.pikemix.mixer.PikeParams.DEFAULT_MIN_WEIGHT),
+                new io.pikemix.training.LrSchedule(7e-6, 2e-3, 7e-6, steps / 10, steps),
+                io.pikemix.training.AdamW.Hyper.table6(),
+                new TrainConfig.Pike(
+                        zeta1,
+                        zeta2(),
+                        io.pikemix.mixer.PikeParams.DEFAULT_TAU,
+                        io.pikemix.mixer.PikeParams.DEFAULT_MIN_WEIGHT),
                 new TrainConfig.Statistics(updateInterval, statsMicroBatches, true),
                 new TrainConfig.Cadence(Math.max(1, steps / 2), evalEvery, valRows, logEvery));
     }
@@ -151,7 +283,9 @@ public final class DemoCommand implements Callable<Integer> {
      * ζ2 = 10 at b = 8 would weigh σ_k² 32× more, and one update would move the weights by factors up to e^100.
      */
     double zeta2() {
-        return zeta2 != null ? zeta2 : io.pikemix.mixer.PikeParams.DEFAULT_ZETA2 * batch / io.pikemix.mixer.PikeParams.DEFAULT_BATCH;
+        return zeta2 != null
+                ? zeta2
+                : io.pikemix.mixer.PikeParams.DEFAULT_ZETA2 * batch / io.pikemix.mixer.PikeParams.DEFAULT_BATCH;
     }
 
     private static void deleteRun(Path run) {

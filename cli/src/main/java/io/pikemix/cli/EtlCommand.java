@@ -7,27 +7,37 @@ import io.pikemix.etl.EtlJob;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.format.DatasetInfo.DomainInfo;
 import io.pikemix.format.DatasetInfo.SplitInfo;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.PrintStream;
-import java.nio.file.Path;
-import java.util.Locale;
-import java.util.concurrent.Callable;
-
 /** {@code pike etl}: tokenize a corpus and pack it into per-domain Parquet shards. */
-@Command(name = "etl", mixinStandardHelpOptions = true,
-        description = {"Tokenize a multi-domain corpus and pack it into per-domain Parquet shards (OUT/<domain>/{train,val}/part-*.parquet + OUT/dataset.json).",
-                "Without --spec, uses the embedded English multi-genre corpus (corpus/genres.yaml)."})
+@Command(
+        name = "etl",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Tokenize a multi-domain corpus and pack it into per-domain Parquet shards (OUT/<domain>/{train,val}/part-*.parquet + OUT/dataset.json).",
+            "Without --spec, uses the embedded English multi-genre corpus (corpus/genres.yaml)."
+        })
 public final class EtlCommand implements Callable<Integer> {
-    @Mixin SparkOptions spark;
+    @Mixin
+    SparkOptions spark;
 
-    @Option(names = "--spec", paramLabel = "FILE", description = "Corpus spec YAML (default: the embedded corpus/genres.yaml).")
+    @Option(
+            names = "--spec",
+            paramLabel = "FILE",
+            description = "Corpus spec YAML (default: the embedded corpus/genres.yaml).")
     Path spec;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Output dataset directory or Hadoop URI (default: data/<spec name>).")
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
+            description = "Output dataset directory or Hadoop URI (default: data/<spec name>).")
     String out;
 
     @Option(names = "--tokenizer", description = "Override the spec: cl100k_base | o200k_base | FILE.json | bpe:N.")
@@ -42,13 +52,19 @@ public final class EtlCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace an existing dataset at --out.")
     boolean overwrite;
 
-    @Option(names = "--progress-seconds", defaultValue = "5", description = "Progress line interval (0: none; default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--progress-seconds",
+            defaultValue = "5",
+            description = "Progress line interval (0: none; default ${DEFAULT-VALUE}).")
     double progressSeconds;
 
-    @Override public Integer call() throws Exception {
+    @Override
+    public Integer call() throws Exception {
         Path specFile = spec != null ? spec : Defaults.defaultSpec();
         // a tokenizer file named on the command line is relative to the working directory, not to the spec
-        String tok = tokenizer != null && tokenizer.endsWith(".json") ? Path.of(tokenizer).toAbsolutePath().toString() : tokenizer;
+        String tok = tokenizer != null && tokenizer.endsWith(".json")
+                ? Path.of(tokenizer).toAbsolutePath().toString()
+                : tokenizer;
         CorpusSpec corpus = CorpusSpecs.load(specFile).with(tok, context, valFraction);
         String outDir = out != null ? out : Defaults.defaultOut(specFile).toString();
         var config = new EtlConfig(corpus, outDir, overwrite, Math.round(progressSeconds * 1000));
@@ -59,8 +75,14 @@ public final class EtlCommand implements Callable<Integer> {
             info = new EtlJob(session, config, console).run();
         }
         printTable(info, System.out);
-        System.out.printf(Locale.ROOT, "dataset written to %s in %.1f s (tokenizer %s, vocab %,d, context %d)%n",
-                outDir, (System.nanoTime() - t0) / 1e9, info.tokenizer().name(), info.tokenizer().vocabSize(), info.context());
+        System.out.printf(
+                Locale.ROOT,
+                "dataset written to %s in %.1f s (tokenizer %s, vocab %,d, context %d)%n",
+                outDir,
+                (System.nanoTime() - t0) / 1e9,
+                info.tokenizer().name(),
+                info.tokenizer().vocabSize(),
+                info.context());
         return 0;
     }
 
@@ -73,7 +95,9 @@ public final class EtlCommand implements Callable<Integer> {
                 SplitInfo s = d.split(split);
                 String skipped = split.equals("train") ? skippedText(d) : "";
                 t.row(d.name(), split, s.documents(), s.tokens(), s.sequences(), s.tailTokensDropped(), skipped);
-                docs += s.documents(); tokens += s.tokens(); seqs += s.sequences();
+                docs += s.documents();
+                tokens += s.tokens();
+                seqs += s.sequences();
             }
         }
         t.row("total", "", docs, tokens, seqs, "", "");
@@ -83,7 +107,11 @@ public final class EtlCommand implements Callable<Integer> {
     static String skippedText(DomainInfo d) {
         if (d.skipped().isEmpty()) return "0";
         var sb = new StringBuilder();
-        d.skipped().forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append('=').append(v));
+        d.skipped()
+                .forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ")
+                        .append(k)
+                        .append('=')
+                        .append(v));
         return sb.toString();
     }
 }

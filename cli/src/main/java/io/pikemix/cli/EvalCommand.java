@@ -13,48 +13,103 @@ import io.pikemix.format.DatasetDir;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.training.ModelKind;
 import io.pikemix.training.Trainer;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code pike eval}: per-domain validation loss and perplexity of a run, its validation cloze accuracy and any
  * downstream tasks ({@code --run}, writes RUN/eval.json); the strategies table of several evaluated runs
  * ({@code --compare}, also written as Markdown and CSV); or the figures of runs as PNGs ({@code --plots}).
  */
-@Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Per-domain validation loss/perplexity, validation cloze accuracy and downstream tasks of a run",
-                "(--run RUN [--task NAME=PATH...]; writes RUN/eval.json), a strategies table of evaluated runs like the",
-                "paper's Tables 1-2 (--compare RUN...; writes comparison.md and .csv), or PNG figures (--plots RUN...)."})
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Per-domain validation loss/perplexity, validation cloze accuracy and downstream tasks of a run",
+            "(--run RUN [--task NAME=PATH...]; writes RUN/eval.json), a strategies table of evaluated runs like the",
+            "paper's Tables 1-2 (--compare RUN...; writes comparison.md and .csv), or PNG figures (--plots RUN...)."
+        })
 public final class EvalCommand implements Callable<Integer> {
-    @Mixin ShardCacheOption shardCache;
-    @Option(names = "--run", paramLabel = "RUN", description = "Evaluate this run's newest checkpoint.") Path run;
-    @Option(names = "--compare", arity = "1..*", paramLabel = "RUN", description = "Compare evaluated runs; the first is the baseline.")
-    List<Path> compare;
-    @Option(names = "--plots", arity = "1..*", paramLabel = "RUN", description = "Draw each run's figures into RUN/plots/ (or --out).")
-    List<Path> plots;
-    @Option(names = "--out", paramLabel = "DIR", description = {"--compare: where comparison.md/.csv go (default: the first run's parent);",
-            "--plots: one folder for every figure instead of each RUN/plots/."}) Path out;
-    @Option(names = "--rows", defaultValue = "0", description = "Validation rows per domain, evenly spaced (default: all).") int rows;
-    @Option(names = "--batch", defaultValue = "16", description = "Rows per forward pass (default ${DEFAULT-VALUE}).") int batch;
-    @Option(names = "--task", paramLabel = "NAME=PATH", description = {"A downstream task file: hellaswag, arc, csqa, piqa",
-            "(X.jsonl with X-labels.lst beside it) or hellaswag-LANG (multilingual). Repeatable."}) List<String> tasks = List.of();
-    @Option(names = "--shots", split = ",", defaultValue = "0", description = "k-shot settings for --task (default ${DEFAULT-VALUE}; e.g. 0,5).")
-    List<Integer> shots;
-    @Option(names = "--limit", defaultValue = "0", description = "Score only each task's first N examples (default: all; the paper: HellaSwag's first 3000).")
-    int limit;
-    @Option(names = "--cloze-items", defaultValue = "" + Cloze.DEFAULT_ITEMS,
-            description = "Validation cloze items per domain (default ${DEFAULT-VALUE}; 0: skip the cloze task).") int clozeItems;
-    @Option(names = "--seed", defaultValue = "" + RunEvaluation.Options.DEFAULT_SEED,
-            description = "Seed of the cloze items and the k-shot demonstrations (default ${DEFAULT-VALUE}).") long seed;
+    @Mixin
+    ShardCacheOption shardCache;
 
-    @Override public Integer call() {
+    @Option(names = "--run", paramLabel = "RUN", description = "Evaluate this run's newest checkpoint.")
+    Path run;
+
+    @Option(
+            names = "--compare",
+            arity = "1..*",
+            paramLabel = "RUN",
+            description = "Compare evaluated runs; the first is the baseline.")
+    List<Path> compare;
+
+    @Option(
+            names = "--plots",
+            arity = "1..*",
+            paramLabel = "RUN",
+            description = "Draw each run's figures into RUN/plots/ (or --out).")
+    List<Path> plots;
+
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
+            description = {
+                "--compare: where comparison.md/.csv go (default: the first run's parent);",
+                "--plots: one folder for every figure instead of each RUN/plots/."
+            })
+    Path out;
+
+    @Option(
+            names = "--rows",
+            defaultValue = "0",
+            description = "Validation rows per domain, evenly spaced (default: all).")
+    int rows;
+
+    @Option(names = "--batch", defaultValue = "16", description = "Rows per forward pass (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(
+            names = "--task",
+            paramLabel = "NAME=PATH",
+            description = {
+                "A downstream task file: hellaswag, arc, csqa, piqa",
+                "(X.jsonl with X-labels.lst beside it) or hellaswag-LANG (multilingual). Repeatable."
+            })
+    List<String> tasks = List.of();
+
+    @Option(
+            names = "--shots",
+            split = ",",
+            defaultValue = "0",
+            description = "k-shot settings for --task (default ${DEFAULT-VALUE}; e.g. 0,5).")
+    List<Integer> shots;
+
+    @Option(
+            names = "--limit",
+            defaultValue = "0",
+            description = "Score only each task's first N examples (default: all; the paper: HellaSwag's first 3000).")
+    int limit;
+
+    @Option(
+            names = "--cloze-items",
+            defaultValue = "" + Cloze.DEFAULT_ITEMS,
+            description = "Validation cloze items per domain (default ${DEFAULT-VALUE}; 0: skip the cloze task).")
+    int clozeItems;
+
+    @Option(
+            names = "--seed",
+            defaultValue = "" + RunEvaluation.Options.DEFAULT_SEED,
+            description = "Seed of the cloze items and the k-shot demonstrations (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() {
         TrainCommand.boundNativeMemory();
         int modes = (run != null ? 1 : 0) + (compare != null ? 1 : 0) + (plots != null ? 1 : 0);
         Checks.require(modes == 1, "pass exactly one of --run RUN, --compare RUN... or --plots RUN...");
@@ -62,8 +117,17 @@ public final class EvalCommand implements Callable<Integer> {
         if (run != null) {
             var taskList = tasks.stream().map(RunEvaluation.Task::parse).toList();
             Downstream.TextEncoder encoder = taskList.isEmpty() ? null : tokenizer(run)::encode;
-            var options = new RunEvaluation.Options(rows, batch, ModelKind.ENGINE, shardCache.bytes(), clozeItems, taskList, shots,
-                    limit, seed, encoder);
+            var options = new RunEvaluation.Options(
+                    rows,
+                    batch,
+                    ModelKind.ENGINE,
+                    shardCache.bytes(),
+                    clozeItems,
+                    taskList,
+                    shots,
+                    limit,
+                    seed,
+                    encoder);
             print(RunEvaluation.evaluate(run, options), System.out);
         } else if (compare != null) {
             Comparison.Result c = Comparison.compare(compare);
@@ -89,39 +153,63 @@ public final class EvalCommand implements Callable<Integer> {
         String uri = Trainer.readConfig(run).dataset();
         DatasetDir dataset = DatasetDir.of(uri);
         DatasetInfo info = DatasetInfo.read(dataset);
-        return info.tokenizer().file() != null ? Tokenizers.fromJson(dataset.readAllBytes(info.tokenizer().file()))
+        return info.tokenizer().file() != null
+                ? Tokenizers.fromJson(dataset.readAllBytes(info.tokenizer().file()))
                 : Tokenizers.load(info.tokenizer().name(), null);
     }
 
     static void print(RunEvaluation.Report r, PrintStream out) {
-        out.printf("%s (%s, step %d, %s validation rows per domain)%n", r.run(), r.strategy(), r.step(),
-                r.rowsPerDomain() < 0 ? "all" : String.valueOf(r.rowsPerDomain()));
+        out.printf(
+                "%s (%s, step %d, %s validation rows per domain)%n",
+                r.run(), r.strategy(), r.step(), r.rowsPerDomain() < 0 ? "all" : String.valueOf(r.rowsPerDomain()));
         var cz = r.cloze();
-        var t = cz == null ? new Table(1, "domain", "val loss", "perplexity")
+        var t = cz == null
+                ? new Table(1, "domain", "val loss", "perplexity")
                 : new Table(1, "domain", "val loss", "perplexity", "cloze acc", "items");
         for (int k = 0; k < r.domains().size(); k++)
-            if (cz == null) t.row(r.domains().get(k), String.format("%.4f", r.valLoss()[k]), String.format("%.2f", r.perplexity()[k]));
-            else t.row(r.domains().get(k), String.format("%.4f", r.valLoss()[k]), String.format("%.2f", r.perplexity()[k]),
-                    accuracy(cz.accuracy()[k]), String.valueOf(cz.items()[k]));
+            if (cz == null)
+                t.row(
+                        r.domains().get(k),
+                        String.format("%.4f", r.valLoss()[k]),
+                        String.format("%.2f", r.perplexity()[k]));
+            else
+                t.row(
+                        r.domains().get(k),
+                        String.format("%.4f", r.valLoss()[k]),
+                        String.format("%.2f", r.perplexity()[k]),
+                        accuracy(cz.accuracy()[k]),
+                        String.valueOf(cz.items()[k]));
         String chance = cz == null ? null : String.format(Locale.ROOT, "(chance %.2f)", cz.chance());
         if (cz == null) {
             t.row("mean", String.format("%.4f", r.mean()), String.format("%.2f", Math.exp(r.mean())));
             t.row("worst", String.format("%.4f", r.worst()), String.format("%.2f", Math.exp(r.worst())));
         } else {
-            t.row("mean", String.format("%.4f", r.mean()), String.format("%.2f", Math.exp(r.mean())), accuracy(cz.mean()), chance);
+            t.row(
+                    "mean",
+                    String.format("%.4f", r.mean()),
+                    String.format("%.2f", Math.exp(r.mean())),
+                    accuracy(cz.mean()),
+                    chance);
             t.row("worst", String.format("%.4f", r.worst()), String.format("%.2f", Math.exp(r.worst())), "", "");
         }
         t.print(out);
         if (!r.downstream().isEmpty()) {
             var d = new Table(1, "task", "shots", "items", "accuracy (avg LL)", "accuracy (sum LL)", "chance");
             for (var task : r.downstream())
-                d.row(task.name(), String.valueOf(task.shots()), String.valueOf(task.items()), accuracy(task.accuracy()),
-                        accuracy(task.accuracyBySum()), accuracy(task.chance()));
+                d.row(
+                        task.name(),
+                        String.valueOf(task.shots()),
+                        String.valueOf(task.items()),
+                        accuracy(task.accuracy()),
+                        accuracy(task.accuracyBySum()),
+                        accuracy(task.chance()));
             d.print(out);
         }
     }
 
-    private static String accuracy(double a) { return Double.isNaN(a) ? "-" : String.format(Locale.ROOT, "%.3f", a); }
+    private static String accuracy(double a) {
+        return Double.isNaN(a) ? "-" : String.format(Locale.ROOT, "%.3f", a);
+    }
 
     static void printComparison(Comparison.Result c, PrintStream out) {
         List<String> domains = c.rows().get(0).report().domains();
@@ -147,9 +235,10 @@ public final class EvalCommand implements Callable<Integer> {
             cells[domains.size() + 5] = Double.isNaN(s) ? "-" : String.format("%.2fx", s);
             t.row(cells);
         }
-        out.println("validation loss (nats/token) per domain, from each run's eval.json; cloze acc: the validation cloze task "
-                + "(4 candidates, chance 0.25); 'steps to': the first step at which a run's training-time validation curve "
-                + "(val.jsonl) reaches the first run's last value on that curve");
+        out.println(
+                "validation loss (nats/token) per domain, from each run's eval.json; cloze acc: the validation cloze task "
+                        + "(4 candidates, chance 0.25); 'steps to': the first step at which a run's training-time validation curve "
+                        + "(val.jsonl) reaches the first run's last value on that curve");
         t.print(out);
     }
 }

@@ -1,38 +1,43 @@
 package io.pikemix.cli;
 
 import io.pikemix.format.UserException;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * The one entry point: {@code bin/pike <command>}. Maps exceptions to exit codes (STYLE.md §7):
  * 2 for usage or config errors (one line on stderr, no stack trace unless --verbose), 1 for bugs.
  */
-@Command(name = "pike", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(
+        name = "pike",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
         description = "pike-mix: multi-domain corpus ETL on Spark and LM training with PiKE adaptive data mixing.",
         subcommands = {
-                TokenizerCommand.class,
-                EtlCommand.class,
-                InspectCommand.class,
-                WeightsCommand.class,
-                TrainCommand.class,
-                EvalCommand.class,
-                DemoCommand.class,
-                CompareCommand.class,
-                MixerCommand.class,
+            TokenizerCommand.class,
+            EtlCommand.class,
+            InspectCommand.class,
+            WeightsCommand.class,
+            TrainCommand.class,
+            EvalCommand.class,
+            DemoCommand.class,
+            CompareCommand.class,
+            MixerCommand.class,
         })
 public final class Main {
-    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+    @Option(
+            names = "--verbose",
+            scope = CommandLine.ScopeType.INHERIT,
             description = "Show stack traces and debug logs.")
     static boolean verbose;
 
     public static void main(String[] args) {
-        io.pikemix.training.engine.NativeBackend.select();   // the fastest nd4j-native build this CPU runs, before ND4J loads
+        io.pikemix.training.engine.NativeBackend
+                .select(); // the fastest nd4j-native build this CPU runs, before ND4J loads
         System.exit(run(args));
     }
 
@@ -41,8 +46,10 @@ public final class Main {
         var cmd = new CommandLine(new Main());
         cmd.setExecutionExceptionHandler(Main::handle);
         cmd.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("error: " + ex.getMessage()
-                    + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            ex.getCommandLine()
+                    .getErr()
+                    .println("error: " + ex.getMessage() + " (see '"
+                            + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             if (verbose) ex.printStackTrace(ex.getCommandLine().getErr());
             return 2;
         });
@@ -76,9 +83,10 @@ public final class Main {
     }
 
     static final class Version implements CommandLine.IVersionProvider {
-        @Override public String[] getVersion() {
+        @Override
+        public String[] getVersion() {
             String v = Main.class.getPackage().getImplementationVersion();
-            return new String[]{"pike-mix " + (v == null ? "dev" : v)};
+            return new String[] {"pike-mix " + (v == null ? "dev" : v)};
         }
     }
 }

@@ -10,95 +10,171 @@ import io.pikemix.mixer.Strategies;
 import io.pikemix.mixer.Strategy;
 import io.pikemix.service.MixerServer;
 import io.pikemix.service.ServiceConfig;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code pike mixer serve}: the mixer as a durable HTTP/JSON service (see service/README.md). */
-@Command(name = "mixer", mixinStandardHelpOptions = true, subcommands = MixerCommand.Serve.class,
+@Command(
+        name = "mixer",
+        mixinStandardHelpOptions = true,
+        subcommands = MixerCommand.Serve.class,
         description = "The mixer as a network service any trainer can use.")
 public final class MixerCommand {
 
-    @Command(name = "serve", mixinStandardHelpOptions = true,
-            description = {"Serve manifests, token batches and PiKE weight updates over HTTP/JSON (OpenAPI at /openapi.json).",
-                    "Every accepted report and weight change is fsynced to STATE/events.jsonl; a restart on the same --state resumes exactly."})
+    @Command(
+            name = "serve",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Serve manifests, token batches and PiKE weight updates over HTTP/JSON (OpenAPI at /openapi.json).",
+                "Every accepted report and weight change is fsynced to STATE/events.jsonl; a restart on the same --state resumes exactly."
+            })
     public static final class Serve implements Callable<Integer> {
-        @Mixin PikeOptions pikeOptions;
-        @Mixin ShardCacheOption shardCache;
+        @Mixin
+        PikeOptions pikeOptions;
 
-        @Option(names = "--dataset", required = true, paramLabel = "URI",
-                description = "ETL output (dataset.json and shards): a directory or a Hadoop URI (hdfs://, s3a://, file://).")
+        @Mixin
+        ShardCacheOption shardCache;
+
+        @Option(
+                names = "--dataset",
+                required = true,
+                paramLabel = "URI",
+                description =
+                        "ETL output (dataset.json and shards): a directory or a Hadoop URI (hdfs://, s3a://, file://).")
         String dataset;
 
-        @Option(names = "--state", required = true, paramLabel = "DIR", description = "Event log and settings of this run (created if missing).")
+        @Option(
+                names = "--state",
+                required = true,
+                paramLabel = "DIR",
+                description = "Event log and settings of this run (created if missing).")
         Path state;
 
-        @Option(names = "--strategy", defaultValue = "pike", description = "One of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).",
+        @Option(
+                names = "--strategy",
+                defaultValue = "pike",
+                description = "One of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).",
                 completionCandidates = StrategyNames.class)
         String strategy;
 
-        @Option(names = "--prior", split = ",", paramLabel = "w1,..,wK",
-                description = "Initial weights of the PiKE family, fixed weights of 'static', probabilities of 'random' (default uniform).")
+        @Option(
+                names = "--prior",
+                split = ",",
+                paramLabel = "w1,..,wK",
+                description =
+                        "Initial weights of the PiKE family, fixed weights of 'static', probabilities of 'random' (default uniform).")
         double[] prior;
 
-        @Option(names = "--batch", defaultValue = "" + PikeParams.DEFAULT_BATCH, description = "Global batch size b (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--batch",
+                defaultValue = "" + PikeParams.DEFAULT_BATCH,
+                description = "Global batch size b (default ${DEFAULT-VALUE}).")
         int batch;
 
-        @Option(names = "--seed", defaultValue = "1337", description = "Seed of every permutation (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--seed",
+                defaultValue = "1337",
+                description = "Seed of every permutation (default ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--update-interval", defaultValue = "" + MixConfig.DEFAULT_UPDATE_INTERVAL,
+        @Option(
+                names = "--update-interval",
+                defaultValue = "" + MixConfig.DEFAULT_UPDATE_INTERVAL,
                 description = "T: statistics are wanted at steps with t mod T = 0 (default ${DEFAULT-VALUE}).")
         int updateInterval;
 
-        @Option(names = "--rounding", defaultValue = "carry", description = "carry | per-step (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--rounding",
+                defaultValue = "carry",
+                description = "carry | per-step (default ${DEFAULT-VALUE}).")
         String rounding;
 
-        @Option(names = "--alpha", defaultValue = "" + Strategies.DEFAULT_ALPHA, description = "Temperature exponent (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--alpha",
+                defaultValue = "" + Strategies.DEFAULT_ALPHA,
+                description = "Temperature exponent (default ${DEFAULT-VALUE}).")
         double alpha;
 
-        @Option(names = "--workers", defaultValue = "1", description = "n: statistics of workers 0..n-1 are pooled per step (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--workers",
+                defaultValue = "1",
+                description = "n: statistics of workers 0..n-1 are pooled per step (default ${DEFAULT-VALUE}).")
         int workers;
 
-        @Option(names = "--host", defaultValue = "127.0.0.1", description = "Bind address; non-loopback requires --token-file (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--host",
+                defaultValue = "127.0.0.1",
+                description = "Bind address; non-loopback requires --token-file (default ${DEFAULT-VALUE}).")
         String host;
 
-        @Option(names = "--port", defaultValue = "8600", description = "Port; 0 = any free one (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--port",
+                defaultValue = "8600",
+                description = "Port; 0 = any free one (default ${DEFAULT-VALUE}).")
         int port;
 
-        @Option(names = "--token-file", paramLabel = "FILE",
+        @Option(
+                names = "--token-file",
+                paramLabel = "FILE",
                 description = "Bearer token (>= 16 characters) required for every write; enables PUT /v1/weights.")
         Path tokenFile;
 
-        @Option(names = "--max-body", defaultValue = "" + ServiceConfig.DEFAULT_MAX_BODY, description = "Request body limit in bytes (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--max-body",
+                defaultValue = "" + ServiceConfig.DEFAULT_MAX_BODY,
+                description = "Request body limit in bytes (default ${DEFAULT-VALUE}).")
         int maxBody;
 
         /** The validated service configuration these options describe. */
         ServiceConfig config() {
-            DatasetInfo info = DatasetInfo.read(dataset);   // a directory or a Hadoop URI
+            DatasetInfo info = DatasetInfo.read(dataset); // a directory or a Hadoop URI
             var domains = DomainRows.training(info);
             Rounding r = switch (rounding.toLowerCase(Locale.ROOT)) {
                 case "carry" -> Rounding.CARRY;
                 case "per-step" -> Rounding.PER_STEP;
-                default -> throw new io.pikemix.format.UserException("--rounding must be carry or per-step, got '" + rounding + "'");
+                default ->
+                    throw new io.pikemix.format.UserException(
+                            "--rounding must be carry or per-step, got '" + rounding + "'");
             };
             var mix = new MixConfig(domains, batch, seed, r, updateInterval);
-            Checks.require(prior == null || prior.length == mix.domainCount(), "--prior has %d entries but the dataset has %d domains (%s)",
-                    prior == null ? 0 : prior.length, mix.domainCount(), String.join(", ", mix.names()));
-            long[] tokens = info.domains().stream().mapToLong(d -> d.split("train").tokens()).toArray();
-            var options = pikeOptions.options(pikeOptions.strategySpec(strategy)).withPrior(prior).withAlpha(alpha);
+            Checks.require(
+                    prior == null || prior.length == mix.domainCount(),
+                    "--prior has %d entries but the dataset has %d domains (%s)",
+                    prior == null ? 0 : prior.length,
+                    mix.domainCount(),
+                    String.join(", ", mix.names()));
+            long[] tokens = info.domains().stream()
+                    .mapToLong(d -> d.split("train").tokens())
+                    .toArray();
+            var options = pikeOptions
+                    .options(pikeOptions.strategySpec(strategy))
+                    .withPrior(prior)
+                    .withAlpha(alpha);
             Strategy s = Strategies.forDataset(mix, tokens, options);
-            return new ServiceConfig(mix, s, options.settings(), workers, state, dataset, host, port, tokenFile, maxBody, shardCache.bytes());
+            return new ServiceConfig(
+                    mix,
+                    s,
+                    options.settings(),
+                    workers,
+                    state,
+                    dataset,
+                    host,
+                    port,
+                    tokenFile,
+                    maxBody,
+                    shardCache.bytes());
         }
 
-        @Override public Integer call() throws InterruptedException {
+        @Override
+        public Integer call() throws InterruptedException {
             MixerServer server = MixerServer.start(config());
-            System.out.println("pike mixer: serving on " + server.url() + " (state " + state.toAbsolutePath() + "); Ctrl-C stops");
+            System.out.println(
+                    "pike mixer: serving on " + server.url() + " (state " + state.toAbsolutePath() + "); Ctrl-C stops");
             var stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 server.close();
@@ -110,6 +186,8 @@ public final class MixerCommand {
     }
 
     static final class StrategyNames extends java.util.ArrayList<String> {
-        StrategyNames() { super(Strategies.NAMES); }
+        StrategyNames() {
+            super(Strategies.NAMES);
+        }
     }
 }

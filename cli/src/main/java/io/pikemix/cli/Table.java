@@ -17,7 +17,9 @@ final class Table {
     Table row(Object... cells) {
         var s = new String[cells.length];
         for (int i = 0; i < cells.length; i++)
-            s[i] = cells[i] instanceof Long || cells[i] instanceof Integer ? String.format("%,d", ((Number) cells[i]).longValue()) : String.valueOf(cells[i]);
+            s[i] = cells[i] instanceof Long || cells[i] instanceof Integer
+                    ? String.format("%,d", ((Number) cells[i]).longValue())
+                    : String.valueOf(cells[i]);
         rows.add(s);
         return this;
     }

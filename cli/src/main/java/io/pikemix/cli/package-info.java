@@ -1,1 +1,2 @@
-/** cli */ package io.pikemix.cli;
+/** cli */
+package io.pikemix.cli;

@@ -1,15 +1,13 @@
 package io.pikemix.cli;
 
-import java.nio.charset.StandardCharsets;
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.format.ShardReader;
 import io.pikemix.format.ShardReader.ShardRow;
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,8 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * ETL and distributed training on a real standalone cluster. ETL: the ETL on a real standalone cluster (1 master, 2 workers of 1 core / 1g on 127.0.0.1, started by
@@ -37,16 +36,31 @@ import static org.junit.jupiter.api.Assertions.*;
 @Tag("spark")
 @Tag("cluster")
 class ClusterTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
-    @Test void etlAndTraining_onAStandaloneClusterWithTwoWorkers() throws Exception {
+    @Test
+    void etlAndTraining_onAStandaloneClusterWithTwoWorkers() throws Exception {
         Map<String, String> env = environment();
-        Process starter = script(env, dir.resolve("start.log"), "deploy/local-cluster.sh", "start",
-                "--workers", "2", "--cores", "1", "--memory", "1g", "--port", "0", "--webui-port", "0");
+        Process starter = script(
+                env,
+                dir.resolve("start.log"),
+                "deploy/local-cluster.sh",
+                "start",
+                "--workers",
+                "2",
+                "--cores",
+                "1",
+                "--memory",
+                "1g",
+                "--port",
+                "0",
+                "--webui-port",
+                "0");
         Thread stopper = new Thread(() -> stopCluster(env));
-        Runtime.getRuntime().addShutdownHook(stopper);            // surefire killed mid-test: still stop the cluster
+        Runtime.getRuntime().addShutdownHook(stopper); // surefire killed mid-test: still stop the cluster
         List<ProcessHandle> started = new ArrayList<>();
         try {
             String url = finish(starter, 120, dir.resolve("start.log")).strip();
@@ -72,7 +86,7 @@ class ClusterTest {
                 killed = killOneExecutorAfter(runCluster.resolve("metrics.jsonl"), 5, started, job);
                 finish(job, 300, dir.resolve("run-cluster.log"));
             } finally {
-                if (job.isAlive()) job.destroyForcibly().waitFor();    // a driver whose cluster is gone waits forever
+                if (job.isAlive()) job.destroyForcibly().waitFor(); // a driver whose cluster is gone waits forever
             }
             assertTrainingSurvived(runLocal, runCluster, killed);
             assertNotebookLoaderReads(runCluster);
@@ -89,33 +103,81 @@ class ClusterTest {
 
     private void etl(Map<String, String> env, String master, Path out) throws Exception {
         Path log = dir.resolve(out.getFileName() + ".log");
-        Process p = script(env, log, "deploy/submit.sh", "--master", master, "--",
-                "etl", "--spec", "corpus/genres.yaml", "--tokenizer", "bpe:1024", "--out", out.toString(),
-                "--progress-seconds", "0");
+        Process p = script(
+                env,
+                log,
+                "deploy/submit.sh",
+                "--master",
+                master,
+                "--",
+                "etl",
+                "--spec",
+                "corpus/genres.yaml",
+                "--tokenizer",
+                "bpe:1024",
+                "--out",
+                out.toString(),
+                "--progress-seconds",
+                "0");
         finish(p, 300, log);
-        assertTrue(Files.isRegularFile(out.resolve(DatasetInfo.FILE_NAME)), "no dataset.json after the " + master + " run");
+        assertTrue(
+                Files.isRegularFile(out.resolve(DatasetInfo.FILE_NAME)),
+                "no dataset.json after the " + master + " run");
     }
 
     static final int STEPS = 14;
 
     private Process train(Map<String, String> env, String master, Path dataset, Path run) throws IOException {
-        return script(env, dir.resolve(run.getFileName() + ".log"), "deploy/submit.sh", "--master", master, "--",
-                "train", "--dataset", dataset.toString(), "--out", run.toString(), "--workers", "2", "--strategy", "pike",
-                "--steps", Integer.toString(STEPS), "--batch", "8", "--layers", "1", "--heads", "2", "--width", "32",
-                "--lr", "5e-3", "--update-interval", "2", "--eval-every", "0", "--log-every", "5");
+        return script(
+                env,
+                dir.resolve(run.getFileName() + ".log"),
+                "deploy/submit.sh",
+                "--master",
+                master,
+                "--",
+                "train",
+                "--dataset",
+                dataset.toString(),
+                "--out",
+                run.toString(),
+                "--workers",
+                "2",
+                "--strategy",
+                "pike",
+                "--steps",
+                Integer.toString(STEPS),
+                "--batch",
+                "8",
+                "--layers",
+                "1",
+                "--heads",
+                "2",
+                "--width",
+                "32",
+                "--lr",
+                "5e-3",
+                "--update-interval",
+                "2",
+                "--eval-every",
+                "0",
+                "--log-every",
+                "5");
     }
 
     /** Once the run has {@code steps} metrics lines, SIGKILLs one executor JVM (a worker daemon's child); returns its pid. */
-    private static long killOneExecutorAfter(Path metrics, int steps, List<ProcessHandle> daemons, Process job) throws Exception {
+    private static long killOneExecutorAfter(Path metrics, int steps, List<ProcessHandle> daemons, Process job)
+            throws Exception {
         long deadline = System.nanoTime() + 240_000_000_000L;
         while (!Files.exists(metrics) || Files.readAllLines(metrics).size() < steps) {
             assertTrue(job.isAlive(), "the training job ended before step " + steps);
             assertTrue(System.nanoTime() < deadline, "no " + steps + " steps after 240 s");
             Thread.sleep(200);
         }
-        ProcessHandle executor = daemons.stream().flatMap(ProcessHandle::descendants)
+        ProcessHandle executor = daemons.stream()
+                .flatMap(ProcessHandle::descendants)
                 .filter(p -> commandLine(p).contains("CoarseGrainedExecutorBackend"))
-                .findFirst().orElseThrow(() -> new AssertionError("no executor process under the workers"));
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no executor process under the workers"));
         executor.destroyForcibly();
         executor.onExit().get(30, TimeUnit.SECONDS);
         return executor.pid();
@@ -125,8 +187,10 @@ class ClusterTest {
     private static void assertNotebookLoaderReads(Path run) throws Exception {
         Process p;
         try {
-            p = new ProcessBuilder("python3", ROOT.resolve("notebooks/pikeruns.py").toString(), run.toString())
-                    .redirectErrorStream(true).start();
+            p = new ProcessBuilder(
+                            "python3", ROOT.resolve("notebooks/pikeruns.py").toString(), run.toString())
+                    .redirectErrorStream(true)
+                    .start();
         } catch (IOException e) {
             org.junit.jupiter.api.Assumptions.abort("python3 is not installed: " + e.getMessage());
             return;
@@ -136,7 +200,10 @@ class ClusterTest {
         var summary = DatasetInfo.mapper().readTree(out).get(0);
         List<com.fasterxml.jackson.databind.JsonNode> metrics = lines(run.resolve("metrics.jsonl"));
         assertEquals(STEPS, summary.get("steps").asInt());
-        assertEquals(metrics.get(STEPS - 1).get("loss").asDouble(), summary.get("last_loss").asDouble(), 0);
+        assertEquals(
+                metrics.get(STEPS - 1).get("loss").asDouble(),
+                summary.get("last_loss").asDouble(),
+                0);
         assertEquals(metrics.get(STEPS - 1).get("weights"), summary.get("weights_last_step"));
         var statSteps = new ArrayList<Integer>();
         for (var n : summary.get("statistics_steps")) statSteps.add(n.asInt());
@@ -149,18 +216,25 @@ class ClusterTest {
     /** /proc/PID/cmdline (ProcessHandle.Info leaves out the arguments of long command lines). */
     private static String commandLine(ProcessHandle p) {
         try {
-            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+            return new String(
+                            Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")),
+                            StandardCharsets.UTF_8)
+                    .replace('\0', ' ');
         } catch (IOException e) {
             return "";
         }
     }
 
     private static void assertTrainingSurvived(Path local, Path cluster, long killed) throws IOException {
-        List<com.fasterxml.jackson.databind.JsonNode> a = lines(local.resolve("metrics.jsonl")), b = lines(cluster.resolve("metrics.jsonl"));
+        List<com.fasterxml.jackson.databind.JsonNode> a = lines(local.resolve("metrics.jsonl")),
+                b = lines(cluster.resolve("metrics.jsonl"));
         assertEquals(STEPS, a.size(), "local run steps");
         assertEquals(STEPS, b.size(), "cluster run steps (after losing an executor)");
         for (int i = 0; i < STEPS; i++)
-            assertEquals(a.get(i).get("loss").asDouble(), b.get(i).get("loss").asDouble(), 1e-4,
+            assertEquals(
+                    a.get(i).get("loss").asDouble(),
+                    b.get(i).get("loss").asDouble(),
+                    1e-4,
                     "step " + i + ": the run that lost an executor differs from the local run");
         double first = b.get(0).get("loss").asDouble(), last = 0;
         for (int i = STEPS - 3; i < STEPS; i++) last += b.get(i).get("loss").asDouble() / 3;
@@ -173,7 +247,8 @@ class ClusterTest {
         assertTrue(lastByKilled >= 0, "the killed executor (pid " + killed + ") never reported");
         assertTrue(lastByKilled < reports.size() - 2, "the killed executor reported the last round");
         // statistics: pooled from both workers; the weights moved away from uniform
-        for (var s : lines(cluster.resolve("stats.jsonl"))) assertEquals(2, s.get("pooled_from_workers").asInt());
+        for (var s : lines(cluster.resolve("stats.jsonl")))
+            assertEquals(2, s.get("pooled_from_workers").asInt());
         List<com.fasterxml.jackson.databind.JsonNode> weights = lines(cluster.resolve("weights.jsonl"));
         assertEquals(1 + STEPS / 2, weights.size(), "initial + one change per statistics step");
         var w = weights.get(weights.size() - 1).get("weights");
@@ -192,18 +267,23 @@ class ClusterTest {
     /** dataset.json (less the spec's absolute path), tokenizer.json, and every shard's rows in order. */
     static void assertSameDataset(Path expected, Path actual) throws IOException {
         var mapper = DatasetInfo.mapper();
-        var a = (ObjectNode) mapper.readTree(expected.resolve(DatasetInfo.FILE_NAME).toFile());
-        var b = (ObjectNode) mapper.readTree(actual.resolve(DatasetInfo.FILE_NAME).toFile());
+        var a = (ObjectNode)
+                mapper.readTree(expected.resolve(DatasetInfo.FILE_NAME).toFile());
+        var b = (ObjectNode)
+                mapper.readTree(actual.resolve(DatasetInfo.FILE_NAME).toFile());
         a.remove("spec");
         b.remove("spec");
         assertEquals(a, b, "dataset.json differs");
-        assertArrayEquals(Files.readAllBytes(expected.resolve("tokenizer.json")), Files.readAllBytes(actual.resolve("tokenizer.json")));
+        assertArrayEquals(
+                Files.readAllBytes(expected.resolve("tokenizer.json")),
+                Files.readAllBytes(actual.resolve("tokenizer.json")));
         List<Path> shards = shards(expected);
         assertEquals(shards, shards(actual), "shard files");
         assertFalse(shards.isEmpty());
         long rows = 0;
         for (Path s : shards) {
-            List<ShardRow> x = ShardReader.read(expected.resolve(s).toString(), -1), y = ShardReader.read(actual.resolve(s).toString(), -1);
+            List<ShardRow> x = ShardReader.read(expected.resolve(s).toString(), -1),
+                    y = ShardReader.read(actual.resolve(s).toString(), -1);
             assertEquals(x.size(), y.size(), s + ": rows");
             for (int i = 0; i < x.size(); i++) {
                 assertEquals(x.get(i).seqId(), y.get(i).seqId(), s + " row " + i + ": seq_id");
@@ -216,7 +296,10 @@ class ClusterTest {
 
     private static List<Path> shards(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
-            return s.filter(p -> p.toString().endsWith(".parquet")).map(root::relativize).sorted().toList();
+            return s.filter(p -> p.toString().endsWith(".parquet"))
+                    .map(root::relativize)
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -227,14 +310,29 @@ class ClusterTest {
         Path jar = dir.resolve("app.jar");
         var manifest = new Manifest();
         manifest.getMainAttributes().putValue("Manifest-Version", "1.0");
-        try (var out = new JarOutputStream(Files.newOutputStream(jar), manifest)) { /* classes come from PIKE_CLASSPATH */ }
+        try (var out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            /* classes come from PIKE_CLASSPATH */
+        }
         String java = ProcessHandle.current().info().command().orElse("java");
-        return Map.of("PIKE_CLUSTER_DIR", dir.resolve("cluster-state").toString(), "PIKE_CLASSPATH", cp,
-                "PIKE_JAR", jar.toString(), "PIKE_DRIVER_MEMORY", "1g", "PIKE_EXECUTOR_MEMORY", "768m", "JAVA", java);
+        return Map.of(
+                "PIKE_CLUSTER_DIR",
+                dir.resolve("cluster-state").toString(),
+                "PIKE_CLASSPATH",
+                cp,
+                "PIKE_JAR",
+                jar.toString(),
+                "PIKE_DRIVER_MEMORY",
+                "1g",
+                "PIKE_EXECUTOR_MEMORY",
+                "768m",
+                "JAVA",
+                java);
     }
 
     private static Process script(Map<String, String> env, Path log, String... command) throws IOException {
-        var pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(false)
+        var pb = new ProcessBuilder(command)
+                .directory(ROOT.toFile())
+                .redirectErrorStream(false)
                 .redirectError(log.toFile());
         pb.command().set(0, ROOT.resolve(command[0]).toString());
         pb.environment().putAll(env);
@@ -245,7 +343,10 @@ class ClusterTest {
     private static String finish(Process p, int seconds, Path log) throws Exception {
         var stdout = new StringBuilder();
         Thread reader = new Thread(() -> {
-            try { stdout.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)); } catch (IOException ignored) { }
+            try {
+                stdout.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException ignored) {
+            }
         });
         reader.start();
         boolean done = p.waitFor(seconds, TimeUnit.SECONDS);
@@ -253,8 +354,9 @@ class ClusterTest {
         reader.join(5000);
         if (!done || p.exitValue() != 0) {
             List<String> lines = Files.readAllLines(log);
-            fail((done ? "exit " + p.exitValue() : "timed out after " + seconds + " s") + ": " + p.info().commandLine().orElse("")
-                    + "\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())) + "\n" + stdout);
+            fail((done ? "exit " + p.exitValue() : "timed out after " + seconds + " s") + ": "
+                    + p.info().commandLine().orElse("") + "\n"
+                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size())) + "\n" + stdout);
         }
         return stdout.toString();
     }
@@ -272,7 +374,9 @@ class ClusterTest {
     private static void stopCluster(Map<String, String> env) {
         try {
             var pb = new ProcessBuilder(ROOT.resolve("deploy/local-cluster.sh").toString(), "stop")
-                    .directory(ROOT.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+                    .directory(ROOT.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD);
             pb.environment().putAll(env);
             pb.start().waitFor(60, TimeUnit.SECONDS);
         } catch (IOException | InterruptedException e) {

@@ -1,22 +1,21 @@
 package io.pikemix.cli;
 
+import static io.pikemix.cli.MainTest.assertOneLineError;
+import static io.pikemix.cli.MainTest.run;
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pikemix.training.RunFiles;
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static io.pikemix.cli.MainTest.assertOneLineError;
-import static io.pikemix.cli.MainTest.run;
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code pike compare} end to end on a tiny two-domain corpus (ETL on local Spark with a 300-token BPE and context
@@ -26,17 +25,50 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 @Tag("spark")
 class CompareCommandTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    @Test void compare_writesReportJsonInTheIssueShapeAndResumes() throws Exception {
+    @Test
+    void compare_writesReportJsonInTheIssueShapeAndResumes() throws Exception {
         Path spec = tinyCorpus(dir.resolve("corpus"));
         Path out = dir.resolve("cmp");
-        String[] args = {"compare", "--spec", spec.toString(), "--out", out.toString(), "--tokenizer", "bpe:300",
-                "--context", "16", "--strategies", "mix,robust-pike", "--seeds", "1,2", "--steps", "4", "--batch", "4",
-                "--layers", "1", "--heads", "2", "--width", "16", "--update-interval", "2", "--eval-every", "2",
-                "--val-rows", "4", "--checkpoint-every", "2", "--log-every", "1"};
+        String[] args = {
+            "compare",
+            "--spec",
+            spec.toString(),
+            "--out",
+            out.toString(),
+            "--tokenizer",
+            "bpe:300",
+            "--context",
+            "16",
+            "--strategies",
+            "mix,robust-pike",
+            "--seeds",
+            "1,2",
+            "--steps",
+            "4",
+            "--batch",
+            "4",
+            "--layers",
+            "1",
+            "--heads",
+            "2",
+            "--width",
+            "16",
+            "--update-interval",
+            "2",
+            "--eval-every",
+            "2",
+            "--val-rows",
+            "4",
+            "--checkpoint-every",
+            "2",
+            "--log-every",
+            "1"
+        };
         MainTest.Result first = run(args);
         assertEquals(0, first.status(), first.err());
         assertTrue(first.err().contains("run 1 of 4") && first.err().contains("run 4 of 4"), first.err());
@@ -45,12 +77,12 @@ class CompareCommandTest {
         assertNumbersFollowFromRuns(report, out);
         assertTrue(Files.readString(out.resolve("report.md")).contains("| robust-pike |"));
 
-        MainTest.Result again = run(args);                       // everything finished: nothing is trained again
+        MainTest.Result again = run(args); // everything finished: nothing is trained again
         assertEquals(0, again.status(), again.err());
         assertEquals(4, again.err().split("finished, skipped", -1).length - 1, again.err());
         assertEquals(report, JSON.readTree(out.resolve("report.json").toFile()));
 
-        Path cut = out.resolve("runs/robust-pike-seed2");         // as if killed between the step-2 and step-4 checkpoints
+        Path cut = out.resolve("runs/robust-pike-seed2"); // as if killed between the step-2 and step-4 checkpoints
         Files.delete(cut.resolve("eval.json"));
         List<Path> checkpoints;
         try (var list = Files.list(cut.resolve("checkpoints"))) {
@@ -67,23 +99,32 @@ class CompareCommandTest {
         assertNumbersFollowFromRuns(after, out);
     }
 
-    @Test void compare_rejectsUnknownStrategyBeforeAnyWork() {
-        assertOneLineError(run("compare", "--out", dir.resolve("x").toString(), "--strategies", "mix,best"),
+    @Test
+    void compare_rejectsUnknownStrategyBeforeAnyWork() {
+        assertOneLineError(
+                run("compare", "--out", dir.resolve("x").toString(), "--strategies", "mix,best"),
                 "unknown strategy 'best'");
         assertFalse(Files.exists(dir.resolve("x")));
     }
 
     /* Non-default --robust-* flags reach the trainer in the strategy name that config.json records; other strategies keep theirs. */
-    @Test void robustFlags_travelInTheRecordedStrategyName() {
+    @Test
+    void robustFlags_travelInTheRecordedStrategyName() {
         var cmd = new CompareCommand();
-        new picocli.CommandLine(cmd).parseArgs("--out", dir.toString(), "--robust-max-ratio", "1.5", "--robust-repeat-epochs", "Infinity");
+        new picocli.CommandLine(cmd)
+                .parseArgs("--out", dir.toString(), "--robust-max-ratio", "1.5", "--robust-repeat-epochs", "Infinity");
         Path data = dir.resolve("d");
-        assertEquals("robust-pike:ratio=1.5,repeat=Infinity",
+        assertEquals(
+                "robust-pike:ratio=1.5,repeat=Infinity",
                 cmd.config(data, new CompareCommand.Run("robust-pike", 1, dir)).strategy());
-        assertEquals("mix", cmd.config(data, new CompareCommand.Run("mix", 1, dir)).strategy());
+        assertEquals(
+                "mix", cmd.config(data, new CompareCommand.Run("mix", 1, dir)).strategy());
         var defaults = new CompareCommand();
         new picocli.CommandLine(defaults).parseArgs("--out", dir.toString());
-        assertEquals("robust-pike", defaults.config(data, new CompareCommand.Run("robust-pike", 1, dir)).strategy());
+        assertEquals(
+                "robust-pike",
+                defaults.config(data, new CompareCommand.Run("robust-pike", 1, dir))
+                        .strategy());
     }
 
     /* {"runs": [{strategy, seed, mean_val_loss, worst_val_loss, domains: {NAME: X}, steps_to_reference}], "summary": [{strategy, mean, std, worst}]} */
@@ -91,11 +132,15 @@ class CompareCommandTest {
         assertEquals(List.of("runs", "summary"), fields(report));
         assertEquals(4, report.get("runs").size());
         for (JsonNode r : report.get("runs")) {
-            assertEquals(List.of("strategy", "seed", "mean_val_loss", "worst_val_loss", "domains", "steps_to_reference"), fields(r));
+            assertEquals(
+                    List.of("strategy", "seed", "mean_val_loss", "worst_val_loss", "domains", "steps_to_reference"),
+                    fields(r));
             assertTrue(r.get("strategy").isTextual() && r.get("seed").isIntegralNumber());
-            assertTrue(r.get("mean_val_loss").isDouble() && r.get("worst_val_loss").isDouble());
+            assertTrue(
+                    r.get("mean_val_loss").isDouble() && r.get("worst_val_loss").isDouble());
             assertEquals(List.of("alpha", "beta"), fields(r.get("domains")));
-            assertTrue(r.get("steps_to_reference").isNull() || r.get("steps_to_reference").isIntegralNumber());
+            assertTrue(r.get("steps_to_reference").isNull()
+                    || r.get("steps_to_reference").isIntegralNumber());
         }
         assertEquals(2, report.get("summary").size());
         for (JsonNode s : report.get("summary")) assertEquals(List.of("strategy", "mean", "std", "worst"), fields(s));
@@ -111,36 +156,55 @@ class CompareCommandTest {
      */
     static void assertNumbersFollowFromRuns(JsonNode report, Path out) throws Exception {
         var bySeedMix = new java.util.HashMap<Long, Double>();
-        for (long seed : new long[]{1, 2}) {
-            List<JsonNode> curve = RunFiles.read(out.resolve("runs/mix-seed" + seed).resolve(RunFiles.VAL));
-            assertEquals(List.of(0L, 2L, 4L), curve.stream().map(n -> n.get("step").asLong()).toList());
+        for (long seed : new long[] {1, 2}) {
+            List<JsonNode> curve =
+                    RunFiles.read(out.resolve("runs/mix-seed" + seed).resolve(RunFiles.VAL));
+            assertEquals(
+                    List.of(0L, 2L, 4L),
+                    curve.stream().map(n -> n.get("step").asLong()).toList());
             bySeedMix.put(seed, curve.get(curve.size() - 1).get("mean").asDouble());
         }
         for (JsonNode r : report.get("runs")) {
-            double a = r.get("domains").get("alpha").asDouble(), b = r.get("domains").get("beta").asDouble();
+            double a = r.get("domains").get("alpha").asDouble(),
+                    b = r.get("domains").get("beta").asDouble();
             assertEquals((a + b) / 2, r.get("mean_val_loss").asDouble(), 1e-12);
             assertEquals(Math.max(a, b), r.get("worst_val_loss").asDouble(), 1e-12);
             assertTrue(a > 0 && a < 20 && b > 0 && b < 20, "losses in nats: " + a + ", " + b);
-            Path run = out.resolve("runs/" + r.get("strategy").asText() + "-seed" + r.get("seed").asLong());
+            Path run = out.resolve("runs/" + r.get("strategy").asText() + "-seed"
+                    + r.get("seed").asLong());
             JsonNode eval = JSON.readTree(run.resolve("eval.json").toFile());
             assertEquals(4, eval.get("step").asLong());
             assertEquals(eval.get("val_loss").get(0).asDouble(), a, 0);
             Long expected = null;
             for (JsonNode n : RunFiles.read(run.resolve(RunFiles.VAL)))
-                if (n.get("mean").asDouble() <= bySeedMix.get(r.get("seed").asLong()) + 1e-9) { expected = n.get("step").asLong(); break; }
-            assertEquals(expected, r.get("steps_to_reference").isNull() ? null : r.get("steps_to_reference").asLong());
+                if (n.get("mean").asDouble() <= bySeedMix.get(r.get("seed").asLong()) + 1e-9) {
+                    expected = n.get("step").asLong();
+                    break;
+                }
+            assertEquals(
+                    expected,
+                    r.get("steps_to_reference").isNull()
+                            ? null
+                            : r.get("steps_to_reference").asLong());
             if (r.get("strategy").asText().equals("mix")) assertNotNull(expected);
         }
         for (int s = 0; s < 2; s++) {
             JsonNode sum = report.get("summary").get(s);
             var mine = new ArrayList<JsonNode>();
-            report.get("runs").forEach(r -> { if (r.get("strategy").asText().equals(sum.get("strategy").asText())) mine.add(r); });
+            report.get("runs").forEach(r -> {
+                if (r.get("strategy").asText().equals(sum.get("strategy").asText())) mine.add(r);
+            });
             assertEquals(2, mine.size());
-            double m1 = mine.get(0).get("mean_val_loss").asDouble(), m2 = mine.get(1).get("mean_val_loss").asDouble();
+            double m1 = mine.get(0).get("mean_val_loss").asDouble(),
+                    m2 = mine.get(1).get("mean_val_loss").asDouble();
             assertEquals((m1 + m2) / 2, sum.get("mean").asDouble(), 1e-12);
             assertEquals(Math.abs(m1 - m2) / Math.sqrt(2), sum.get("std").asDouble(), 1e-12);
-            double alpha = (mine.get(0).get("domains").get("alpha").asDouble() + mine.get(1).get("domains").get("alpha").asDouble()) / 2;
-            double beta = (mine.get(0).get("domains").get("beta").asDouble() + mine.get(1).get("domains").get("beta").asDouble()) / 2;
+            double alpha = (mine.get(0).get("domains").get("alpha").asDouble()
+                            + mine.get(1).get("domains").get("alpha").asDouble())
+                    / 2;
+            double beta = (mine.get(0).get("domains").get("beta").asDouble()
+                            + mine.get(1).get("domains").get("beta").asDouble())
+                    / 2;
             assertEquals(Math.max(alpha, beta), sum.get("worst").asDouble(), 1e-12);
         }
     }
@@ -153,8 +217,10 @@ class CompareCommandTest {
 
     /** Two domains of 60 pseudo-random documents each, over different word lists (so their losses differ). */
     static Path tinyCorpus(Path root) throws Exception {
-        String[][] words = {{"the", "cat", "sat", "on", "a", "mat", "and", "looked", "at", "birds"},
-                {"ein", "Hund", "lief", "durch", "den", "Park", "und", "bellte", "laut", "heute"}};
+        String[][] words = {
+            {"the", "cat", "sat", "on", "a", "mat", "and", "looked", "at", "birds"},
+            {"ein", "Hund", "lief", "durch", "den", "Park", "und", "bellte", "laut", "heute"}
+        };
         String[] names = {"alpha", "beta"};
         var rnd = new SplittableRandom(42);
         for (int k = 0; k < 2; k++) {
@@ -162,8 +228,11 @@ class CompareCommandTest {
             var sb = new StringBuilder();
             for (int doc = 0; doc < 60; doc++) {
                 var text = new StringBuilder();
-                for (int w = 0; w < 60; w++) text.append(words[k][rnd.nextInt(words[k].length)]).append(w % 12 == 11 ? ". " : " ");
-                sb.append(JSON.writeValueAsString(java.util.Map.of("text", text.toString().strip()))).append('\n');
+                for (int w = 0; w < 60; w++)
+                    text.append(words[k][rnd.nextInt(words[k].length)]).append(w % 12 == 11 ? ". " : " ");
+                sb.append(JSON.writeValueAsString(
+                                java.util.Map.of("text", text.toString().strip())))
+                        .append('\n');
             }
             Files.writeString(root.resolve(names[k]).resolve("docs.jsonl"), sb.toString());
         }

@@ -1,19 +1,19 @@
 package io.pikemix.cli;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** User mistakes give one clear line on stderr and exit status 2, never a stack trace. */
 class MainTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     record Result(int status, String out, String err) {}
 
@@ -41,37 +41,51 @@ class MainTest {
         assertFalse(r.err().contains("\tat "), "no stack trace");
     }
 
-    @Test void help_listsTheCommands() {
+    @Test
+    void help_listsTheCommands() {
         Result r = run("--help");
         assertEquals(0, r.status());
-        for (String c : new String[]{"etl", "tokenizer", "inspect", "weights"}) assertTrue(r.out().contains(c), c);
+        for (String c : new String[] {"etl", "tokenizer", "inspect", "weights"})
+            assertTrue(r.out().contains(c), c);
         assertEquals(0, run("etl", "--help").status());
         assertEquals(0, run("tokenizer", "train", "--help").status());
         assertEquals(0, run("inspect", "--help").status());
     }
 
-    @Test void unknownOption_isOneLine() {
+    @Test
+    void unknownOption_isOneLine() {
         assertOneLineError(run("etl", "--bogus"), "Unknown option: '--bogus'");
     }
 
-    @Test void missingSpec_isOneLine() {
+    @Test
+    void missingSpec_isOneLine() {
         assertOneLineError(run("etl", "--spec", dir.resolve("absent.yaml").toString()), "corpus spec not found");
     }
 
-    @Test void badSpec_namesKeyAndFile() throws Exception {
+    @Test
+    void badSpec_namesKeyAndFile() throws Exception {
         Path spec = dir.resolve("bad.yaml");
         Files.writeString(spec, "domains:\n  - {name: a, format: text, paths: [x], colour: red}\n");
         assertOneLineError(run("etl", "--spec", spec.toString()), "unknown key 'domains[0].colour'");
         assertOneLineError(run("etl", "--spec", spec.toString()), spec.toString());
     }
 
-    @Test void inspect_notADataset_isOneLine() throws Exception {
+    @Test
+    void inspect_notADataset_isOneLine() throws Exception {
         assertOneLineError(run("inspect", dir.resolve("nothing").toString()), "not a directory");
         assertOneLineError(run("inspect", dir.toString()), "is not a dataset: no dataset.json");
     }
 
-    @Test void tokenizerTrain_badVocab_isOneLine() {
-        assertOneLineError(run("tokenizer", "train", "--vocab-size", "5", "--out", dir.resolve("t.json").toString()),
+    @Test
+    void tokenizerTrain_badVocab_isOneLine() {
+        assertOneLineError(
+                run(
+                        "tokenizer",
+                        "train",
+                        "--vocab-size",
+                        "5",
+                        "--out",
+                        dir.resolve("t.json").toString()),
                 "--vocab-size must be in [257, 1048576], got 5");
     }
 }

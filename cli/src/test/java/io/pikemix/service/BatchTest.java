@@ -1,5 +1,7 @@
 package io.pikemix.service;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import io.pikemix.etl.CorpusSpecs;
 import io.pikemix.etl.EtlConfig;
 import io.pikemix.etl.EtlJob;
@@ -15,12 +17,6 @@ import io.pikemix.mixer.StepManifest;
 import io.pikemix.mixer.Strategies;
 import io.pikemix.mixer.Strategy;
 import io.pikemix.service.client.MixerClient;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -28,8 +24,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * /v1/batch against a real dataset written by the ETL: every token row equals the Parquet row the manifest names.
@@ -37,38 +36,72 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 @Tag("spark")
 class BatchTest {
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
+
     static DatasetInfo dataset;
 
-    @BeforeAll static void etl() throws Exception {
+    @BeforeAll
+    static void etl() throws Exception {
         Path corpus = Files.createDirectories(dir.resolve("corpus"));
         for (String d : List.of("a", "b")) {
             var sb = new StringBuilder();
             for (int i = 0; i < 120; i++)
-                sb.append("{\"text\": \"Domain ").append(d).append(", document ").append(i)
+                sb.append("{\"text\": \"Domain ")
+                        .append(d)
+                        .append(", document ")
+                        .append(i)
                         .append(": the tide came in over the northern harbour wall before noon.\"}\n");
             Files.writeString(corpus.resolve(d + ".jsonl"), sb);
         }
         Path spec = dir.resolve("spec.yaml");
-        Files.writeString(spec, "tokenizer: cl100k_base\ncontext: 15\nval_fraction: 0.1\ndomains:\n"
-                + "  - {name: a, format: jsonl, paths: [corpus/a.jsonl]}\n  - {name: b, format: jsonl, paths: [corpus/b.jsonl]}\n");
-        SparkSession spark = SparkSession.builder().master("local[1]").appName("BatchTest").config("spark.ui.enabled", "false")
-                .config("spark.hadoop." + LocalFileSystem.KEY, LocalFileSystem.class.getName()).getOrCreate();
+        Files.writeString(
+                spec,
+                "tokenizer: cl100k_base\ncontext: 15\nval_fraction: 0.1\ndomains:\n"
+                        + "  - {name: a, format: jsonl, paths: [corpus/a.jsonl]}\n  - {name: b, format: jsonl, paths: [corpus/b.jsonl]}\n");
+        SparkSession spark = SparkSession.builder()
+                .master("local[1]")
+                .appName("BatchTest")
+                .config("spark.ui.enabled", "false")
+                .config("spark.hadoop." + LocalFileSystem.KEY, LocalFileSystem.class.getName())
+                .getOrCreate();
         try {
-            dataset = new EtlJob(spark, new EtlConfig(CorpusSpecs.load(spec), dir.resolve("data").toString(), false, 0),
-                    new PrintStream(new ByteArrayOutputStream())).run();
+            dataset = new EtlJob(
+                            spark,
+                            new EtlConfig(
+                                    CorpusSpecs.load(spec), dir.resolve("data").toString(), false, 0),
+                            new PrintStream(new ByteArrayOutputStream()))
+                    .run();
         } finally {
             spark.stop();
         }
     }
 
-    @Test void batchRows_equalTheParquetRowsOfTheManifest() throws Exception {
+    @Test
+    void batchRows_equalTheParquetRowsOfTheManifest() throws Exception {
         List<DomainRows> rows = DomainRows.training(dataset);
         var mix = new MixConfig(rows, 8, 7, Rounding.CARRY, 1000);
-        Strategy strategy = Strategies.byName("mix", rows.size(), null, null, Strategies.DEFAULT_ALPHA,
-                PikeParams.defaults(8), ConceptualParams.defaults(8), 7);
-        var config = new ServiceConfig(mix, strategy, "", 1, dir.resolve("state"), dir.resolve("data").toString(), "127.0.0.1", 0, null,
-                ServiceConfig.DEFAULT_MAX_BODY, ServiceConfig.DEFAULT_SHARD_CACHE);
+        Strategy strategy = Strategies.byName(
+                "mix",
+                rows.size(),
+                null,
+                null,
+                Strategies.DEFAULT_ALPHA,
+                PikeParams.defaults(8),
+                ConceptualParams.defaults(8),
+                7);
+        var config = new ServiceConfig(
+                mix,
+                strategy,
+                "",
+                1,
+                dir.resolve("state"),
+                dir.resolve("data").toString(),
+                "127.0.0.1",
+                0,
+                null,
+                ServiceConfig.DEFAULT_MAX_BODY,
+                ServiceConfig.DEFAULT_SHARD_CACHE);
         try (var server = MixerServer.start(config)) {
             var client = new MixerClient(URI.create(server.url()), null, Duration.ofSeconds(5), Duration.ofSeconds(2));
             int checked = 0;
@@ -80,7 +113,9 @@ class BatchTest {
                 for (int j = 0; j < m.size(); j++) {
                     var domain = dataset.domains().get(m.domain()[j]);
                     var shard = domain.split("train").shards().get(m.shard()[j]);
-                    var expected = ShardReader.read(dir.resolve("data").resolve(shard.path()).toString(), -1).get((int) m.shardRow()[j]);
+                    var expected = ShardReader.read(
+                                    dir.resolve("data").resolve(shard.path()).toString(), -1)
+                            .get((int) m.shardRow()[j]);
                     assertEquals(m.domain()[j], b.domain()[j]);
                     assertArrayEquals(expected.tokens(), b.row(j), "step " + t + " row " + j);
                     checked++;

@@ -8,7 +8,6 @@ import io.pikemix.etl.CorpusSpec.DocSeparator;
 import io.pikemix.etl.CorpusSpec.DomainSpec;
 import io.pikemix.etl.CorpusSpec.Format;
 import io.pikemix.format.UserException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -42,10 +41,10 @@ import java.util.regex.Pattern;
  * </pre>
  */
 public final class CorpusSpecs {
-    private static final Set<String> TOP_KEYS = Set.of("domains", "tokenizer", "context", "val_fraction",
-            "split_seed", "max_doc_bytes", "split_bytes", "dedup");
-    private static final Set<String> DOMAIN_KEYS = Set.of("name", "format", "paths", "prior", "text_column",
-            "doc_separator", "dedup");
+    private static final Set<String> TOP_KEYS = Set.of(
+            "domains", "tokenizer", "context", "val_fraction", "split_seed", "max_doc_bytes", "split_bytes", "dedup");
+    private static final Set<String> DOMAIN_KEYS =
+            Set.of("name", "format", "paths", "prior", "text_column", "doc_separator", "dedup");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]+");
 
     private CorpusSpecs() {}
@@ -59,7 +58,8 @@ public final class CorpusSpecs {
         } catch (IOException e) {
             throw new UserException(file + ": not valid YAML: " + firstLine(e.getMessage()));
         }
-        if (root == null || !root.isObject()) throw new UserException(file + ": expected a mapping with a 'domains' list");
+        if (root == null || !root.isObject())
+            throw new UserException(file + ": expected a mapping with a 'domains' list");
         checkKeys(root, TOP_KEYS, file, "");
         JsonNode domainsNode = root.get("domains");
         if (domainsNode == null) throw new UserException(file + ": missing key 'domains'");
@@ -67,7 +67,9 @@ public final class CorpusSpecs {
         DedupMode dedup = enumValue(DedupMode.class, text(root, "dedup", file, "", "none"), file, "dedup");
         var domains = new ArrayList<DomainSpec>();
         for (int i = 0; i < domainsNode.size(); i++) domains.add(domain(domainsNode.get(i), file, i, dedup));
-        return new CorpusSpec(file, domains,
+        return new CorpusSpec(
+                file,
+                domains,
                 text(root, "tokenizer", file, "", CorpusSpec.DEFAULT_TOKENIZER),
                 (int) integer(root, "context", file, "", CorpusSpec.DEFAULT_CONTEXT),
                 number(root, "val_fraction", file, "", CorpusSpec.DEFAULT_VAL_FRACTION),
@@ -78,7 +80,8 @@ public final class CorpusSpecs {
 
     private static DomainSpec domain(JsonNode node, Path file, int index, DedupMode dedup) {
         String where = "domains[" + index + "].";
-        if (!node.isObject()) throw new UserException(file + ": '" + where.substring(0, where.length() - 1) + "' must be a mapping");
+        if (!node.isObject())
+            throw new UserException(file + ": '" + where.substring(0, where.length() - 1) + "' must be a mapping");
         checkKeys(node, DOMAIN_KEYS, file, where);
         String name = text(node, "name", file, where, null);
         if (!NAME.matcher(name).matches())
@@ -89,29 +92,36 @@ public final class CorpusSpecs {
         if (pathsNode == null) throw new UserException(file + ": missing key '" + where + "paths'");
         var paths = new ArrayList<String>();
         if (pathsNode.isTextual()) paths.add(pathsNode.asText());
-        else if (pathsNode.isArray()) for (JsonNode p : pathsNode) {
-            if (!p.isTextual() || p.asText().isBlank()) throw new UserException(file + ": '" + where + "paths' must be a list of non-empty strings");
-            paths.add(p.asText());
-        }
+        else if (pathsNode.isArray())
+            for (JsonNode p : pathsNode) {
+                if (!p.isTextual() || p.asText().isBlank())
+                    throw new UserException(file + ": '" + where + "paths' must be a list of non-empty strings");
+                paths.add(p.asText());
+            }
         else throw new UserException(file + ": '" + where + "paths' must be a list of globs");
         if (paths.isEmpty()) throw new UserException(file + ": '" + where + "paths' is empty");
         Double prior = null;
         if (node.has("prior")) {
             prior = number(node, "prior", file, where, 0);
-            if (!(prior >= 0) || prior.isInfinite()) throw new UserException(file + ": '" + where + "prior' must be a finite number >= 0, got " + prior);
+            if (!(prior >= 0) || prior.isInfinite())
+                throw new UserException(file + ": '" + where + "prior' must be a finite number >= 0, got " + prior);
         }
-        DocSeparator separator = enumValue(DocSeparator.class, text(node, "doc_separator", file, where, "file"), file, where + "doc_separator");
+        DocSeparator separator = enumValue(
+                DocSeparator.class, text(node, "doc_separator", file, where, "file"), file, where + "doc_separator");
         if (node.has("doc_separator") && format != Format.TEXT)
             throw new UserException(file + ": '" + where + "doc_separator' applies only to format 'text'");
-        DedupMode domainDedup = enumValue(DedupMode.class, text(node, "dedup", file, where, dedup.name()), file, where + "dedup");
-        return new DomainSpec(name, format, paths, prior, text(node, "text_column", file, where, "text"), separator, domainDedup);
+        DedupMode domainDedup =
+                enumValue(DedupMode.class, text(node, "dedup", file, where, dedup.name()), file, where + "dedup");
+        return new DomainSpec(
+                name, format, paths, prior, text(node, "text_column", file, where, "text"), separator, domainDedup);
     }
 
     private static void checkKeys(JsonNode node, Set<String> allowed, Path file, String where) {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (!allowed.contains(key))
-                throw new UserException(file + ": unknown key '" + where + key + "' (allowed: " + String.join(", ", allowed.stream().sorted().toList()) + ")");
+                throw new UserException(file + ": unknown key '" + where + key + "' (allowed: "
+                        + String.join(", ", allowed.stream().sorted().toList()) + ")");
         }
     }
 
@@ -121,21 +131,24 @@ public final class CorpusSpecs {
             if (dflt == null) throw new UserException(file + ": missing key '" + where + key + "'");
             return dflt;
         }
-        if (!v.isValueNode() || v.asText().isBlank()) throw new UserException(file + ": '" + where + key + "' must be a non-empty string");
+        if (!v.isValueNode() || v.asText().isBlank())
+            throw new UserException(file + ": '" + where + key + "' must be a non-empty string");
         return v.asText();
     }
 
     private static double number(JsonNode node, String key, Path file, String where, double dflt) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return dflt;
-        if (!v.isNumber()) throw new UserException(file + ": '" + where + key + "' must be a number, got '" + v.asText() + "'");
+        if (!v.isNumber())
+            throw new UserException(file + ": '" + where + key + "' must be a number, got '" + v.asText() + "'");
         return v.asDouble();
     }
 
     private static long integer(JsonNode node, String key, Path file, String where, long dflt) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return dflt;
-        if (!v.isIntegralNumber()) throw new UserException(file + ": '" + where + key + "' must be an integer, got '" + v.asText() + "'");
+        if (!v.isIntegralNumber())
+            throw new UserException(file + ": '" + where + key + "' must be an integer, got '" + v.asText() + "'");
         return v.asLong();
     }
 
@@ -154,5 +167,4 @@ public final class CorpusSpecs {
         int nl = s.indexOf('\n');
         return nl < 0 ? s : s.substring(0, nl);
     }
-
 }

@@ -1,6 +1,14 @@
 package io.pikemix.etl;
 
 import io.pikemix.etl.InputPlan.Task;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -10,15 +18,6 @@ import org.apache.spark.sql.catalyst.expressions.XXH64;
 import org.apache.spark.unsafe.Platform;
 import org.apache.spark.util.SerializableConfiguration;
 import scala.Tuple2;
-
-import java.io.IOException;
-import java.io.Serializable;
-import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Iterator;
-import java.util.List;
-import java.util.NoSuchElementException;
 
 /**
  * Exact deduplication ({@code dedup: exact}): within a domain, a document whose normalised text has the same 128-bit
@@ -43,22 +42,29 @@ final class Dedup {
      * The duplicates' positions in their tasks (the ordinal of the document among the task's usable documents),
      * as pairs (task index, ordinal) in {@code tasks.size()} partitions, partition i holding task i's.
      */
-    static JavaPairRDD<Integer, Long> duplicates(JavaSparkContext jsc, List<Task> tasks, Broadcast<SerializableConfiguration> hadoop,
-                                                 long maxDocBytes) {
+    static JavaPairRDD<Integer, Long> duplicates(
+            JavaSparkContext jsc, List<Task> tasks, Broadcast<SerializableConfiguration> hadoop, long maxDocBytes) {
         int n = tasks.size();
         JavaPairRDD<Key, Long> positions = jsc.parallelize(tasks, n).flatMapToPair(task -> {
             if (!task.dedup()) return Collections.emptyIterator();
             return new Positions(task, hadoop.value().value(), maxDocBytes);
         });
-        return positions.groupByKey(Math.max(1, jsc.defaultParallelism())).flatMapToPair(group -> {
-            long first = Long.MAX_VALUE;
-            int count = 0;
-            for (long p : group._2()) { first = Math.min(first, p); count++; }
-            if (count == 1) return Collections.emptyIterator();
-            var dropped = new ArrayList<Tuple2<Integer, Long>>(count - 1);
-            for (long p : group._2()) if (p != first) dropped.add(new Tuple2<>((int) (p >>> 32), p & 0xFFFFFFFFL));
-            return dropped.iterator();
-        }).partitionBy(new ByTask(n));
+        return positions
+                .groupByKey(Math.max(1, jsc.defaultParallelism()))
+                .flatMapToPair(group -> {
+                    long first = Long.MAX_VALUE;
+                    int count = 0;
+                    for (long p : group._2()) {
+                        first = Math.min(first, p);
+                        count++;
+                    }
+                    if (count == 1) return Collections.emptyIterator();
+                    var dropped = new ArrayList<Tuple2<Integer, Long>>(count - 1);
+                    for (long p : group._2())
+                        if (p != first) dropped.add(new Tuple2<>((int) (p >>> 32), p & 0xFFFFFFFFL));
+                    return dropped.iterator();
+                })
+                .partitionBy(new ByTask(n));
     }
 
     /** The sorted ordinals of one task's duplicates. */
@@ -71,11 +77,30 @@ final class Dedup {
     /** Partition i holds task i's duplicates. */
     static final class ByTask extends Partitioner {
         private final int n;
-        ByTask(int n) { this.n = n; }
-        @Override public int numPartitions() { return n; }
-        @Override public int getPartition(Object key) { return (Integer) key; }
-        @Override public boolean equals(Object o) { return o instanceof ByTask b && b.n == n; }
-        @Override public int hashCode() { return n; }
+
+        ByTask(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public int numPartitions() {
+            return n;
+        }
+
+        @Override
+        public int getPartition(Object key) {
+            return (Integer) key;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ByTask b && b.n == n;
+        }
+
+        @Override
+        public int hashCode() {
+            return n;
+        }
     }
 
     /** (key, task index << 32 | ordinal) of each usable document of a task, streamed. */
@@ -95,16 +120,24 @@ final class Dedup {
         private void advance() {
             try {
                 DocumentReader.Doc d = reader.next();
-                next = d == null ? null : new Tuple2<>(normaliser.key(task.domainIndex(), d.utf8(), d.length()),
-                        ((long) task.index() << 32) | ordinal++);
+                next = d == null
+                        ? null
+                        : new Tuple2<>(
+                                normaliser.key(task.domainIndex(), d.utf8(), d.length()),
+                                ((long) task.index() << 32) | ordinal++);
             } catch (IOException e) {
-                throw new UncheckedIOException("task " + task.index() + " (domain " + task.domain() + "): " + e.getMessage(), e);
+                throw new UncheckedIOException(
+                        "task " + task.index() + " (domain " + task.domain() + "): " + e.getMessage(), e);
             }
         }
 
-        @Override public boolean hasNext() { return next != null; }
+        @Override
+        public boolean hasNext() {
+            return next != null;
+        }
 
-        @Override public Tuple2<Key, Long> next() {
+        @Override
+        public Tuple2<Key, Long> next() {
             if (next == null) throw new NoSuchElementException();
             var t = next;
             advance();
@@ -122,8 +155,14 @@ final class Dedup {
             boolean space = false;
             for (int i = 0; i < length; i++) {
                 byte c = utf8[i];
-                if (c == ' ' || (c >= 0x09 && c <= 0x0D)) { space = n > 0; continue; }
-                if (space) { buf[n++] = ' '; space = false; }
+                if (c == ' ' || (c >= 0x09 && c <= 0x0D)) {
+                    space = n > 0;
+                    continue;
+                }
+                if (space) {
+                    buf[n++] = ' ';
+                    space = false;
+                }
                 buf[n++] = c;
             }
             long h1 = XXH64.hashUnsafeBytes(buf, Platform.BYTE_ARRAY_OFFSET, n, 0x5DEECE66DL);

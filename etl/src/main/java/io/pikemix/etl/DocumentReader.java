@@ -5,6 +5,13 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.pikemix.etl.InputPlan.Chunk;
 import io.pikemix.etl.InputPlan.Task;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.io.Text;
@@ -17,14 +24,6 @@ import org.apache.hadoop.mapreduce.task.TaskAttemptContextImpl;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
-
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Executor-side: streams the documents of one {@link Task}, one at a time (memory does not grow with the
@@ -59,35 +58,43 @@ final class DocumentReader {
             return text;
         }
 
-        byte[] utf8() { return utf8; }
+        byte[] utf8() {
+            return utf8;
+        }
 
-        int length() { return length; }
+        int length() {
+            return length;
+        }
     }
 
     /**
      * Receives progress: {@code uncompressed} bytes read, and {@code plan} bytes of the planned input done (the
      * chunks' lengths: counted as read for uncompressed inputs, at the end of each compressed file or Parquet file).
      */
-    interface Progress { void bytes(long uncompressed, long plan); }
+    interface Progress {
+        void bytes(long uncompressed, long plan);
+    }
 
     /** Pull-based source of one chunk's documents. */
     private interface Source extends AutoCloseable {
         /** The next usable document, or null at the end of the chunk. */
         Doc next() throws IOException;
-        @Override void close() throws IOException;
+
+        @Override
+        void close() throws IOException;
     }
 
     private final Configuration conf;
     private final long maxDocBytes;
     private final Map<String, Long> skipped = new TreeMap<>();
     private final JsonFactory json = new JsonFactory();
-    private CompressionCodecFactory codecs;         // built once: its constructor scans the codec classes
+    private CompressionCodecFactory codecs; // built once: its constructor scans the codec classes
     private final Task task;
     private final Progress progress;
     private int chunkIndex;
     private Source source;
     private Chunk chunk;
-    private boolean planAtEnd;                      // the chunk's plan bytes are counted when it ends
+    private boolean planAtEnd; // the chunk's plan bytes are counted when it ends
     private long planCounted;
 
     DocumentReader(Configuration conf, long maxDocBytes, Task task, Progress progress) {
@@ -98,7 +105,9 @@ final class DocumentReader {
     }
 
     /** Skips so far, by reason. */
-    Map<String, Long> skipped() { return skipped; }
+    Map<String, Long> skipped() {
+        return skipped;
+    }
 
     /** The task's next usable document, or null when all its chunks are read. Memory holds one document. */
     Doc next() throws IOException {
@@ -108,7 +117,8 @@ final class DocumentReader {
                 chunk = task.chunks().get(chunkIndex++);
                 planCounted = 0;
                 if (codecs == null) codecs = new CompressionCodecFactory(conf);
-                planAtEnd = task.format() == CorpusSpec.Format.PARQUET || codecs.getCodec(new Path(chunk.path())) != null;
+                planAtEnd =
+                        task.format() == CorpusSpec.Format.PARQUET || codecs.getCodec(new Path(chunk.path())) != null;
                 source = open(chunk);
             }
             Doc d = source.next();
@@ -128,7 +138,9 @@ final class DocumentReader {
     }
 
     /** Counts a skipped input by reason (also for documents the caller drops, e.g. duplicates). */
-    void skip(String reason) { skipped.merge(reason, 1L, Long::sum); }
+    void skip(String reason) {
+        skipped.merge(reason, 1L, Long::sum);
+    }
 
     /** {@code n} uncompressed bytes read from the current chunk. */
     private void consumed(long n) {
@@ -139,22 +151,38 @@ final class DocumentReader {
 
     /** Checks strictly (UTF-8, not blank, size) without decoding: the document, or null after counting why not. */
     private Doc doc(byte[] bytes, int length) {
-        if (length > maxDocBytes) { skip("too_large"); return null; }
-        if (!Utf8.isValid(bytes, 0, length)) { skip("invalid_utf8"); return null; }
-        if (Utf8.isBlank(bytes, length)) { skip("empty"); return null; }
+        if (length > maxDocBytes) {
+            skip("too_large");
+            return null;
+        }
+        if (!Utf8.isValid(bytes, 0, length)) {
+            skip("invalid_utf8");
+            return null;
+        }
+        if (Utf8.isBlank(bytes, length)) {
+            skip("empty");
+            return null;
+        }
         return new Doc(null, bytes, length);
     }
 
     private Doc doc(String text) {
-        if (text.isBlank()) { skip("empty"); return null; }
+        if (text.isBlank()) {
+            skip("empty");
+            return null;
+        }
         byte[] utf8Bytes = text.getBytes(StandardCharsets.UTF_8);
-        if (utf8Bytes.length > maxDocBytes) { skip("too_large"); return null; }
+        if (utf8Bytes.length > maxDocBytes) {
+            skip("too_large");
+            return null;
+        }
         return new Doc(text, utf8Bytes, utf8Bytes.length);
     }
 
     private LineRecordReader lines(Chunk chunk) throws IOException {
         var reader = new LineRecordReader();
-        reader.initialize(new FileSplit(new Path(chunk.path()), chunk.start(), chunk.length(), null),
+        reader.initialize(
+                new FileSplit(new Path(chunk.path()), chunk.start(), chunk.length(), null),
                 new TaskAttemptContextImpl(conf, new TaskAttemptID()));
         return reader;
     }
@@ -178,22 +206,36 @@ final class DocumentReader {
     private Source jsonl(Chunk chunk, String field) throws IOException {
         LineRecordReader reader = lines(chunk);
         return new Source() {
-            @Override public Doc next() throws IOException {
+            @Override
+            public Doc next() throws IOException {
                 for (Text line; (line = DocumentReader.this.next(reader)) != null; ) {
                     consumed(line.getLength() + 1L);
-                    if (isBlank(line)) continue;                   // blank lines carry no document
-                    if (line.getLength() > maxDocBytes + 64L) { skip("too_large"); continue; }
+                    if (isBlank(line)) continue; // blank lines carry no document
+                    if (line.getLength() > maxDocBytes + 64L) {
+                        skip("too_large");
+                        continue;
+                    }
                     byte[] raw = line.getBytes();
                     int n = line.getLength();
-                    if (!Utf8.isValid(raw, 0, n)) { skip("invalid_utf8"); continue; }
+                    if (!Utf8.isValid(raw, 0, n)) {
+                        skip("invalid_utf8");
+                        continue;
+                    }
                     String text = jsonText(raw, n, field);
-                    if (text == null) { skip("malformed_json"); continue; }
+                    if (text == null) {
+                        skip("malformed_json");
+                        continue;
+                    }
                     Doc d = doc(text);
                     if (d != null) return d;
                 }
                 return null;
             }
-            @Override public void close() throws IOException { reader.close(); }
+
+            @Override
+            public void close() throws IOException {
+                reader.close();
+            }
         };
     }
 
@@ -213,7 +255,7 @@ final class DocumentReader {
                     p.skipChildren();
                 }
             }
-            return p.nextToken() == null ? text : null;           // trailing garbage after the object
+            return p.nextToken() == null ? text : null; // trailing garbage after the object
         } catch (IOException e) {
             return null;
         }
@@ -237,7 +279,9 @@ final class DocumentReader {
     private Source wholeFile(Chunk chunk) {
         return new Source() {
             boolean done;
-            @Override public Doc next() throws IOException {
+
+            @Override
+            public Doc next() throws IOException {
                 if (done) return null;
                 done = true;
                 var buf = new ByteArrayOutputStream();
@@ -247,7 +291,10 @@ final class DocumentReader {
                     for (int n; (n = in.read(block)) > 0; ) {
                         buf.write(block, 0, n);
                         consumed(n);
-                        if (buf.size() > maxDocBytes) { tooLarge = true; break; }
+                        if (buf.size() > maxDocBytes) {
+                            tooLarge = true;
+                            break;
+                        }
                     }
                 } catch (EOFException e) {
                     truncated = true;
@@ -260,7 +307,9 @@ final class DocumentReader {
                 else return doc(buf.toByteArray(), buf.size());
                 return null;
             }
-            @Override public void close() {}
+
+            @Override
+            public void close() {}
         };
     }
 
@@ -279,10 +328,15 @@ final class DocumentReader {
                 oversize = false;
                 return d;
             }
-            @Override public Doc next() throws IOException {
+
+            @Override
+            public Doc next() throws IOException {
                 while (!ended) {
                     Text line = DocumentReader.this.next(reader);
-                    if (line == null) { ended = true; return finish(); }
+                    if (line == null) {
+                        ended = true;
+                        return finish();
+                    }
                     consumed(line.getLength() + 1L);
                     if (isBlank(line)) {
                         Doc d = finish();
@@ -292,20 +346,33 @@ final class DocumentReader {
                     if (oversize) continue;
                     if (doc.size() > 0) doc.write('\n');
                     doc.write(line.getBytes(), 0, line.getLength());
-                    if (doc.size() > maxDocBytes) { oversize = true; doc.reset(); }
+                    if (doc.size() > maxDocBytes) {
+                        oversize = true;
+                        doc.reset();
+                    }
                 }
                 return null;
             }
-            @Override public void close() throws IOException { reader.close(); }
+
+            @Override
+            public void close() throws IOException {
+                reader.close();
+            }
         };
     }
 
     private Source parquet(Chunk chunk, String column) throws IOException {
-        ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), new Path(chunk.path())).withConf(conf).build();
+        ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), new Path(chunk.path()))
+                .withConf(conf)
+                .build();
         return new Source() {
-            @Override public Doc next() throws IOException {
+            @Override
+            public Doc next() throws IOException {
                 for (Group g; (g = reader.read()) != null; ) {
-                    if (g.getFieldRepetitionCount(column) == 0) { skip("empty"); continue; }
+                    if (g.getFieldRepetitionCount(column) == 0) {
+                        skip("empty");
+                        continue;
+                    }
                     byte[] bytes = g.getBinary(column, 0).getBytes();
                     consumed(bytes.length);
                     Doc d = doc(bytes, bytes.length);
@@ -313,13 +380,18 @@ final class DocumentReader {
                 }
                 return null;
             }
-            @Override public void close() throws IOException { reader.close(); }
+
+            @Override
+            public void close() throws IOException {
+                reader.close();
+            }
         };
     }
 
     private static boolean isTruncation(IOException e) {
         String m = String.valueOf(e.getMessage());
-        return m.contains("Unexpected end of") || m.contains("Not in GZIP format")
+        return m.contains("Unexpected end of")
+                || m.contains("Not in GZIP format")
                 || m.contains("Corrupt GZIP trailer");
     }
 }

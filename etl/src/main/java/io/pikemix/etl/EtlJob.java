@@ -11,16 +11,6 @@ import io.pikemix.format.DatasetInfo.ShardInfo;
 import io.pikemix.format.DatasetInfo.SplitInfo;
 import io.pikemix.format.DatasetInfo.TokenizerInfo;
 import io.pikemix.format.UserException;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.SparkSession;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -34,6 +24,15 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ETL job: plan inputs → (train a tokenizer) → tokenize and pack on the executors → write Parquet
@@ -71,14 +70,25 @@ public final class EtlJob {
         Path staging = new Path(out, "_staging");
 
         List<Task> tasks = InputPlan.plan(spec, conf);
-        console.printf("etl: %d domains, %d input files, %.1f MB in %d tasks%n", spec.domains().size(),
-                tasks.stream().flatMap(t -> t.chunks().stream()).filter(c -> c.start() == 0).count(),
-                tasks.stream().mapToLong(Task::bytes).sum() / 1e6, tasks.size());
+        console.printf(
+                "etl: %d domains, %d input files, %.1f MB in %d tasks%n",
+                spec.domains().size(),
+                tasks.stream()
+                        .flatMap(t -> t.chunks().stream())
+                        .filter(c -> c.start() == 0)
+                        .count(),
+                tasks.stream().mapToLong(Task::bytes).sum() / 1e6,
+                tasks.size());
 
         TokenizerRef ref = tokenizer(spec, tasks, fs, staging);
         Tokenizer tok = ref.get();
-        TokenizerInfo tokInfo = new TokenizerInfo(tok.name(), spec.tokenizer(), tok.contentHash(), tok.vocabSize(),
-                tok.eosId(), ref.json() != null ? "tokenizer.json" : null);
+        TokenizerInfo tokInfo = new TokenizerInfo(
+                tok.name(),
+                spec.tokenizer(),
+                tok.contentHash(),
+                tok.vocabSize(),
+                tok.eosId(),
+                ref.json() != null ? "tokenizer.json" : null);
 
         long t0 = System.nanoTime();
         List<TaskStats> stats = pack(spec, tasks, ref, staging, conf);
@@ -94,8 +104,9 @@ public final class EtlJob {
         Path marker = new Path(out, DatasetInfo.FILE_NAME);
         if (fs.exists(marker)) {
             if (!config.overwrite())
-                throw new UserException(out + " already holds a dataset (" + DatasetInfo.FILE_NAME + "); pass --overwrite to replace it");
-            fs.delete(marker, false);        // from here on, the directory no longer looks complete
+                throw new UserException(out + " already holds a dataset (" + DatasetInfo.FILE_NAME
+                        + "); pass --overwrite to replace it");
+            fs.delete(marker, false); // from here on, the directory no longer looks complete
         }
         fs.delete(new Path(out, "_staging"), true);
         fs.mkdirs(out);
@@ -109,7 +120,8 @@ public final class EtlJob {
             try {
                 vocab = Integer.parseInt(t.substring(4));
             } catch (NumberFormatException e) {
-                throw new UserException(spec.file() + ": tokenizer '" + t + "': expected bpe:<vocab size>, e.g. bpe:8192");
+                throw new UserException(
+                        spec.file() + ": tokenizer '" + t + "': expected bpe:<vocab size>, e.g. bpe:8192");
             }
             if (vocab < 257 || vocab > 1 << 20)
                 throw new UserException(spec.file() + ": tokenizer '" + t + "': vocab size must be in [257, 1048576]");
@@ -135,7 +147,7 @@ public final class EtlJob {
             return TokenizerRef.json(bytes);
         }
         TokenizerRef ref = TokenizerRef.encoding(t);
-        ref.get();                                    // fail on the driver, with the name, if unknown
+        ref.get(); // fail on the driver, with the name, if unknown
         return ref;
     }
 
@@ -145,7 +157,8 @@ public final class EtlJob {
      * statistics. No Spark SQL: rows never become Spark rows (that path cost a row conversion, a projection and a
      * planned write per row, and Spark SQL's one-off warm-up per JVM), and the files are the same.
      */
-    private List<TaskStats> pack(CorpusSpec spec, List<Task> tasks, TokenizerRef ref, Path staging, Configuration conf) {
+    private List<TaskStats> pack(
+            CorpusSpec spec, List<Task> tasks, TokenizerRef ref, Path staging, Configuration conf) {
         var jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<TokenizerRef> tokenizer = jsc.broadcast(ref);
         Broadcast<org.apache.spark.util.SerializableConfiguration> hadoop =
@@ -154,69 +167,140 @@ public final class EtlJob {
         int rowLength = spec.context() + 1;
         double valFraction = spec.valFraction();
         long seed = spec.splitSeed(), maxDoc = spec.maxDocBytes();
-        try (var progress = new Progress(spark.sparkContext(), spec.domainNames(), tasks, config.progressIntervalMs(), console)) {
+        try (var progress =
+                new Progress(spark.sparkContext(), spec.domainNames(), tasks, config.progressIntervalMs(), console)) {
             Meter.Channels channels = progress.channels();
             var taskRdd = jsc.parallelize(tasks, tasks.size());
             List<TaskStats> stats;
             if (tasks.stream().noneMatch(Task::dedup)) {
                 stats = taskRdd.mapPartitions(it -> {
-                    if (!it.hasNext()) return java.util.Collections.<TaskStats>emptyIterator();
-                    Task task = it.next();
-                    int attempt = org.apache.spark.TaskContext.get().attemptNumber();
-                    return List.of(new PackTask(task, tokenizer.value().get(), rowLength, valFraction, seed, maxDoc, parquetDir,
-                            hadoop.value().value(), attempt, new Meter(channels, task.domainIndex())).run()).iterator();
-                }).collect();
+                            if (!it.hasNext()) return java.util.Collections.<TaskStats>emptyIterator();
+                            Task task = it.next();
+                            int attempt = org.apache.spark.TaskContext.get().attemptNumber();
+                            return List.of(new PackTask(
+                                                    task,
+                                                    tokenizer.value().get(),
+                                                    rowLength,
+                                                    valFraction,
+                                                    seed,
+                                                    maxDoc,
+                                                    parquetDir,
+                                                    hadoop.value().value(),
+                                                    attempt,
+                                                    new Meter(channels, task.domainIndex()))
+                                            .run())
+                                    .iterator();
+                        })
+                        .collect();
             } else {
-                console.printf("etl: exact deduplication of %s: hashing their documents first%n",
-                        spec.domains().stream().filter(d -> d.dedup() == CorpusSpec.DedupMode.EXACT).map(CorpusSpec.DomainSpec::name).toList());
+                console.printf(
+                        "etl: exact deduplication of %s: hashing their documents first%n",
+                        spec.domains().stream()
+                                .filter(d -> d.dedup() == CorpusSpec.DedupMode.EXACT)
+                                .map(CorpusSpec.DomainSpec::name)
+                                .toList());
                 var duplicates = Dedup.duplicates(jsc, tasks, hadoop, maxDoc);
                 stats = taskRdd.zipPartitions(duplicates, (it, dups) -> {
-                    if (!it.hasNext()) return java.util.Collections.<TaskStats>emptyIterator();
-                    Task task = it.next();
-                    int attempt = org.apache.spark.TaskContext.get().attemptNumber();
-                    return List.of(new PackTask(task, tokenizer.value().get(), rowLength, valFraction, seed, maxDoc, parquetDir,
-                            hadoop.value().value(), attempt, new Meter(channels, task.domainIndex())).dropping(Dedup.sorted(dups)).run()).iterator();
-                }).collect();
+                            if (!it.hasNext()) return java.util.Collections.<TaskStats>emptyIterator();
+                            Task task = it.next();
+                            int attempt = org.apache.spark.TaskContext.get().attemptNumber();
+                            return List.of(new PackTask(
+                                                    task,
+                                                    tokenizer.value().get(),
+                                                    rowLength,
+                                                    valFraction,
+                                                    seed,
+                                                    maxDoc,
+                                                    parquetDir,
+                                                    hadoop.value().value(),
+                                                    attempt,
+                                                    new Meter(channels, task.domainIndex()))
+                                            .dropping(Dedup.sorted(dups))
+                                            .run())
+                                    .iterator();
+                        })
+                        .collect();
             }
             if (config.progressIntervalMs() > 0) progress.print();
             var byTask = new ArrayList<>(stats);
             byTask.sort(java.util.Comparator.comparingInt(TaskStats::task));
-            if (byTask.size() != tasks.size()) throw new IllegalStateException(tasks.size() + " tasks but " + byTask.size() + " results");
+            if (byTask.size() != tasks.size())
+                throw new IllegalStateException(tasks.size() + " tasks but " + byTask.size() + " results");
             return byTask;
         }
     }
 
     /** Moves shards to OUT/&lt;domain&gt;/&lt;split&gt;/part-NNNNN.parquet, then writes _config.json and, last, dataset.json. */
-    private DatasetInfo publish(CorpusSpec spec, FileSystem fs, Path out, Path staging, TokenizerInfo tok,
-                                List<TaskStats> stats) throws IOException {
+    private DatasetInfo publish(
+            CorpusSpec spec, FileSystem fs, Path out, Path staging, TokenizerInfo tok, List<TaskStats> stats)
+            throws IOException {
         var domains = new ArrayList<DomainInfo>();
         for (var d : spec.domains()) {
-            List<TaskStats> mine = stats.stream().filter(s -> s.domain().equals(d.name())).toList();
+            List<TaskStats> mine =
+                    stats.stream().filter(s -> s.domain().equals(d.name())).toList();
             var skipped = new TreeMap<String, Long>();
             mine.forEach(s -> s.skipped().forEach((k, v) -> skipped.merge(k, v, Long::sum)));
-            long docs = mine.stream().mapToLong(s -> s.splits().values().stream().mapToLong(SplitStats::documents).sum()).sum();
+            long docs = mine.stream()
+                    .mapToLong(s -> s.splits().values().stream()
+                            .mapToLong(SplitStats::documents)
+                            .sum())
+                    .sum();
             if (docs == 0)
-                throw new UserException("domain '" + d.name() + "' has no documents: " + mine.stream().mapToLong(TaskStats::inputFiles).sum()
-                        + " input files read, skipped " + skipped + "; check its paths and format in " + spec.file());
+                throw new UserException("domain '" + d.name() + "' has no documents: "
+                        + mine.stream().mapToLong(TaskStats::inputFiles).sum() + " input files read, skipped " + skipped
+                        + "; check its paths and format in " + spec.file());
             var splits = new LinkedHashMap<String, SplitInfo>();
-            for (String split : DatasetInfo.SPLITS) splits.put(split, publishSplit(fs, out, staging, d.name(), split, mine));
-            domains.add(new DomainInfo(d.name(), d.prior(), mine.stream().mapToLong(TaskStats::inputFiles).sum(),
-                    mine.stream().mapToLong(TaskStats::inputBytes).sum(), skipped, splits));
+            for (String split : DatasetInfo.SPLITS)
+                splits.put(split, publishSplit(fs, out, staging, d.name(), split, mine));
+            domains.add(new DomainInfo(
+                    d.name(),
+                    d.prior(),
+                    mine.stream().mapToLong(TaskStats::inputFiles).sum(),
+                    mine.stream().mapToLong(TaskStats::inputBytes).sum(),
+                    skipped,
+                    splits));
         }
         Path tokFile = new Path(staging, "tokenizer.json");
         if (fs.exists(tokFile)) {
             fs.delete(new Path(out, "tokenizer.json"), false);
             rename(fs, tokFile, new Path(out, "tokenizer.json"));
         }
-        var info = new DatasetInfo(DatasetInfo.FORMAT_VERSION, "pike-mix etl", spec.file().toAbsolutePath().toString(), tok,
-                spec.context(), spec.context() + 1, spec.valFraction(), spec.splitSeed(), domains);
+        var info = new DatasetInfo(
+                DatasetInfo.FORMAT_VERSION,
+                "pike-mix etl",
+                spec.file().toAbsolutePath().toString(),
+                tok,
+                spec.context(),
+                spec.context() + 1,
+                spec.valFraction(),
+                spec.splitSeed(),
+                domains);
         var settings = new LinkedHashMap<String, Object>(Map.of(
-                "spec", spec.file().toAbsolutePath().toString(), "spec_sha256", sha256(Files.readAllBytes(spec.file())),
-                "tokenizer", spec.tokenizer(), "context", spec.context(), "val_fraction", spec.valFraction(),
-                "split_seed", spec.splitSeed(), "max_doc_bytes", spec.maxDocBytes(), "split_bytes", spec.splitBytes(),
-                "spark_version", spark.version(), "java_version", System.getProperty("java.version")));
-        var dedup = spec.domains().stream().filter(d -> d.dedup() == CorpusSpec.DedupMode.EXACT).map(CorpusSpec.DomainSpec::name).toList();
-        if (!dedup.isEmpty()) settings.put("dedup_exact", dedup);          // absent when off: outputs as before
+                "spec",
+                spec.file().toAbsolutePath().toString(),
+                "spec_sha256",
+                sha256(Files.readAllBytes(spec.file())),
+                "tokenizer",
+                spec.tokenizer(),
+                "context",
+                spec.context(),
+                "val_fraction",
+                spec.valFraction(),
+                "split_seed",
+                spec.splitSeed(),
+                "max_doc_bytes",
+                spec.maxDocBytes(),
+                "split_bytes",
+                spec.splitBytes(),
+                "spark_version",
+                spark.version(),
+                "java_version",
+                System.getProperty("java.version")));
+        var dedup = spec.domains().stream()
+                .filter(d -> d.dedup() == CorpusSpec.DedupMode.EXACT)
+                .map(CorpusSpec.DomainSpec::name)
+                .toList();
+        if (!dedup.isEmpty()) settings.put("dedup_exact", dedup); // absent when off: outputs as before
         write(fs, new Path(out, "_config.json"), DatasetInfo.mapper().writeValueAsBytes(settings));
         Path tmp = new Path(out, DatasetInfo.FILE_NAME + ".tmp");
         write(fs, tmp, info.toJson());
@@ -224,7 +308,8 @@ public final class EtlJob {
         return info;
     }
 
-    private SplitInfo publishSplit(FileSystem fs, Path out, Path staging, String domain, String split, List<TaskStats> mine)
+    private SplitInfo publishSplit(
+            FileSystem fs, Path out, Path staging, String domain, String split, List<TaskStats> mine)
             throws IOException {
         Map<Integer, TaskStats> byTask = new TreeMap<>();
         mine.forEach(s -> byTask.put(s.task(), s));
@@ -233,25 +318,34 @@ public final class EtlJob {
         fs.delete(dst, true);
         fs.mkdirs(dst);
         var files = new TreeMap<Integer, Path>();
-        if (fs.exists(src)) for (FileStatus f : fs.listStatus(src)) {
-            Matcher m = PART.matcher(f.getPath().getName());
-            if (m.matches()) files.put(Integer.parseInt(m.group(1)), f.getPath());
-        }
+        if (fs.exists(src))
+            for (FileStatus f : fs.listStatus(src)) {
+                Matcher m = PART.matcher(f.getPath().getName());
+                if (m.matches()) files.put(Integer.parseInt(m.group(1)), f.getPath());
+            }
         var shards = new ArrayList<ShardInfo>();
         for (var e : files.entrySet()) {
             TaskStats s = byTask.get(e.getKey());
-            if (s == null) throw new IllegalStateException("shard " + e.getValue() + " comes from task " + e.getKey() + " of another domain");
+            if (s == null)
+                throw new IllegalStateException(
+                        "shard " + e.getValue() + " comes from task " + e.getKey() + " of another domain");
             String name = String.format("part-%05d.parquet", shards.size());
             rename(fs, e.getValue(), new Path(dst, name));
-            shards.add(new ShardInfo(domain + "/" + split + "/" + name, s.splits().get(split).sequences(), (long) e.getKey() << 32));
+            shards.add(new ShardInfo(
+                    domain + "/" + split + "/" + name, s.splits().get(split).sequences(), (long) e.getKey() << 32));
         }
         long docs = 0, tokens = 0, seqs = 0, tail = 0;
         for (TaskStats s : mine) {
             SplitStats ss = s.splits().get(split);
-            docs += ss.documents(); tokens += ss.tokens(); seqs += ss.sequences(); tail += ss.tailTokensDropped();
+            docs += ss.documents();
+            tokens += ss.tokens();
+            seqs += ss.sequences();
+            tail += ss.tailTokensDropped();
         }
         long inShards = shards.stream().mapToLong(ShardInfo::rows).sum();
-        if (inShards != seqs) throw new IllegalStateException(domain + "/" + split + ": " + seqs + " rows counted but " + inShards + " in shards");
+        if (inShards != seqs)
+            throw new IllegalStateException(
+                    domain + "/" + split + ": " + seqs + " rows counted but " + inShards + " in shards");
         return new SplitInfo(docs, tokens, seqs, tail, shards);
     }
 
@@ -272,5 +366,4 @@ public final class EtlJob {
             throw new IllegalStateException(e);
         }
     }
-
 }

@@ -4,19 +4,18 @@ import io.pikemix.etl.CorpusSpec.DocSeparator;
 import io.pikemix.etl.CorpusSpec.DomainSpec;
 import io.pikemix.etl.CorpusSpec.Format;
 import io.pikemix.format.UserException;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.io.compress.CompressionCodecFactory;
-import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
-
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.compress.CompressionCodecFactory;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 
 /**
  * Driver-side planning: expands each domain's globs into files and cuts them into {@link Task}s, one Spark
@@ -34,9 +33,19 @@ public final class InputPlan {
     public record Chunk(String path, long start, long length, long fileLength) implements Serializable {}
 
     /** One Spark task: a domain's consecutive chunks. {@code index} is the task's partition id. */
-    public record Task(int index, int domainIndex, String domain, Format format, DocSeparator separator,
-                       String textColumn, List<Chunk> chunks, boolean dedup) implements Serializable {
-        public long bytes() { return chunks.stream().mapToLong(Chunk::length).sum(); }
+    public record Task(
+            int index,
+            int domainIndex,
+            String domain,
+            Format format,
+            DocSeparator separator,
+            String textColumn,
+            List<Chunk> chunks,
+            boolean dedup)
+            implements Serializable {
+        public long bytes() {
+            return chunks.stream().mapToLong(Chunk::length).sum();
+        }
     }
 
     public static List<Task> plan(CorpusSpec spec, Configuration conf) {
@@ -65,7 +74,14 @@ public final class InputPlan {
     }
 
     private static Task task(int index, int d, DomainSpec domain, List<Chunk> chunks) {
-        return new Task(index, d, domain.name(), domain.format(), domain.docSeparator(), domain.textColumn(), List.copyOf(chunks),
+        return new Task(
+                index,
+                d,
+                domain.name(),
+                domain.format(),
+                domain.docSeparator(),
+                domain.textColumn(),
+                List.copyOf(chunks),
                 domain.dedup() == CorpusSpec.DedupMode.EXACT);
     }
 
@@ -78,15 +94,16 @@ public final class InputPlan {
             try {
                 matches = pattern.getFileSystem(conf).globStatus(pattern);
             } catch (IOException e) {
-                throw new UserException("domain '" + domain.name() + "': cannot list '" + glob + "': " + e.getMessage());
+                throw new UserException(
+                        "domain '" + domain.name() + "': cannot list '" + glob + "': " + e.getMessage());
             }
             if (matches == null || matches.length == 0)
-                throw new UserException("domain '" + domain.name() + "': path '" + glob + "' matches no file (looked for "
-                        + pattern + ", relative to " + spec.file() + ")");
+                throw new UserException("domain '" + domain.name() + "': path '" + glob
+                        + "' matches no file (looked for " + pattern + ", relative to " + spec.file() + ")");
             for (FileStatus m : matches) {
                 if (m.isDirectory())
-                    throw new UserException("domain '" + domain.name() + "': '" + m.getPath() + "' is a directory; use a glob such as '"
-                            + glob.replaceAll("/+$", "") + "/*'");
+                    throw new UserException("domain '" + domain.name() + "': '" + m.getPath()
+                            + "' is a directory; use a glob such as '" + glob.replaceAll("/+$", "") + "/*'");
                 byPath.put(m.getPath().toString(), m);
             }
         }
@@ -103,11 +120,13 @@ public final class InputPlan {
 
     private static final java.util.regex.Pattern SCHEME = java.util.regex.Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*:");
 
-    private static List<Chunk> chunks(FileStatus f, DomainSpec domain, long splitBytes, CompressionCodecFactory codecs) {
+    private static List<Chunk> chunks(
+            FileStatus f, DomainSpec domain, long splitBytes, CompressionCodecFactory codecs) {
         long len = f.getLen();
         String path = f.getPath().toString();
         boolean compressed = codecs.getCodec(f.getPath()) != null;
-        if (domain.format() != Format.JSONL || compressed || len <= splitBytes) return List.of(new Chunk(path, 0, len, len));
+        if (domain.format() != Format.JSONL || compressed || len <= splitBytes)
+            return List.of(new Chunk(path, 0, len, len));
         var out = new ArrayList<Chunk>();
         for (long start = 0; start < len; start += splitBytes)
             out.add(new Chunk(path, start, Math.min(splitBytes, len - start), len));
@@ -118,10 +137,12 @@ public final class InputPlan {
         try (var reader = ParquetFileReader.open(HadoopInputFile.fromStatus(f, conf))) {
             var schema = reader.getFooter().getFileMetaData().getSchema();
             if (!schema.containsField(domain.textColumn()))
-                throw new UserException("domain '" + domain.name() + "': " + f.getPath() + " has no column '" + domain.textColumn()
-                        + "' (columns: " + schema.getFields().stream().map(t -> t.getName()).toList() + "); set text_column");
+                throw new UserException("domain '" + domain.name() + "': " + f.getPath() + " has no column '"
+                        + domain.textColumn() + "' (columns: "
+                        + schema.getFields().stream().map(t -> t.getName()).toList() + "); set text_column");
         } catch (IOException e) {
-            throw new UserException("domain '" + domain.name() + "': " + f.getPath() + " is not a readable Parquet file: " + e.getMessage());
+            throw new UserException("domain '" + domain.name() + "': " + f.getPath()
+                    + " is not a readable Parquet file: " + e.getMessage());
         }
     }
 }

@@ -1,10 +1,9 @@
 package io.pikemix.etl;
 
-import org.apache.spark.util.LongAccumulator;
-
 import java.io.Serializable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * A task's live progress counts (documents, bytes read, input bytes of the plan done, tokens), added up in the task
@@ -23,7 +22,9 @@ final class Meter {
 
     /** What travels to the tasks: the job's key (for the shared counters) and its accumulators. */
     record Channels(String key, LongAccumulator[] accumulators) implements Serializable {
-        LongAccumulator of(int domain, int what) { return accumulators[domain * WIDTH + what]; }
+        LongAccumulator of(int domain, int what) {
+            return accumulators[domain * WIDTH + what];
+        }
     }
 
     /** The shared counters of the jobs that run in this JVM, by job key; registered by the driver. */

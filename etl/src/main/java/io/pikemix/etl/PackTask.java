@@ -3,15 +3,14 @@ package io.pikemix.etl;
 import io.pikemix.etl.InputPlan.Task;
 import io.pikemix.etl.TaskStats.SplitStats;
 import io.pikemix.etl.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.catalyst.expressions.XXH64;
 import org.apache.spark.unsafe.Platform;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.LinkedHashMap;
 
 /**
  * The ETL's inner loop for one task: pull a document, assign its split by content hash, tokenize, pack, and write
@@ -47,8 +46,17 @@ final class PackTask {
      *                   but not written (the statistics alone)
      * @param meter      live progress (documents, bytes, tokens), or null
      */
-    PackTask(Task task, Tokenizer tokenizer, int rowLength, double valFraction, long splitSeed, long maxDocBytes,
-             String parquetDir, Configuration conf, int attempt, Meter meter) {
+    PackTask(
+            Task task,
+            Tokenizer tokenizer,
+            int rowLength,
+            double valFraction,
+            long splitSeed,
+            long maxDocBytes,
+            String parquetDir,
+            Configuration conf,
+            int attempt,
+            Meter meter) {
         this.task = task;
         this.tokenizer = tokenizer;
         this.valFraction = valFraction;
@@ -100,7 +108,7 @@ final class PackTask {
                 }
                 Packer p = isValidation(doc.utf8(), doc.length(), valFraction, splitSeed) ? val : train;
                 long before = p.tokensIn();
-                tokenizer.encodeUtf8(doc.utf8(), 0, doc.length(), p);   // ids go straight into the row
+                tokenizer.encodeUtf8(doc.utf8(), 0, doc.length(), p); // ids go straight into the row
                 p.endDocument();
                 meter.document(p.tokensIn() - before);
             }
@@ -112,9 +120,13 @@ final class PackTask {
             ok = true;
             return stats();
         } catch (IOException e) {
-            throw new UncheckedIOException("task " + task.index() + " (domain " + task.domain() + "): " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "task " + task.index() + " (domain " + task.domain() + "): " + e.getMessage(), e);
         } finally {
-            if (!ok) { trainOut.abort(); valOut.abort(); }
+            if (!ok) {
+                trainOut.abort();
+                valOut.abort();
+            }
         }
     }
 
@@ -145,7 +157,10 @@ final class PackTask {
         void row(int[] row) {
             for (int i = 0, j = 0; i < row.length; i++, j += 4) {
                 int v = row[i];
-                packed[j] = (byte) v; packed[j + 1] = (byte) (v >>> 8); packed[j + 2] = (byte) (v >>> 16); packed[j + 3] = (byte) (v >>> 24);
+                packed[j] = (byte) v;
+                packed[j + 1] = (byte) (v >>> 8);
+                packed[j + 2] = (byte) (v >>> 16);
+                packed[j + 3] = (byte) (v >>> 24);
             }
             long seqId = base | rows++;
             if (parquetDir == null) return;
@@ -160,9 +175,16 @@ final class PackTask {
             }
         }
 
-        private Path dir() { return new Path(parquetDir, Schemas.DOMAIN + "=" + task.domain() + "/" + Schemas.SPLIT + "=" + split); }
+        private Path dir() {
+            return new Path(parquetDir, Schemas.DOMAIN + "=" + task.domain() + "/" + Schemas.SPLIT + "=" + split);
+        }
 
-        void close() throws IOException { if (writer != null) { writer.close(); writer = null; } }
+        void close() throws IOException {
+            if (writer != null) {
+                writer.close();
+                writer = null;
+            }
+        }
 
         /** Renames the finished shard into place (replacing an earlier attempt's). */
         void commit() throws IOException {

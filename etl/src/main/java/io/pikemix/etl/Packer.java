@@ -1,7 +1,6 @@
 package io.pikemix.etl;
 
 import io.pikemix.etl.tokenizer.TokenSink;
-
 import java.util.function.Consumer;
 
 /**
@@ -36,13 +35,15 @@ final class Packer implements TokenSink {
         endDocument();
     }
 
-    @Override public void token(int id) {
+    @Override
+    public void token(int id) {
         tokensIn++;
         row[fill++] = id;
         if (fill == rowLength) flush();
     }
 
-    @Override public void tokens(int[] ids) {
+    @Override
+    public void tokens(int[] ids) {
         tokensIn += ids.length;
         int pos = 0;
         while (pos < ids.length) {
@@ -66,8 +67,19 @@ final class Packer implements TokenSink {
         fill = 0;
     }
 
-    long documents() { return documents; }
-    long tokensIn() { return tokensIn; }
-    long rows() { return rowCount; }
-    long tail() { return fill; }
+    long documents() {
+        return documents;
+    }
+
+    long tokensIn() {
+        return tokensIn;
+    }
+
+    long rows() {
+        return rowCount;
+    }
+
+    long tail() {
+        return fill;
+    }
 }

@@ -1,15 +1,6 @@
 package io.pikemix.etl;
 
 import io.pikemix.etl.InputPlan.Task;
-import org.apache.spark.SparkContext;
-import org.apache.spark.scheduler.AccumulableInfo;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
-import org.apache.spark.util.LongAccumulator;
-import scala.Tuple4;
-import scala.collection.JavaConverters;
-
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +10,14 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
+import org.apache.spark.SparkContext;
+import org.apache.spark.scheduler.AccumulableInfo;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.util.LongAccumulator;
+import scala.Tuple4;
+import scala.collection.JavaConverters;
 
 /**
  * Prints ETL progress every few seconds, one line at a time (no carriage returns: the same in a terminal and in a
@@ -43,6 +42,7 @@ final class Progress implements AutoCloseable {
     private final AtomicInteger tasksDone = new AtomicInteger();
     /** Running tasks' latest accumulator values from heartbeats: task id → (accumulator index → value). */
     private final Map<Long, Map<Integer, Long>> running = new ConcurrentHashMap<>();
+
     private final Map<Long, Integer> indexById = new HashMap<>();
 
     Progress(SparkContext sc, List<String> domains, List<Task> plan, long intervalMs, PrintStream out) {
@@ -62,41 +62,52 @@ final class Progress implements AutoCloseable {
         this.local = sc.isLocal() ? new AtomicLongArray(accumulators.length) : null;
         if (local != null) Meter.LOCAL.put(key, local);
         listener = new SparkListener() {
-            @Override public void onTaskEnd(SparkListenerTaskEnd end) {
+            @Override
+            public void onTaskEnd(SparkListenerTaskEnd end) {
                 if ("Success".equals(String.valueOf(end.reason()))) tasksDone.incrementAndGet();
                 running.remove(end.taskInfo().taskId());
             }
 
-            @Override public void onExecutorMetricsUpdate(SparkListenerExecutorMetricsUpdate update) {
+            @Override
+            public void onExecutorMetricsUpdate(SparkListenerExecutorMetricsUpdate update) {
                 if (local != null) return;
-                for (Tuple4<Object, Object, Object, scala.collection.Seq<AccumulableInfo>> t
-                        : JavaConverters.seqAsJavaListConverter(update.accumUpdates()).asJava()) {
+                for (Tuple4<Object, Object, Object, scala.collection.Seq<AccumulableInfo>> t :
+                        JavaConverters.seqAsJavaListConverter(update.accumUpdates())
+                                .asJava()) {
                     long taskId = (Long) t._1();
-                    for (AccumulableInfo info : JavaConverters.seqAsJavaListConverter(t._4()).asJava()) {
+                    for (AccumulableInfo info :
+                            JavaConverters.seqAsJavaListConverter(t._4()).asJava()) {
                         Integer i = indexById.get(info.id());
-                        if (i != null && info.update().isDefined() && info.update().get() instanceof Long v)
-                            running.computeIfAbsent(taskId, k -> new ConcurrentHashMap<>()).put(i, v);
+                        if (i != null
+                                && info.update().isDefined()
+                                && info.update().get() instanceof Long v)
+                            running.computeIfAbsent(taskId, k -> new ConcurrentHashMap<>())
+                                    .put(i, v);
                     }
                 }
             }
         };
         sc.addSparkListener(listener);
-        thread = new Thread(() -> {
-            try {
-                while (!Thread.currentThread().isInterrupted()) {
-                    Thread.sleep(intervalMs);
-                    print();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "etl-progress");
+        thread = new Thread(
+                () -> {
+                    try {
+                        while (!Thread.currentThread().isInterrupted()) {
+                            Thread.sleep(intervalMs);
+                            print();
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "etl-progress");
         thread.setDaemon(true);
         if (intervalMs > 0) thread.start();
     }
 
     /** What the tasks publish their counts to. */
-    Meter.Channels channels() { return new Meter.Channels(key, accumulators); }
+    Meter.Channels channels() {
+        return new Meter.Channels(key, accumulators);
+    }
 
     /** The counts so far: per domain, {@link Meter#DOCS}, {@link Meter#BYTES}, {@link Meter#PLAN}, {@link Meter#TOKENS}. */
     long[] counts() {
@@ -105,7 +116,7 @@ final class Progress implements AutoCloseable {
             for (int i = 0; i < c.length; i++) c[i] = local.get(i);
             return c;
         }
-        for (int i = 0; i < c.length; i++) c[i] = accumulators[i].value();       // finished tasks
+        for (int i = 0; i < c.length; i++) c[i] = accumulators[i].value(); // finished tasks
         for (Map<Integer, Long> task : running.values()) task.forEach((i, v) -> c[i] += v);
         return c;
     }
@@ -117,13 +128,30 @@ final class Progress implements AutoCloseable {
         long docs = 0, bytes = 0, plan = 0, tokens = 0;
         for (int d = 0; d < domains.size(); d++) {
             int b = d * Meter.WIDTH;
-            line.append(String.format(Locale.ROOT, " | %s %,d docs %.1f MB", domains.get(d), c[b + Meter.DOCS], c[b + Meter.BYTES] / 1e6));
-            docs += c[b + Meter.DOCS]; bytes += c[b + Meter.BYTES]; plan += c[b + Meter.PLAN]; tokens += c[b + Meter.TOKENS];
+            line.append(String.format(
+                    Locale.ROOT,
+                    " | %s %,d docs %.1f MB",
+                    domains.get(d),
+                    c[b + Meter.DOCS],
+                    c[b + Meter.BYTES] / 1e6));
+            docs += c[b + Meter.DOCS];
+            bytes += c[b + Meter.BYTES];
+            plan += c[b + Meter.PLAN];
+            tokens += c[b + Meter.TOKENS];
         }
         plan = Math.min(plan, planBytes);
         String eta = plan == 0 ? "?" : fmt(secs * (planBytes - plan) / plan);
-        line.append(String.format(Locale.ROOT, " | total %,d docs %.1f MB %.1f M tokens | tasks %d/%d | %.2f MB/s | %s elapsed, ETA %s",
-                docs, bytes / 1e6, tokens / 1e6, tasksDone.get(), tasks, bytes / 1e6 / Math.max(secs, 1e-9), fmt(secs), eta));
+        line.append(String.format(
+                Locale.ROOT,
+                " | total %,d docs %.1f MB %.1f M tokens | tasks %d/%d | %.2f MB/s | %s elapsed, ETA %s",
+                docs,
+                bytes / 1e6,
+                tokens / 1e6,
+                tasksDone.get(),
+                tasks,
+                bytes / 1e6 / Math.max(secs, 1e-9),
+                fmt(secs),
+                eta));
         out.println(line);
     }
 
@@ -132,7 +160,8 @@ final class Progress implements AutoCloseable {
         return String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
     }
 
-    @Override public void close() {
+    @Override
+    public void close() {
         thread.interrupt();
         sc.removeSparkListener(listener);
         Meter.LOCAL.remove(key);

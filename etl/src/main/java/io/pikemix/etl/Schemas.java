@@ -21,14 +21,16 @@ public final class Schemas {
      * What a shard file holds: {@code seq_id: long, tokens: binary} (no nulls); {@code tokens} is the row's
      * token ids as little-endian int32 ({@link ShardSchema#packTokens}).
      */
-    public static final StructType SHARD = new StructType(new StructField[]{
-            DataTypes.createStructField(SEQ_ID, DataTypes.LongType, false),
-            DataTypes.createStructField(TOKENS, DataTypes.BinaryType, false)});
+    public static final StructType SHARD = new StructType(new StructField[] {
+        DataTypes.createStructField(SEQ_ID, DataTypes.LongType, false),
+        DataTypes.createStructField(TOKENS, DataTypes.BinaryType, false)
+    });
 
     /** Rows as the pack step emits them; domain and split become the directory layout. */
-    public static final StructType PACKED = new StructType(new StructField[]{
-            DataTypes.createStructField(DOMAIN, DataTypes.StringType, false),
-            DataTypes.createStructField(SPLIT, DataTypes.StringType, false),
-            DataTypes.createStructField(SEQ_ID, DataTypes.LongType, false),
-            DataTypes.createStructField(TOKENS, DataTypes.BinaryType, false)});
+    public static final StructType PACKED = new StructType(new StructField[] {
+        DataTypes.createStructField(DOMAIN, DataTypes.StringType, false),
+        DataTypes.createStructField(SPLIT, DataTypes.StringType, false),
+        DataTypes.createStructField(SEQ_ID, DataTypes.LongType, false),
+        DataTypes.createStructField(TOKENS, DataTypes.BinaryType, false)
+    });
 }

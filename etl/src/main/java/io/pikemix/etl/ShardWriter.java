@@ -1,5 +1,8 @@
 package io.pikemix.etl;
 
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.column.ParquetProperties;
@@ -13,10 +16,6 @@ import org.apache.parquet.io.api.RecordConsumer;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
 
-import java.io.IOException;
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * Writes one shard file ({@code seq_id: int64, tokens: binary}, format 2) straight from a task with parquet-hadoop,
  * the library Spark's own Parquet writer wraps: the same message type, the same key-value metadata
@@ -29,6 +28,7 @@ final class ShardWriter implements AutoCloseable {
     /** What Spark writes for {@link Schemas#SHARD} (both columns non-null, so {@code required}). */
     static final MessageType SCHEMA = MessageTypeParser.parseMessageType(
             "message spark_schema {\n  required int64 seq_id;\n  required binary tokens;\n}\n");
+
     private static final String SPARK_ROW_METADATA = "{\"type\":\"struct\",\"fields\":["
             + "{\"name\":\"seq_id\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
             + "{\"name\":\"tokens\",\"type\":\"binary\",\"nullable\":false,\"metadata\":{}}]}";
@@ -40,8 +40,10 @@ final class ShardWriter implements AutoCloseable {
 
     ShardWriter(Path file, Configuration conf) throws IOException {
         var builder = new Builder(file, conf);
-        builder.withConf(conf).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-                .withCompressionCodec(CompressionCodecName.ZSTD).withDictionaryEncoding(false)
+        builder.withConf(conf)
+                .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                .withCompressionCodec(CompressionCodecName.ZSTD)
+                .withDictionaryEncoding(false)
                 .withWriterVersion(ParquetProperties.WriterVersion.PARQUET_1_0);
         this.writer = builder.build();
     }
@@ -54,27 +56,45 @@ final class ShardWriter implements AutoCloseable {
         writer.write(this);
     }
 
-    @Override public void close() throws IOException { writer.close(); }
+    @Override
+    public void close() throws IOException {
+        writer.close();
+    }
 
     private static final class Builder extends ParquetWriter.Builder<ShardWriter, Builder> {
-        Builder(Path file, Configuration conf) throws IOException { super(HadoopOutputFile.fromPath(file, conf)); }
-        @Override protected Builder self() { return this; }
-        @Override protected WriteSupport<ShardWriter> getWriteSupport(Configuration conf) { return new Support(); }
+        Builder(Path file, Configuration conf) throws IOException {
+            super(HadoopOutputFile.fromPath(file, conf));
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        @Override
+        protected WriteSupport<ShardWriter> getWriteSupport(Configuration conf) {
+            return new Support();
+        }
     }
 
     private static final class Support extends WriteSupport<ShardWriter> {
         private RecordConsumer out;
 
-        @Override public WriteContext init(Configuration configuration) {
+        @Override
+        public WriteContext init(Configuration configuration) {
             Map<String, String> meta = new HashMap<>();
             meta.put("org.apache.spark.version", org.apache.spark.package$.MODULE$.SPARK_VERSION_SHORT());
             meta.put("org.apache.spark.sql.parquet.row.metadata", SPARK_ROW_METADATA);
             return new WriteContext(SCHEMA, meta);
         }
 
-        @Override public void prepareForWrite(RecordConsumer recordConsumer) { out = recordConsumer; }
+        @Override
+        public void prepareForWrite(RecordConsumer recordConsumer) {
+            out = recordConsumer;
+        }
 
-        @Override public void write(ShardWriter r) {
+        @Override
+        public void write(ShardWriter r) {
             out.startMessage();
             out.startField("seq_id", 0);
             out.addLong(r.seqId);

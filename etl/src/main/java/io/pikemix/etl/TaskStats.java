@@ -7,8 +7,15 @@ import java.util.Map;
  * and summed into dataset.json. Returning results rather than adding to accumulators keeps the totals exact under
  * task retries.
  */
-public record TaskStats(int task, String domain, long inputFiles, long inputBytes, Map<String, Long> skipped,
-                        Map<String, SplitStats> splits) implements java.io.Serializable {
+public record TaskStats(
+        int task,
+        String domain,
+        long inputFiles,
+        long inputBytes,
+        Map<String, Long> skipped,
+        Map<String, SplitStats> splits)
+        implements java.io.Serializable {
     /** Per split: documents, tokens (with one EOS each), rows written, tail tokens dropped. */
-    public record SplitStats(long documents, long tokens, long sequences, long tailTokensDropped) implements java.io.Serializable {}
+    public record SplitStats(long documents, long tokens, long sequences, long tailTokensDropped)
+            implements java.io.Serializable {}
 }

@@ -4,12 +4,6 @@ import io.pikemix.etl.InputPlan.Task;
 import io.pikemix.etl.tokenizer.BpeTrainer;
 import io.pikemix.etl.tokenizer.HfTokenizerJson;
 import io.pikemix.format.UserException;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.util.SerializableConfiguration;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,6 +12,11 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.SerializableConfiguration;
 
 /**
  * {@code pike tokenizer train}: a byte-level BPE trained on the training split of a corpus (validation
@@ -31,10 +30,15 @@ public final class TokenizerTraining {
         List<Task> tasks = InputPlan.plan(spec, spark.sparkContext().hadoopConfiguration());
         var bpe = BpeTrainer.train(trainingTexts(spark, spec, tasks), vocabSize);
         Path parent = out.toAbsolutePath().getParent();
-        if (parent != null && !Files.isDirectory(parent)) throw new UserException("--out: directory does not exist: " + parent);
+        if (parent != null && !Files.isDirectory(parent))
+            throw new UserException("--out: directory does not exist: " + parent);
         Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
         HfTokenizerJson.write(bpe, tmp);
-        Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                tmp,
+                out,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The texts of the training split of every domain, streamed on the executors (one document in memory per task). */
@@ -60,9 +64,13 @@ public final class TokenizerTraining {
                     }
                 }
 
-                @Override public boolean hasNext() { return next != null; }
+                @Override
+                public boolean hasNext() {
+                    return next != null;
+                }
 
-                @Override public String next() {
+                @Override
+                public String next() {
                     if (next == null) throw new NoSuchElementException();
                     String s = next;
                     next = advance();

@@ -22,24 +22,31 @@ final class Utf8 {
             while (i + 8 <= end && ((long) LONG.get(b, i) & 0x8080808080808080L) == 0) i += 8;
             if (i >= end) break;
             int x = b[i];
-            if (x >= 0) { i++; continue; }
+            if (x >= 0) {
+                i++;
+                continue;
+            }
             x &= 0xFF;
-            if (x < 0xC2) return false;                                  // continuation byte, or overlong C0/C1
+            if (x < 0xC2) return false; // continuation byte, or overlong C0/C1
             if (x < 0xE0) {
                 if (i + 1 >= end || (b[i + 1] & 0xC0) != 0x80) return false;
                 i += 2;
             } else if (x < 0xF0) {
                 if (i + 2 >= end) return false;
                 int y = b[i + 1] & 0xFF;
-                if ((y & 0xC0) != 0x80 || (x == 0xE0 && y < 0xA0) || (x == 0xED && y >= 0xA0) || (b[i + 2] & 0xC0) != 0x80)
-                    return false;
+                if ((y & 0xC0) != 0x80
+                        || (x == 0xE0 && y < 0xA0)
+                        || (x == 0xED && y >= 0xA0)
+                        || (b[i + 2] & 0xC0) != 0x80) return false;
                 i += 3;
             } else if (x < 0xF5) {
                 if (i + 3 >= end) return false;
                 int y = b[i + 1] & 0xFF;
-                if ((y & 0xC0) != 0x80 || (x == 0xF0 && y < 0x90) || (x == 0xF4 && y >= 0x90)
-                        || (b[i + 2] & 0xC0) != 0x80 || (b[i + 3] & 0xC0) != 0x80)
-                    return false;
+                if ((y & 0xC0) != 0x80
+                        || (x == 0xF0 && y < 0x90)
+                        || (x == 0xF4 && y >= 0x90)
+                        || (b[i + 2] & 0xC0) != 0x80
+                        || (b[i + 3] & 0xC0) != 0x80) return false;
                 i += 4;
             } else {
                 return false;

@@ -1,1 +1,2 @@
-/** etl */ package io.pikemix.etl;
+/** etl */
+package io.pikemix.etl;

@@ -1,15 +1,11 @@
 package io.pikemix.etl;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import io.pikemix.etl.tokenizer.Tokenizer;
 import io.pikemix.etl.tokenizer.Tokenizers;
 import io.pikemix.format.DatasetInfo;
-import io.pikemix.format.ShardReader;
 import io.pikemix.format.UserException;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -18,20 +14,24 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code dedup: exact} on real files and real Spark sessions (local[1], then local[2]). */
 @Tag("spark")
 class DedupTest {
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
 
-    static final String FIRST = "The harbour   accounts were\\n  published on Tuesday.";   // JSON-escaped
-    static final String SECOND = "The harbour accounts were published on Tuesday.";         // same once normalised
+    static final String FIRST = "The harbour   accounts were\\n  published on Tuesday."; // JSON-escaped
+    static final String SECOND = "The harbour accounts were published on Tuesday."; // same once normalised
     static final String REPEATED = "Minutes of the meeting: nothing to report.";
 
     static String filler(String file, int i) {
-        return "Filler document " + i + " of file " + file + ", about the committee's budget for the year " + (1900 + i) + ".";
+        return "Filler document " + i + " of file " + file + ", about the committee's budget for the year " + (1900 + i)
+                + ".";
     }
 
     /** Two files of domain a (two tasks: split_bytes is smaller than both together), the same lines in domain b. */
@@ -40,38 +40,50 @@ class DedupTest {
         if (Files.exists(spec)) return spec;
         var one = new StringBuilder();
         one.append("{\"text\": \"").append(filler("one", 0)).append("\"}\n");
-        one.append("{\"text\": \"").append(FIRST).append("\"}\n");            // ordinal 1 of task 0: kept
-        one.append("{\"text\": \"").append(REPEATED).append("\"}\n");         // ordinal 2 of task 0: kept
-        one.append("{\"text\": \"").append(REPEATED).append("\"}\n");         // ordinal 3 of task 0: dropped
-        for (int i = 1; i < 600; i++) one.append("{\"text\": \"").append(filler("one", i)).append("\"}\n");
+        one.append("{\"text\": \"").append(FIRST).append("\"}\n"); // ordinal 1 of task 0: kept
+        one.append("{\"text\": \"").append(REPEATED).append("\"}\n"); // ordinal 2 of task 0: kept
+        one.append("{\"text\": \"").append(REPEATED).append("\"}\n"); // ordinal 3 of task 0: dropped
+        for (int i = 1; i < 600; i++)
+            one.append("{\"text\": \"").append(filler("one", i)).append("\"}\n");
         var two = new StringBuilder();
-        two.append("{\"text\": \"").append(SECOND).append("\"}\n");           // ordinal 0 of task 1: dropped (FIRST came before)
-        two.append("{\"text\": \"").append(REPEATED).append("\"}\n");         // dropped
-        for (int i = 0; i < 600; i++) two.append("{\"text\": \"").append(filler("two", i)).append("\"}\n");
+        two.append("{\"text\": \"").append(SECOND).append("\"}\n"); // ordinal 0 of task 1: dropped (FIRST came before)
+        two.append("{\"text\": \"").append(REPEATED).append("\"}\n"); // dropped
+        for (int i = 0; i < 600; i++)
+            two.append("{\"text\": \"").append(filler("two", i)).append("\"}\n");
         for (String d : List.of("a", "b")) {
             Files.createDirectories(dir.resolve(d));
             Files.writeString(dir.resolve(d + "/1.jsonl"), one);
             Files.writeString(dir.resolve(d + "/2.jsonl"), two);
         }
         assertTrue(Files.size(dir.resolve("a/1.jsonl")) > 40_000 && Files.size(dir.resolve("a/2.jsonl")) > 40_000);
-        Files.writeString(spec, "tokenizer: cl100k_base\ncontext: 16\nval_fraction: 0\nsplit_bytes: 65536\ndedup: exact\ndomains:\n"
-                + "  - {name: a, format: jsonl, paths: [a/*.jsonl]}\n"
-                + "  - {name: b, format: jsonl, paths: [b/*.jsonl], dedup: none}\n");
+        Files.writeString(
+                spec,
+                "tokenizer: cl100k_base\ncontext: 16\nval_fraction: 0\nsplit_bytes: 65536\ndedup: exact\ndomains:\n"
+                        + "  - {name: a, format: jsonl, paths: [a/*.jsonl]}\n"
+                        + "  - {name: b, format: jsonl, paths: [b/*.jsonl], dedup: none}\n");
         return spec;
     }
 
     static DatasetInfo run(int cores, Path out) throws Exception {
-        SparkSession spark = SparkSession.builder().master("local[" + cores + "]").appName("DedupTest").config("spark.ui.enabled", "false")
-                .config("spark.hadoop." + LocalFileSystem.KEY, LocalFileSystem.class.getName()).getOrCreate();
+        SparkSession spark = SparkSession.builder()
+                .master("local[" + cores + "]")
+                .appName("DedupTest")
+                .config("spark.ui.enabled", "false")
+                .config("spark.hadoop." + LocalFileSystem.KEY, LocalFileSystem.class.getName())
+                .getOrCreate();
         try {
-            return new EtlJob(spark, new EtlConfig(CorpusSpecs.load(spec()), out.toString(), false, 0),
-                    new PrintStream(new ByteArrayOutputStream())).run();
+            return new EtlJob(
+                            spark,
+                            new EtlConfig(CorpusSpecs.load(spec()), out.toString(), false, 0),
+                            new PrintStream(new ByteArrayOutputStream()))
+                    .run();
         } finally {
             spark.stop();
         }
     }
 
-    @Test void keepsTheFirstOccurrence_countsTheDropped_andIsTheSameOnOneAndTwoExecutors() throws Exception {
+    @Test
+    void keepsTheFirstOccurrence_countsTheDropped_andIsTheSameOnOneAndTwoExecutors() throws Exception {
         Path out1 = dir.resolve("out1"), out2 = dir.resolve("out2");
         DatasetInfo one = run(1, out1), two = run(2, out2);
 
@@ -95,7 +107,9 @@ class DedupTest {
         assertTrue(bKept.contains(ids(tok, SECOND)), "b keeps it");
 
         // identical on local[1] and local[2]
-        assertEquals(new String(one.toJson(), java.nio.charset.StandardCharsets.UTF_8).replace(out1.toString(), ""), new String(two.toJson(), java.nio.charset.StandardCharsets.UTF_8).replace(out2.toString(), ""));
+        assertEquals(
+                new String(one.toJson(), java.nio.charset.StandardCharsets.UTF_8).replace(out1.toString(), ""),
+                new String(two.toJson(), java.nio.charset.StandardCharsets.UTF_8).replace(out2.toString(), ""));
         for (String d : List.of("a", "b")) {
             var r1 = EtlJobTest.rows(out1, one.domain(d).split("train"));
             var r2 = EtlJobTest.rows(out2, two.domain(d).split("train"));
@@ -107,7 +121,8 @@ class DedupTest {
         }
     }
 
-    @Test void unknownMode_isAnErrorNamingTheKey() throws Exception {
+    @Test
+    void unknownMode_isAnErrorNamingTheKey() throws Exception {
         Path spec = dir.resolve("bad.yaml");
         Files.writeString(spec, "dedup: fuzzy\ndomains:\n  - {name: a, format: jsonl, paths: [a/*.jsonl]}\n");
         var e = assertThrows(UserException.class, () -> CorpusSpecs.load(spec));

@@ -1,5 +1,7 @@
 package io.pikemix.etl;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pikemix.etl.tokenizer.Tokenizer;
@@ -9,13 +11,6 @@ import io.pikemix.format.DatasetInfo.DomainInfo;
 import io.pikemix.format.DatasetInfo.ShardInfo;
 import io.pikemix.format.DatasetInfo.SplitInfo;
 import io.pikemix.format.ShardReader;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -29,8 +24,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.zip.GZIPInputStream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The ETL against a real local[2] Spark session, on the embedded corpus: read back what was written. */
 @Tag("spark")
@@ -38,31 +37,48 @@ class EtlJobTest {
     static final Path GENRES = Path.of("..", "corpus", "genres.yaml");
     static final int CONTEXT = 63;
     static SparkSession spark;
-    @TempDir static Path tmp;
+
+    @TempDir
+    static Path tmp;
+
     static DatasetInfo first;
     static Path firstOut;
 
-    @BeforeAll static void start() throws Exception {
-        spark = SparkSession.builder().master("local[2]").appName("EtlJobTest").config("spark.ui.enabled", "false").config("spark.hadoop." + LocalFileSystem.KEY, LocalFileSystem.class.getName())
-                .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+    @BeforeAll
+    static void start() throws Exception {
+        spark = SparkSession.builder()
+                .master("local[2]")
+                .appName("EtlJobTest")
+                .config("spark.ui.enabled", "false")
+                .config("spark.hadoop." + LocalFileSystem.KEY, LocalFileSystem.class.getName())
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
         firstOut = tmp.resolve("run1");
         first = run(firstOut);
     }
 
-    @AfterAll static void stop() { if (spark != null) spark.stop(); }
+    @AfterAll
+    static void stop() {
+        if (spark != null) spark.stop();
+    }
 
     static CorpusSpec spec() {
         return CorpusSpecs.load(GENRES).with("cl100k_base", CONTEXT, 0.1);
     }
 
     static DatasetInfo run(Path out) throws Exception {
-        return new EtlJob(spark, new EtlConfig(spec(), out.toString(), false, 0), new PrintStream(new ByteArrayOutputStream())).run();
+        return new EtlJob(
+                        spark,
+                        new EtlConfig(spec(), out.toString(), false, 0),
+                        new PrintStream(new ByteArrayOutputStream()))
+                .run();
     }
 
     static List<ShardReader.ShardRow> rows(Path out, SplitInfo split) throws Exception {
         var all = new ArrayList<ShardReader.ShardRow>();
         for (ShardInfo s : split.shards()) {
-            List<ShardReader.ShardRow> r = ShardReader.read(out.resolve(s.path()).toString(), -1);
+            List<ShardReader.ShardRow> r =
+                    ShardReader.read(out.resolve(s.path()).toString(), -1);
             assertEquals(s.rows(), r.size(), s.path());
             if (!r.isEmpty()) assertEquals(s.firstSeqId(), r.get(0).seqId(), s.path());
             all.addAll(r);
@@ -70,7 +86,8 @@ class EtlJobTest {
         return all;
     }
 
-    @Test void shards_readBackWithEveryRowContextPlusOneTokens() throws Exception {
+    @Test
+    void shards_readBackWithEveryRowContextPlusOneTokens() throws Exception {
         assertEquals(CONTEXT + 1, first.rowLength());
         Tokenizer tok = Tokenizers.load("cl100k_base", null);
         for (DomainInfo d : first.domains()) {
@@ -84,7 +101,10 @@ class EtlJobTest {
                     assertTrue(ids.add(r.seqId()), "seq_id unique");
                     for (int t : r.tokens()) assertTrue(t >= 0 && t < tok.vocabSize());
                 }
-                assertEquals(s.tokens(), s.sequences() * (CONTEXT + 1) + s.tailTokensDropped(), d.name() + "/" + split + ": tokens = rows·L + tail");
+                assertEquals(
+                        s.tokens(),
+                        s.sequences() * (CONTEXT + 1) + s.tailTokensDropped(),
+                        d.name() + "/" + split + ": tokens = rows·L + tail");
             }
             assertTrue(d.split("train").sequences() > 0, d.name() + " has training rows");
         }
@@ -92,7 +112,8 @@ class EtlJobTest {
         assertFalse(Files.exists(firstOut.resolve("_staging")), "staging removed");
     }
 
-    @Test void tokens_equalDocumentsTokensPlusOneEosEach_readIndependently() throws Exception {
+    @Test
+    void tokens_equalDocumentsTokensPlusOneEosEach_readIndependently() throws Exception {
         CorpusSpec spec = spec();
         Tokenizer tok = Tokenizers.load("cl100k_base", null);
         for (var domain : spec.domains()) {
@@ -103,12 +124,16 @@ class EtlJobTest {
             }
             DomainInfo d = first.domain(domain.name());
             assertEquals(docs, d.split("train").documents() + d.split("val").documents(), domain.name() + " documents");
-            assertEquals(tokens, d.split("train").tokens() + d.split("val").tokens(), domain.name() + " tokens incl. one EOS per doc");
+            assertEquals(
+                    tokens,
+                    d.split("train").tokens() + d.split("val").tokens(),
+                    domain.name() + " tokens incl. one EOS per doc");
             assertEquals(Map.of(), d.skipped(), domain.name() + " embedded corpus has nothing to skip");
         }
     }
 
-    @Test void trainAndValidation_shareNoDocument() throws Exception {
+    @Test
+    void trainAndValidation_shareNoDocument() throws Exception {
         int eos = first.tokenizer().eosId();
         for (DomainInfo d : first.domains()) {
             Set<List<Integer>> train = completeDocuments(rows(firstOut, d.split("train")), eos);
@@ -123,23 +148,30 @@ class EtlJobTest {
     /** Rebuilds each task's token stream (rows in seq_id order) and cuts it at EOS; the first piece may be partial. */
     static Set<List<Integer>> completeDocuments(List<ShardReader.ShardRow> rows, int eos) {
         var byTask = new TreeMap<Long, List<ShardReader.ShardRow>>();
-        for (var r : rows) byTask.computeIfAbsent(r.seqId() >>> 32, k -> new ArrayList<>()).add(r);
+        for (var r : rows)
+            byTask.computeIfAbsent(r.seqId() >>> 32, k -> new ArrayList<>()).add(r);
         var docs = new HashSet<List<Integer>>();
         for (var taskRows : byTask.values()) {
             taskRows.sort((a, b) -> Long.compare(a.seqId(), b.seqId()));
             var cur = new ArrayList<Integer>();
-            for (var r : taskRows) for (int t : r.tokens()) {
-                if (t == eos) { if (!cur.isEmpty()) docs.add(List.copyOf(cur)); cur.clear(); }
-                else cur.add(t);
-            }
+            for (var r : taskRows)
+                for (int t : r.tokens()) {
+                    if (t == eos) {
+                        if (!cur.isEmpty()) docs.add(List.copyOf(cur));
+                        cur.clear();
+                    } else cur.add(t);
+                }
         }
         return docs;
     }
 
-    @Test void twoRuns_giveIdenticalRows() throws Exception {
+    @Test
+    void twoRuns_giveIdenticalRows() throws Exception {
         Path out2 = tmp.resolve("run2");
         DatasetInfo second = run(out2);
-        assertEquals(new String(first.toJson(), StandardCharsets.UTF_8).replace(firstOut.toString(), ""), new String(second.toJson(), StandardCharsets.UTF_8).replace(out2.toString(), ""));
+        assertEquals(
+                new String(first.toJson(), StandardCharsets.UTF_8).replace(firstOut.toString(), ""),
+                new String(second.toJson(), StandardCharsets.UTF_8).replace(out2.toString(), ""));
         for (DomainInfo d : first.domains())
             for (String split : DatasetInfo.SPLITS) {
                 var a = rows(firstOut, d.split(split));
@@ -158,19 +190,24 @@ class EtlJobTest {
      * was computed by the Spark SQL row writer (commit 0007d65, before issue 15); the direct Parquet writer must
      * give the same rows, the same shards and the same statistics.
      */
-    @Test void rowsAndStatistics_equalThoseOfTheSparkRowWriter() throws Exception {
+    @Test
+    void rowsAndStatistics_equalThoseOfTheSparkRowWriter() throws Exception {
         var sha = java.security.MessageDigest.getInstance("SHA-256");
         for (DomainInfo d : first.domains())
             for (String split : DatasetInfo.SPLITS)
                 for (ShardInfo s : d.split(split).shards()) {
                     sha.update(s.path().getBytes(StandardCharsets.UTF_8));
                     for (var r : ShardReader.read(firstOut.resolve(s.path()).toString(), -1)) {
-                        sha.update(java.nio.ByteBuffer.allocate(8).putLong(r.seqId()).array());
+                        sha.update(java.nio.ByteBuffer.allocate(8)
+                                .putLong(r.seqId())
+                                .array());
                         sha.update(io.pikemix.format.ShardSchema.packTokens(r.tokens()));
                     }
                 }
-        sha.update(new String(first.toJson(), StandardCharsets.UTF_8).replace(firstOut.toString(), "")
-                .replace(GENRES.toAbsolutePath().toString(), "").getBytes(StandardCharsets.UTF_8));
+        sha.update(new String(first.toJson(), StandardCharsets.UTF_8)
+                .replace(firstOut.toString(), "")
+                .replace(GENRES.toAbsolutePath().toString(), "")
+                .getBytes(StandardCharsets.UTF_8));
         String digest = java.util.HexFormat.of().formatHex(sha.digest());
         System.out.println("etl golden digest " + digest);
         assertEquals(GOLDEN, digest);
@@ -182,32 +219,52 @@ class EtlJobTest {
      * One task over a 24 MB JSON-lines file, progress every 50 ms: some line printed while that task still runs
      * ("tasks 0/1") already counts documents, bytes and tokens — the counts move inside a task, not only at its end.
      */
-    @Test void progress_movesWhileTheOnlyTaskRuns() throws Exception {
+    @Test
+    void progress_movesWhileTheOnlyTaskRuns() throws Exception {
         Path in = tmp.resolve("progress-in");
         Files.createDirectories(in);
         var text = new StringBuilder();
         for (int i = 0; i < 120_000; i++)
-            text.append("{\"text\": \"Document ").append(i).append(": the committee met on Tuesday to review the harbour accounts, ")
-                    .append("and agreed to publish them with the minutes of meeting ").append(i * 7).append(".\"}\n");
+            text.append("{\"text\": \"Document ")
+                    .append(i)
+                    .append(": the committee met on Tuesday to review the harbour accounts, ")
+                    .append("and agreed to publish them with the minutes of meeting ")
+                    .append(i * 7)
+                    .append(".\"}\n");
         Files.writeString(in.resolve("a.jsonl"), text);
         Path spec = tmp.resolve("progress.yaml");
-        Files.writeString(spec, "tokenizer: cl100k_base\ncontext: 32\nval_fraction: 0\nsplit_bytes: 1000000000\n"
-                + "domains:\n  - name: one\n    format: jsonl\n    paths: [progress-in/*.jsonl]\n");
+        Files.writeString(
+                spec,
+                "tokenizer: cl100k_base\ncontext: 32\nval_fraction: 0\nsplit_bytes: 1000000000\n"
+                        + "domains:\n  - name: one\n    format: jsonl\n    paths: [progress-in/*.jsonl]\n");
         var log = new ByteArrayOutputStream();
         var console = new PrintStream(log, true, StandardCharsets.UTF_8);
-        DatasetInfo info = new EtlJob(spark, new EtlConfig(CorpusSpecs.load(spec), tmp.resolve("progress-out").toString(), false, 50), console).run();
+        DatasetInfo info = new EtlJob(
+                        spark,
+                        new EtlConfig(
+                                CorpusSpecs.load(spec),
+                                tmp.resolve("progress-out").toString(),
+                                false,
+                                50),
+                        console)
+                .run();
         String out;
-        synchronized (log) { out = log.toString(StandardCharsets.UTF_8); }
+        synchronized (log) {
+            out = log.toString(StandardCharsets.UTF_8);
+        }
         assertFalse(out.contains("\r"), "no carriage returns");
-        var live = java.util.regex.Pattern.compile("total ([\\d,]+) docs ([\\d.]+) MB ([\\d.]+) M tokens \\| tasks 0/1").matcher(out);
+        var live = java.util.regex.Pattern.compile("total ([\\d,]+) docs ([\\d.]+) MB ([\\d.]+) M tokens \\| tasks 0/1")
+                .matcher(out);
         boolean moved = false;
-        while (live.find()) moved |= Long.parseLong(live.group(1).replace(",", "")) > 0 && Double.parseDouble(live.group(2)) > 0;
+        while (live.find())
+            moved |= Long.parseLong(live.group(1).replace(",", "")) > 0 && Double.parseDouble(live.group(2)) > 0;
         assertTrue(moved, "a line with documents counted before the task ended:\n" + out);
         assertEquals(120_000, info.domain("one").split("train").documents());
         assertTrue(out.contains("total 120,000 docs"), "the last line counts every document:\n" + out);
     }
 
-    @Test void existingDataset_isNotOverwrittenWithoutFlag() {
+    @Test
+    void existingDataset_isNotOverwrittenWithoutFlag() {
         var e = assertThrows(io.pikemix.format.UserException.class, () -> run(firstOut));
         assertTrue(e.getMessage().contains("--overwrite"));
     }
@@ -219,13 +276,18 @@ class EtlJobTest {
             var files = new ArrayList<Path>();
             for (String glob : d.paths()) {
                 Path base = spec.baseDir().resolve(glob).getParent();
-                var matcher = base.getFileSystem().getPathMatcher("glob:" + spec.baseDir().resolve(glob).normalize());
-                try (var s = Files.walk(base)) { s.map(Path::normalize).filter(matcher::matches).forEach(files::add); }
+                var matcher = base.getFileSystem()
+                        .getPathMatcher("glob:" + spec.baseDir().resolve(glob).normalize());
+                try (var s = Files.walk(base)) {
+                    s.map(Path::normalize).filter(matcher::matches).forEach(files::add);
+                }
             }
             files.sort(null);
             for (Path f : files) {
                 byte[] bytes;
-                try (InputStream in = f.toString().endsWith(".gz") ? new GZIPInputStream(Files.newInputStream(f)) : Files.newInputStream(f)) {
+                try (InputStream in = f.toString().endsWith(".gz")
+                        ? new GZIPInputStream(Files.newInputStream(f))
+                        : Files.newInputStream(f)) {
                     bytes = in.readAllBytes();
                 }
                 String all = new String(bytes, StandardCharsets.UTF_8);
@@ -240,13 +302,16 @@ class EtlJobTest {
                         }
                     }
                     case TEXT -> {
-                        if (d.docSeparator() == CorpusSpec.DocSeparator.FILE) { if (!all.isBlank()) out.add(all); }
-                        else {
+                        if (d.docSeparator() == CorpusSpec.DocSeparator.FILE) {
+                            if (!all.isBlank()) out.add(all);
+                        } else {
                             var cur = new ArrayList<String>();
                             for (String line : (all + "\n").split("\n", -1)) {
                                 String l = line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
-                                if (l.isBlank()) { if (!cur.isEmpty()) out.add(String.join("\n", cur)); cur.clear(); }
-                                else cur.add(l);
+                                if (l.isBlank()) {
+                                    if (!cur.isEmpty()) out.add(String.join("\n", cur));
+                                    cur.clear();
+                                } else cur.add(l);
                             }
                         }
                     }
@@ -255,6 +320,5 @@ class EtlJobTest {
             }
             return out;
         }
-
     }
 }

@@ -1,34 +1,35 @@
 package io.pikemix.etl;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class PackerTest {
     static final int EOS = 99;
 
-    @Test void pack_handWorkedExample() {
+    @Test
+    void pack_handWorkedExample() {
         // docs [1 2 3], [4], [5 6 7 8 9] with EOS=99 give the stream 1 2 3 99 4 99 5 6 7 8 9 99 (12 tokens);
         // rows of 5: [1 2 3 99 4] [99 5 6 7 8], tail 2 (9 99).
         var rows = new ArrayList<int[]>();
         var p = new Packer(5, EOS, r -> rows.add(r.clone()));
-        p.add(new int[]{1, 2, 3});
-        p.add(new int[]{4});
-        p.add(new int[]{5, 6, 7, 8, 9});
+        p.add(new int[] {1, 2, 3});
+        p.add(new int[] {4});
+        p.add(new int[] {5, 6, 7, 8, 9});
         assertEquals(2, rows.size());
-        assertArrayEquals(new int[]{1, 2, 3, 99, 4}, rows.get(0));
-        assertArrayEquals(new int[]{99, 5, 6, 7, 8}, rows.get(1));
+        assertArrayEquals(new int[] {1, 2, 3, 99, 4}, rows.get(0));
+        assertArrayEquals(new int[] {99, 5, 6, 7, 8}, rows.get(1));
         assertEquals(2, p.tail());
         assertEquals(12, p.tokensIn());
         assertEquals(3, p.documents());
     }
 
-    @Test void pack_everyRowFullAndTokensConserved() {
+    @Test
+    void pack_everyRowFullAndTokensConserved() {
         var rnd = new SplittableRandom(7);
         for (int trial = 0; trial < 200; trial++) {
             int rowLength = 1 + rnd.nextInt(40);

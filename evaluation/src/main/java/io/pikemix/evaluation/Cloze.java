@@ -3,7 +3,6 @@ package io.pikemix.evaluation;
 import io.pikemix.format.Checks;
 import io.pikemix.training.GradientModel;
 import io.pikemix.training.RowSource;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -66,8 +65,13 @@ public final class Cloze {
     }
 
     /** Builds every domain's items and scores them. */
-    public static Result evaluate(GradientModel model, List<String> domains, RowSource val, int eosId, Config config, int batch) {
-        Checks.require(domains.size() == val.domains(), "%d domain names for %d validation domains", domains.size(), val.domains());
+    public static Result evaluate(
+            GradientModel model, List<String> domains, RowSource val, int eosId, Config config, int batch) {
+        Checks.require(
+                domains.size() == val.domains(),
+                "%d domain names for %d validation domains",
+                domains.size(),
+                val.domains());
         List<List<MultipleChoice.Item>> items = items(val, eosId, config);
         var acc = new double[domains.size()];
         var n = new int[domains.size()];
@@ -77,7 +81,10 @@ public final class Cloze {
             MultipleChoice.Result r = MultipleChoice.evaluate(model, items.get(k), batch);
             acc[k] = r.accuracy();
             n[k] = r.items();
-            if (r.items() > 0) { sum += acc[k]; scored++; }
+            if (r.items() > 0) {
+                sum += acc[k];
+                scored++;
+            }
         }
         return new Result(domains, acc, n, scored == 0 ? Double.NaN : sum / scored, CHANCE);
     }
@@ -113,14 +120,17 @@ public final class Cloze {
         int a = i, b = i;
         while (a > 0 && row[a - 1] != eosId) a--;
         while (b < row.length && row[b] != eosId) b++;
-        return new int[]{a, b};
+        return new int[] {a, b};
     }
 
     /** EOS-free runs [a, b) of a row with at least {@code length} tokens. */
     private static List<int[]> runs(int[] row, int eosId, int length) {
         var out = new ArrayList<int[]>();
         for (int i = 0; i < row.length; ) {
-            if (row[i] == eosId) { i++; continue; }
+            if (row[i] == eosId) {
+                i++;
+                continue;
+            }
             int[] r = run(row, i, eosId);
             if (r[1] - r[0] >= length) out.add(r);
             i = r[1];
@@ -128,11 +138,17 @@ public final class Cloze {
         return out;
     }
 
-    private static List<MultipleChoice.Item> domainItems(RowSource val, int k, int eosId, Config c, SplittableRandom rng) {
+    private static List<MultipleChoice.Item> domainItems(
+            RowSource val, int k, int eosId, Config c, SplittableRandom rng) {
         Rows rows = scan(val, k, eosId, c.scanRows());
         int n = rows.tokens().length, m = c.continuation(), L = val.rowLength();
-        Checks.require(c.minContext() + m <= L, "cloze context %d + continuation %d exceeds the row's %d tokens", c.minContext(), m, L);
-        var spanRuns = new ArrayList<List<int[]>>();                // per row: runs that hold an m-token span
+        Checks.require(
+                c.minContext() + m <= L,
+                "cloze context %d + continuation %d exceeds the row's %d tokens",
+                c.minContext(),
+                m,
+                L);
+        var spanRuns = new ArrayList<List<int[]>>(); // per row: runs that hold an m-token span
         var spanRows = new ArrayList<Integer>();
         for (int r = 0; r < n; r++) {
             spanRuns.add(runs(rows.tokens()[r], eosId, m));
@@ -150,7 +166,9 @@ public final class Cloze {
             int[] truth = Arrays.copyOfRange(row, p, p + m);
             int doc = rows.doc()[r][p];
             var candidates = new ArrayList<int[]>(List.of(truth));
-            for (int tries = 0; candidates.size() < CANDIDATES && tries < 64 * CANDIDATES && !spanRows.isEmpty(); tries++) {
+            for (int tries = 0;
+                    candidates.size() < CANDIDATES && tries < 64 * CANDIDATES && !spanRows.isEmpty();
+                    tries++) {
                 int dr = spanRows.get(rng.nextInt(spanRows.size()));
                 List<int[]> runs = spanRuns.get(dr);
                 int[] dRun = runs.get(rng.nextInt(runs.size()));
@@ -159,7 +177,7 @@ public final class Cloze {
                 int[] span = Arrays.copyOfRange(rows.tokens()[dr], s, s + m);
                 if (candidates.stream().noneMatch(x -> Arrays.equals(x, span))) candidates.add(span);
             }
-            if (candidates.size() < CANDIDATES) continue;               // one document only (or no distinct spans)
+            if (candidates.size() < CANDIDATES) continue; // one document only (or no distinct spans)
             int label = rng.nextInt(CANDIDATES);
             candidates.set(0, candidates.get(label));
             candidates.set(label, truth);
@@ -174,7 +192,9 @@ public final class Cloze {
         for (int i = 0; i < n; i++) a[i] = i;
         for (int i = n - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
-            int t = a[i]; a[i] = a[j]; a[j] = t;
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
         }
         return a;
     }

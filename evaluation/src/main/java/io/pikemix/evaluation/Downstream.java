@@ -3,7 +3,6 @@ package io.pikemix.evaluation;
 import io.pikemix.evaluation.TaskReaders.Example;
 import io.pikemix.format.Checks;
 import io.pikemix.training.GradientModel;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -32,9 +31,15 @@ public final class Downstream {
     /** The k-shot prompt of example {@code i}: demonstrations and the question, separated by blank lines. */
     static String prompt(List<Example> examples, int i, int shots, long seed) {
         Checks.require(shots >= 0, "--shots must be >= 0, got %d", shots);
-        Checks.require(shots < examples.size(), "%d-shot prompts need more than %d examples, the task has %d", shots, shots, examples.size());
+        Checks.require(
+                shots < examples.size(),
+                "%d-shot prompts need more than %d examples, the task has %d",
+                shots,
+                shots,
+                examples.size());
         var sb = new StringBuilder();
-        for (int d : demonstrations(examples.size(), i, shots, seed)) sb.append(examples.get(d).solved()).append("\n\n");
+        for (int d : demonstrations(examples.size(), i, shots, seed))
+            sb.append(examples.get(d).solved()).append("\n\n");
         return sb.append(examples.get(i).context()).toString();
     }
 
@@ -46,14 +51,17 @@ public final class Downstream {
         var out = new int[shots];
         for (int s = 0; s < shots; s++) {
             int r = s + rng.nextInt(pool.length - s);
-            int t = pool[s]; pool[s] = pool[r]; pool[r] = t;
+            int t = pool[s];
+            pool[s] = pool[r];
+            pool[r] = t;
             out[s] = pool[s];
         }
         return out;
     }
 
     /** The scoring items of the first {@code count} examples: prompts and candidates as token ids. */
-    public static List<MultipleChoice.Item> items(List<Example> examples, int count, TextEncoder encoder, int shots, long seed) {
+    public static List<MultipleChoice.Item> items(
+            List<Example> examples, int count, TextEncoder encoder, int shots, long seed) {
         var items = new ArrayList<MultipleChoice.Item>(count);
         for (int i = 0; i < count; i++) {
             Example e = examples.get(i);
@@ -68,13 +76,23 @@ public final class Downstream {
      * Runs the task on the first {@code limit} examples (≤ 0: all; the paper scores HellaSwag's first 3,000);
      * demonstrations come from the whole file.
      */
-    public static TaskResult run(String name, List<Example> examples, GradientModel model, TextEncoder encoder,
-                                 int shots, int limit, long seed, int batch) {
+    public static TaskResult run(
+            String name,
+            List<Example> examples,
+            GradientModel model,
+            TextEncoder encoder,
+            int shots,
+            int limit,
+            long seed,
+            int batch) {
         Checks.require(!examples.isEmpty(), "task '%s' has no examples", name);
         int count = limit > 0 ? Math.min(limit, examples.size()) : examples.size();
         List<Example> used = examples.subList(0, count);
         MultipleChoice.Result r = MultipleChoice.evaluate(model, items(examples, count, encoder, shots, seed), batch);
-        double chance = used.stream().mapToDouble(e -> 1.0 / e.choices().size()).average().orElse(Double.NaN);
+        double chance = used.stream()
+                .mapToDouble(e -> 1.0 / e.choices().size())
+                .average()
+                .orElse(Double.NaN);
         return new TaskResult(name, shots, r.items(), r.accuracy(), r.accuracyBySum(), chance);
     }
 }

@@ -3,7 +3,6 @@ package io.pikemix.evaluation;
 import io.pikemix.format.Checks;
 import io.pikemix.training.Batch;
 import io.pikemix.training.GradientModel;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,16 +29,26 @@ public final class MultipleChoice {
     public record Item(int[] context, List<int[]> candidates, int label) {
         public Item {
             Checks.require(context.length > 0, "a multiple-choice context must hold at least one token");
-            Checks.require(candidates.size() >= 2, "a multiple-choice item needs at least 2 candidates, got %d", candidates.size());
-            for (int[] c : candidates) Checks.require(c.length > 0, "a candidate continuation must hold at least one token");
-            Checks.require(label >= 0 && label < candidates.size(), "label %d is not one of the %d candidates", label, candidates.size());
+            Checks.require(
+                    candidates.size() >= 2,
+                    "a multiple-choice item needs at least 2 candidates, got %d",
+                    candidates.size());
+            for (int[] c : candidates)
+                Checks.require(c.length > 0, "a candidate continuation must hold at least one token");
+            Checks.require(
+                    label >= 0 && label < candidates.size(),
+                    "label %d is not one of the %d candidates",
+                    label,
+                    candidates.size());
             candidates = List.copyOf(candidates);
         }
     }
 
     /** Per candidate of one item: the summed log-likelihood (nats) and the number of tokens it covers. */
     public record Scores(double[] sum, int[] tokens) {
-        public double average(int j) { return sum[j] / tokens[j]; }
+        public double average(int j) {
+            return sum[j] / tokens[j];
+        }
 
         /** The candidate with the highest average log-likelihood (the paper's rule). */
         public int byAverage() {
@@ -49,14 +58,20 @@ public final class MultipleChoice {
         }
 
         /** The candidate with the highest summed log-likelihood. */
-        public int bySum() { return argmax(sum); }
+        public int bySum() {
+            return argmax(sum);
+        }
     }
 
     /** Accuracy of a set of items by both rules. */
     public record Result(int items, int correctByAverage, int correctBySum) {
-        public double accuracy() { return items == 0 ? Double.NaN : (double) correctByAverage / items; }
+        public double accuracy() {
+            return items == 0 ? Double.NaN : (double) correctByAverage / items;
+        }
 
-        public double accuracyBySum() { return items == 0 ? Double.NaN : (double) correctBySum / items; }
+        public double accuracyBySum() {
+            return items == 0 ? Double.NaN : (double) correctBySum / items;
+        }
     }
 
     /** Scores every item's candidates and counts the right predictions by each rule. */
@@ -79,9 +94,10 @@ public final class MultipleChoice {
         var sums = new double[rows.size()];
         for (int start = 0; start < rows.size(); start += batch) {
             int size = Math.min(batch, rows.size() - start);
-            var tokens = new int[batch][];                  // a full batch every time: one engine pass is reused
-            for (int i = 0; i < batch; i++) tokens[i] = i < size ? rows.get(start + i).tokens() : new int[T + 1];
-            float[] loss = model.tokenLosses(Batch.of(tokens, T));                  // [batch·T]
+            var tokens = new int[batch][]; // a full batch every time: one engine pass is reused
+            for (int i = 0; i < batch; i++)
+                tokens[i] = i < size ? rows.get(start + i).tokens() : new int[T + 1];
+            float[] loss = model.tokenLosses(Batch.of(tokens, T)); // [batch·T]
             for (int i = 0; i < size; i++) {
                 Row r = rows.get(start + i);
                 double s = 0;
@@ -95,7 +111,10 @@ public final class MultipleChoice {
             int n = item.candidates().size();
             var sum = new double[n];
             var count = new int[n];
-            for (int j = 0; j < n; j++, at++) { sum[j] = sums[at]; count[j] = rows.get(at).count(); }
+            for (int j = 0; j < n; j++, at++) {
+                sum[j] = sums[at];
+                count[j] = rows.get(at).count();
+            }
             out.add(new Scores(sum, count));
         }
         return out;
@@ -110,11 +129,11 @@ public final class MultipleChoice {
     /** Context (left-truncated) then candidate (its first T tokens), padded with 0 to T + 1 tokens. */
     static Row row(int[] context, int[] candidate, int T) {
         int m = Math.min(candidate.length, T);
-        int c = Math.min(context.length, T + 1 - m);                  // ≥ 1: m ≤ T
+        int c = Math.min(context.length, T + 1 - m); // ≥ 1: m ≤ T
         var tokens = new int[T + 1];
         System.arraycopy(context, context.length - c, tokens, 0, c);
         System.arraycopy(candidate, 0, tokens, c, m);
-        return new Row(tokens, c - 1, m);                             // target t predicts tokens[t + 1]
+        return new Row(tokens, c - 1, m); // target t predicts tokens[t + 1]
     }
 
     /** Index of the largest value; ties go to the lower index. */

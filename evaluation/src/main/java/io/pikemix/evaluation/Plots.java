@@ -1,14 +1,6 @@
 package io.pikemix.evaluation;
 
 import io.pikemix.format.Checks;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.Styler;
-import org.knowm.xchart.style.markers.SeriesMarkers;
-
-import javax.imageio.ImageIO;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
@@ -21,6 +13,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import javax.imageio.ImageIO;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * {@code pike eval --plots RUN...}: the paper's figures as 1200×800 PNGs drawn with XChart (no Python), from the
@@ -57,14 +56,18 @@ public final class Plots {
             RunCurves c = curves.get(i);
             Path dir = out != null ? out : runs.get(i).resolve("plots");
             String prefix = out != null ? c.name() + "-" : "";
-            if (c.steps().length == 0) { skipped.add(c.name() + ": no metrics.jsonl lines, so no weights or epochs figure"); }
-            else {
+            if (c.steps().length == 0) {
+                skipped.add(c.name() + ": no metrics.jsonl lines, so no weights or epochs figure");
+            } else {
                 written.add(save(image(weights(c)), dir.resolve(prefix + "weights.png")));
                 if (c.epochs() != null) written.add(save(image(epochs(c)), dir.resolve(prefix + "epochs.png")));
                 else skipped.add(c.name() + ": its dataset's dataset.json is unreadable, so no epochs figure");
             }
-            if (c.statSteps().length > 0 && c.domains().size() > 1) written.add(save(image(cosine(c)), dir.resolve(prefix + "cosine.png")));
-            else skipped.add(c.name() + ": no gradient statistics (stats.jsonl; strategy " + c.strategy() + "), so no cosine figure");
+            if (c.statSteps().length > 0 && c.domains().size() > 1)
+                written.add(save(image(cosine(c)), dir.resolve(prefix + "cosine.png")));
+            else
+                skipped.add(c.name() + ": no gradient statistics (stats.jsonl; strategy " + c.strategy()
+                        + "), so no cosine figure");
             if (out == null) written.add(save(valLoss, dir.resolve("val_loss.png")));
         }
         if (out != null) written.add(save(valLoss, out.resolve("val_loss.png")));
@@ -73,7 +76,8 @@ public final class Plots {
 
     /** Figure 8: w_k in force at every step. */
     static XYChart weights(RunCurves c) {
-        XYChart chart = chart(c.label() + ": sampling weight per domain (paper Fig. 8)", "step", "weight (fraction of the batch)");
+        XYChart chart = chart(
+                c.label() + ": sampling weight per domain (paper Fig. 8)", "step", "weight (fraction of the batch)");
         for (int k = 0; k < c.domains().size(); k++) line(chart, c.domains().get(k), c.steps(), c.weights()[k], false);
         chart.getStyler().setYAxisMin(0.0);
         return chart;
@@ -81,7 +85,9 @@ public final class Plots {
 
     /** Figure 2 right / Figure 5: cos(∇L_k, ∇L_l) for every pair k < l at the statistics steps. */
     static XYChart cosine(RunCurves c) {
-        XYChart chart = chart(c.label() + ": cosine similarity of per-domain gradients (paper Fig. 2, 5)", "step",
+        XYChart chart = chart(
+                c.label() + ": cosine similarity of per-domain gradients (paper Fig. 2, 5)",
+                "step",
                 "cos(grad L_k, grad L_l)");
         for (int k = 0; k < c.domains().size(); k++)
             for (int l = k + 1; l < c.domains().size(); l++)
@@ -92,7 +98,10 @@ public final class Plots {
 
     /** Rows drawn so far / the domain's training rows. */
     static XYChart epochs(RunCurves c) {
-        XYChart chart = chart(c.label() + ": epochs of each domain's training data consumed", "step", "epochs (rows drawn / training rows)");
+        XYChart chart = chart(
+                c.label() + ": epochs of each domain's training data consumed",
+                "step",
+                "epochs (rows drawn / training rows)");
         for (int k = 0; k < c.domains().size(); k++) line(chart, c.domains().get(k), c.steps(), c.epochs()[k], false);
         chart.getStyler().setYAxisMin(0.0);
         return chart;
@@ -138,7 +147,13 @@ public final class Plots {
     }
 
     private static XYChart chart(String title, String x, String y) {
-        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x).yAxisTitle(y).build();
+        XYChart chart = new XYChartBuilder()
+                .width(WIDTH)
+                .height(HEIGHT)
+                .title(title)
+                .xAxisTitle(x)
+                .yAxisTitle(y)
+                .build();
         var s = chart.getStyler();
         s.setChartBackgroundColor(Color.WHITE);
         s.setPlotBackgroundColor(Color.WHITE);
@@ -158,14 +173,20 @@ public final class Plots {
         var xs = new double[x.length];
         var ys = new double[x.length];
         int n = 0;
-        for (int i = 0; i < x.length; i++) if (!Double.isNaN(y[i])) { xs[n] = x[i]; ys[n++] = y[i]; }
+        for (int i = 0; i < x.length; i++)
+            if (!Double.isNaN(y[i])) {
+                xs[n] = x[i];
+                ys[n++] = y[i];
+            }
         if (n == 0) return;
         XYSeries s = chart.addSeries(name, Arrays.copyOf(xs, n), Arrays.copyOf(ys, n));
         s.setMarker(markers ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
         s.setLineWidth(2.5f);
     }
 
-    private static BufferedImage image(XYChart chart) { return BitmapEncoder.getBufferedImage(chart); }
+    private static BufferedImage image(XYChart chart) {
+        return BitmapEncoder.getBufferedImage(chart);
+    }
 
     private static Path save(BufferedImage img, Path file) {
         try {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.format.UserException;
 import io.pikemix.training.RunFiles;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,9 +16,18 @@ import java.util.List;
  * (val.jsonl), the pairwise gradient cosines (stats.jsonl) and the training rows per domain (the dataset's
  * dataset.json). notebooks/pikeruns.py reads the same files the same way; missing values (null) are NaN.
  */
-public record RunCurves(String name, String strategy, List<String> domains, double[] steps, double[][] weights,
-                        double[][] epochs, double[] valSteps, double[][] valLoss, double[] valMean,
-                        double[] statSteps, double[][][] cosine) {
+public record RunCurves(
+        String name,
+        String strategy,
+        List<String> domains,
+        double[] steps,
+        double[][] weights,
+        double[][] epochs,
+        double[] valSteps,
+        double[][] valLoss,
+        double[] valMean,
+        double[] statSteps,
+        double[][][] cosine) {
 
     /** Reads a run; epochs are null when the dataset (config.json's train.dataset) cannot be read. */
     public static RunCurves read(Path run) {
@@ -37,20 +45,22 @@ public record RunCurves(String name, String strategy, List<String> domains, doub
         List<JsonNode> metrics = RunFiles.read(run.resolve(RunFiles.METRICS));
         var steps = new double[metrics.size()];
         var weights = new double[K][metrics.size()];
-        var drawn = new double[K][metrics.size()];                  // cumulative rows drawn per domain
+        var drawn = new double[K][metrics.size()]; // cumulative rows drawn per domain
         for (int t = 0; t < metrics.size(); t++) {
             JsonNode m = metrics.get(t);
             steps[t] = m.get("step").asDouble();
             for (int k = 0; k < K; k++) {
                 weights[k][t] = number(m.get("weights").get(k));
-                drawn[k][t] = (t == 0 ? 0 : drawn[k][t - 1]) + m.get("counts").get(k).asDouble();
+                drawn[k][t] =
+                        (t == 0 ? 0 : drawn[k][t - 1]) + m.get("counts").get(k).asDouble();
             }
         }
         double[][] epochs = null;
         long[] trainRows = trainRows(config.get("train").get("dataset").asText(), domains);
         if (trainRows != null) {
             epochs = new double[K][metrics.size()];
-            for (int k = 0; k < K; k++) for (int t = 0; t < steps.length; t++) epochs[k][t] = drawn[k][t] / trainRows[k];
+            for (int k = 0; k < K; k++)
+                for (int t = 0; t < steps.length; t++) epochs[k][t] = drawn[k][t] / trainRows[k];
         }
         List<JsonNode> val = RunFiles.read(run.resolve(RunFiles.VAL));
         var valSteps = new double[val.size()];
@@ -59,18 +69,31 @@ public record RunCurves(String name, String strategy, List<String> domains, doub
         for (int i = 0; i < val.size(); i++) {
             valSteps[i] = val.get(i).get("step").asDouble();
             valMean[i] = number(val.get(i).get("mean"));
-            for (int k = 0; k < K; k++) valLoss[k][i] = number(val.get(i).get("val_loss").get(k));
+            for (int k = 0; k < K; k++)
+                valLoss[k][i] = number(val.get(i).get("val_loss").get(k));
         }
         List<JsonNode> stats = RunFiles.read(run.resolve(RunFiles.STATS));
         var statSteps = new double[stats.size()];
         var cosine = new double[stats.size()][K][K];
         for (int i = 0; i < stats.size(); i++) {
             statSteps[i] = stats.get(i).get("step").asDouble();
-            for (int k = 0; k < K; k++) for (int l = 0; l < K; l++) cosine[i][k][l] = number(stats.get(i).get("cosine").get(k).get(l));
+            for (int k = 0; k < K; k++)
+                for (int l = 0; l < K; l++)
+                    cosine[i][k][l] = number(stats.get(i).get("cosine").get(k).get(l));
         }
         String name = run.toAbsolutePath().normalize().getFileName().toString();
-        return new RunCurves(name, config.get("train").get("strategy").asText(), List.copyOf(domains), steps, weights, epochs,
-                valSteps, valLoss, valMean, statSteps, cosine);
+        return new RunCurves(
+                name,
+                config.get("train").get("strategy").asText(),
+                List.copyOf(domains),
+                steps,
+                weights,
+                epochs,
+                valSteps,
+                valLoss,
+                valMean,
+                statSteps,
+                cosine);
     }
 
     /** Training rows (packed sequences) per domain from dataset.json, in the run's domain order; null if unreadable. */
@@ -78,7 +101,8 @@ public record RunCurves(String name, String strategy, List<String> domains, doub
         try {
             DatasetInfo info = DatasetInfo.read(dataset);
             var rows = new long[domains.size()];
-            for (int k = 0; k < rows.length; k++) rows[k] = info.domain(domains.get(k)).split("train").sequences();
+            for (int k = 0; k < rows.length; k++)
+                rows[k] = info.domain(domains.get(k)).split("train").sequences();
             return rows;
         } catch (RuntimeException e) {
             return null;
@@ -93,7 +117,11 @@ public record RunCurves(String name, String strategy, List<String> domains, doub
     }
 
     /** "strategy (run name)", or the strategy alone when the run is named after it. */
-    public String label() { return name.equals(strategy) ? strategy : strategy + " (" + name + ")"; }
+    public String label() {
+        return name.equals(strategy) ? strategy : strategy + " (" + name + ")";
+    }
 
-    private static double number(JsonNode n) { return n == null || n.isNull() ? Double.NaN : n.asDouble(); }
+    private static double number(JsonNode n) {
+        return n == null || n.isNull() ? Double.NaN : n.asDouble();
+    }
 }

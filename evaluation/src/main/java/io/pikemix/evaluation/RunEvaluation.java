@@ -13,7 +13,6 @@ import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
 import io.pikemix.training.Validation;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -45,21 +44,40 @@ public final class RunEvaluation {
      * One run's report. {@code cloze} is null when it was not scored (an eval.json written before it existed);
      * {@code downstream} lists the tasks scored on this step.
      */
-    public record Report(String run, String strategy, long step, List<String> domains, double[] valLoss,
-                         double[] perplexity, double mean, double worst, int rowsPerDomain, Cloze.Result cloze,
-                         List<Downstream.TaskResult> downstream) {
+    public record Report(
+            String run,
+            String strategy,
+            long step,
+            List<String> domains,
+            double[] valLoss,
+            double[] perplexity,
+            double mean,
+            double worst,
+            int rowsPerDomain,
+            Cloze.Result cloze,
+            List<Downstream.TaskResult> downstream) {
         public Report {
             downstream = List.copyOf(downstream);
         }
 
         /** A report of validation losses only. */
-        public Report(String run, String strategy, long step, List<String> domains, double[] valLoss, double[] perplexity,
-                      double mean, double worst, int rowsPerDomain) {
+        public Report(
+                String run,
+                String strategy,
+                long step,
+                List<String> domains,
+                double[] valLoss,
+                double[] perplexity,
+                double mean,
+                double worst,
+                int rowsPerDomain) {
             this(run, strategy, step, domains, valLoss, perplexity, mean, worst, rowsPerDomain, null, List.of());
         }
 
         /** The validation cloze accuracy averaged over domains (chance {@link Cloze#CHANCE}); NaN when not scored. */
-        public double clozeAccuracy() { return cloze == null ? Double.NaN : cloze.mean(); }
+        public double clozeAccuracy() {
+            return cloze == null ? Double.NaN : cloze.mean();
+        }
     }
 
     /** A downstream task file: NAME ({@link TaskReaders#NAMES}) and its path. */
@@ -72,8 +90,11 @@ public final class RunEvaluation {
         /** {@code NAME=PATH}, the command's --task. */
         public static Task parse(String spec) {
             int eq = spec.indexOf('=');
-            Checks.require(eq > 0 && eq < spec.length() - 1, "--task must be NAME=PATH (NAME one of %s), got '%s'",
-                    String.join(", ", TaskReaders.NAMES), spec);
+            Checks.require(
+                    eq > 0 && eq < spec.length() - 1,
+                    "--task must be NAME=PATH (NAME one of %s), got '%s'",
+                    String.join(", ", TaskReaders.NAMES),
+                    spec);
             return new Task(spec.substring(0, eq), Path.of(spec.substring(eq + 1)));
         }
     }
@@ -84,8 +105,17 @@ public final class RunEvaluation {
      * {@code shots} on their first {@code limit} examples (≤ 0: all) with {@code encoder} (the run's tokenizer; null
      * when there are no tasks). {@code seed} draws the cloze items and the k-shot demonstrations.
      */
-    public record Options(int rowsPerDomain, int batch, ModelKind kind, long cacheBytes, int clozeItems,
-                          List<Task> tasks, List<Integer> shots, int limit, long seed, Downstream.TextEncoder encoder) {
+    public record Options(
+            int rowsPerDomain,
+            int batch,
+            ModelKind kind,
+            long cacheBytes,
+            int clozeItems,
+            List<Task> tasks,
+            List<Integer> shots,
+            int limit,
+            long seed,
+            Downstream.TextEncoder encoder) {
         public static final long DEFAULT_SEED = 1234;
 
         public Options {
@@ -99,8 +129,17 @@ public final class RunEvaluation {
 
         /** Validation loss and the default cloze task, no downstream task. */
         public static Options defaults(int rowsPerDomain, int batch, ModelKind kind, long cacheBytes) {
-            return new Options(rowsPerDomain, batch, kind, cacheBytes, Cloze.DEFAULT_ITEMS, List.of(), List.of(0), 0,
-                    DEFAULT_SEED, null);
+            return new Options(
+                    rowsPerDomain,
+                    batch,
+                    kind,
+                    cacheBytes,
+                    Cloze.DEFAULT_ITEMS,
+                    List.of(),
+                    List.of(0),
+                    0,
+                    DEFAULT_SEED,
+                    null);
         }
     }
 
@@ -138,13 +177,23 @@ public final class RunEvaluation {
             for (Task t : o.tasks()) {
                 var examples = TaskReaders.read(t.name(), t.file());
                 for (int k : o.shots())
-                    downstream.add(Downstream.run(t.name(), examples, model, o.encoder(), k, o.limit(), o.seed(), o.batch()));
+                    downstream.add(
+                            Downstream.run(t.name(), examples, model, o.encoder(), k, o.limit(), o.seed(), o.batch()));
             }
         }
         var ppl = new double[loss.length];
         for (int k = 0; k < loss.length; k++) ppl[k] = Math.exp(loss[k]);
-        var report = new Report(run.toString(), config.strategy(), c.step(), corpus.names(), loss, ppl,
-                Validation.mean(loss), Validation.worst(loss), o.rowsPerDomain() <= 0 ? -1 : o.rowsPerDomain(), cloze,
+        var report = new Report(
+                run.toString(),
+                config.strategy(),
+                c.step(),
+                corpus.names(),
+                loss,
+                ppl,
+                Validation.mean(loss),
+                Validation.worst(loss),
+                o.rowsPerDomain() <= 0 ? -1 : o.rowsPerDomain(),
+                cloze,
                 keepEarlier(run, c.step(), downstream));
         write(run.resolve(FILE), report);
         return report;
@@ -165,7 +214,7 @@ public final class RunEvaluation {
         try {
             old = read(run);
         } catch (UserException e) {
-            return out;                                             // unreadable: rewritten below
+            return out; // unreadable: rewritten below
         }
         if (old.step() != step) return out;
         for (var t : old.downstream())
@@ -210,7 +259,9 @@ public final class RunEvaluation {
         }
     }
 
-    private static Double nullable(double x) { return Double.isNaN(x) ? null : x; }
+    private static Double nullable(double x) {
+        return Double.isNaN(x) ? null : x;
+    }
 
     private static List<Double> nullable(double[] xs) {
         var out = new ArrayList<Double>();
@@ -218,7 +269,9 @@ public final class RunEvaluation {
         return out;
     }
 
-    private static double number(JsonNode n) { return n == null || n.isNull() ? Double.NaN : n.asDouble(); }
+    private static double number(JsonNode n) {
+        return n == null || n.isNull() ? Double.NaN : n.asDouble();
+    }
 
     private static double[] numbers(JsonNode n) {
         var out = new double[n.size()];
@@ -229,7 +282,8 @@ public final class RunEvaluation {
     /** Reads {@code RUN/eval.json} (one written before the cloze task existed reads with {@code cloze} null). */
     public static Report read(Path run) {
         Path file = run.resolve(FILE);
-        if (!Files.exists(file)) throw new UserException(run + " has no " + FILE + "; run 'pike eval --run " + run + "' first");
+        if (!Files.exists(file))
+            throw new UserException(run + " has no " + FILE + "; run 'pike eval --run " + run + "' first");
         try {
             var n = RunFiles.MAPPER.readTree(file.toFile());
             var domains = new ArrayList<String>();
@@ -239,17 +293,33 @@ public final class RunEvaluation {
             if (n.hasNonNull("cloze")) {
                 JsonNode cz = n.get("cloze");
                 var items = new int[cz.get("items").size()];
-                for (int i = 0; i < items.length; i++) items[i] = cz.get("items").get(i).asInt();
-                cloze = new Cloze.Result(domains, numbers(cz.get("accuracy")), items, number(cz.get("mean")), number(cz.get("chance")));
+                for (int i = 0; i < items.length; i++)
+                    items[i] = cz.get("items").get(i).asInt();
+                cloze = new Cloze.Result(
+                        domains, numbers(cz.get("accuracy")), items, number(cz.get("mean")), number(cz.get("chance")));
             }
             var downstream = new ArrayList<Downstream.TaskResult>();
             if (n.has("downstream"))
                 for (JsonNode t : n.get("downstream"))
-                    downstream.add(new Downstream.TaskResult(t.get("task").asText(), t.get("shots").asInt(), t.get("items").asInt(),
-                            number(t.get("accuracy")), number(t.get("accuracy_sum")), number(t.get("chance"))));
-            return new Report(run.toString(), n.get("strategy").asText(), n.get("step").asLong(), domains,
-                    numbers(n.get("val_loss")), numbers(n.get("perplexity")), number(n.get("mean")), number(n.get("worst")),
-                    rows.isNumber() ? rows.asInt() : -1, cloze, downstream);
+                    downstream.add(new Downstream.TaskResult(
+                            t.get("task").asText(),
+                            t.get("shots").asInt(),
+                            t.get("items").asInt(),
+                            number(t.get("accuracy")),
+                            number(t.get("accuracy_sum")),
+                            number(t.get("chance"))));
+            return new Report(
+                    run.toString(),
+                    n.get("strategy").asText(),
+                    n.get("step").asLong(),
+                    domains,
+                    numbers(n.get("val_loss")),
+                    numbers(n.get("perplexity")),
+                    number(n.get("mean")),
+                    number(n.get("worst")),
+                    rows.isNumber() ? rows.asInt() : -1,
+                    cloze,
+                    downstream);
         } catch (IOException | NullPointerException e) {
             throw new UserException(file + " is unreadable: " + e.getMessage(), e);
         }

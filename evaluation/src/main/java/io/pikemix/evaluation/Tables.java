@@ -1,7 +1,6 @@
 package io.pikemix.evaluation;
 
 import io.pikemix.format.Checks;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,9 +26,15 @@ public final class Tables {
     public static final String MARKDOWN = "comparison.md", CSV = "comparison.csv";
 
     /** One column: its header, how to read it from a row, and whether lower is better. */
-    private record Column(String header, String csvName, ToDoubleFunction<Comparison.Row> value, boolean lowerIsBetter, Kind kind) {}
+    private record Column(
+            String header, String csvName, ToDoubleFunction<Comparison.Row> value, boolean lowerIsBetter, Kind kind) {}
 
-    private enum Kind { PERPLEXITY, ACCURACY, STEPS, SPEEDUP }
+    private enum Kind {
+        PERPLEXITY,
+        ACCURACY,
+        STEPS,
+        SPEEDUP
+    }
 
     /** The downstream columns: "cloze" first (when any run has it), then task × shots in first-seen order. */
     static List<String> downstreamNames(Comparison.Result c) {
@@ -43,14 +48,19 @@ public final class Tables {
         return names;
     }
 
-    static String taskName(Downstream.TaskResult t) { return t.name() + " " + t.shots() + "-shot"; }
+    static String taskName(Downstream.TaskResult t) {
+        return t.name() + " " + t.shots() + "-shot";
+    }
 
     /** A row's accuracy on a downstream column (NaN when its eval.json lacks it). */
     static double accuracy(Comparison.Row row, String name) {
         var r = row.report();
         if (name.equals("cloze")) return r.clozeAccuracy();
-        return r.downstream().stream().filter(t -> taskName(t).equals(name)).mapToDouble(Downstream.TaskResult::accuracy)
-                .findFirst().orElse(Double.NaN);
+        return r.downstream().stream()
+                .filter(t -> taskName(t).equals(name))
+                .mapToDouble(Downstream.TaskResult::accuracy)
+                .findFirst()
+                .orElse(Double.NaN);
     }
 
     /** Mean of a row's downstream accuracies; NaN when it lacks any of them (a mean over other tasks would mislead). */
@@ -78,7 +88,12 @@ public final class Tables {
         var cols = new ArrayList<Column>();
         for (int k = 0; k < domains.size(); k++) {
             int kk = k;
-            cols.add(new Column(domains.get(k) + " PPL ↓", "ppl_" + domains.get(k), r -> r.report().perplexity()[kk], true, Kind.PERPLEXITY));
+            cols.add(new Column(
+                    domains.get(k) + " PPL ↓",
+                    "ppl_" + domains.get(k),
+                    r -> r.report().perplexity()[kk],
+                    true,
+                    Kind.PERPLEXITY));
         }
         cols.add(new Column("mean PPL ↓", "ppl_mean", Tables::perplexityMean, true, Kind.PERPLEXITY));
         cols.add(new Column("worst PPL ↓", "ppl_worst", Tables::perplexityWorst, true, Kind.PERPLEXITY));
@@ -88,8 +103,12 @@ public final class Tables {
             for (String t : tasks)
                 cols.add(new Column(t + " ↑", "acc_" + t.replace(' ', '_'), r -> accuracy(r, t), false, Kind.ACCURACY));
         }
-        cols.add(new Column(String.format(Locale.ROOT, "steps to %.4f ↓", c.target()), "steps_to_target",
-                r -> r.stepsToReach() < 0 ? Double.NaN : r.stepsToReach(), true, Kind.STEPS));
+        cols.add(new Column(
+                String.format(Locale.ROOT, "steps to %.4f ↓", c.target()),
+                "steps_to_target",
+                r -> r.stepsToReach() < 0 ? Double.NaN : r.stepsToReach(),
+                true,
+                Kind.STEPS));
         cols.add(new Column("speed-up ↑", "speedup", c::speedup, false, Kind.SPEEDUP));
         return cols;
     }
@@ -103,11 +122,14 @@ public final class Tables {
         Checks.require(!c.rows().isEmpty(), "nothing to compare");
         List<Column> cols = columns(c);
         var sb = new StringBuilder("# Comparison\n\n");
-        sb.append(String.format(Locale.ROOT, "Validation perplexity exp(loss) per domain of each run's newest checkpoint (eval.json), "
-                + "their mean and worst; downstream accuracy in %% (cloze = the validation cloze task, 4 candidates, chance 25 %%; "
-                + "tasks by average log-likelihood, OLMES); 'accuracy' = their mean. Steps to %.4f = the first step at which a "
-                + "run's training-time validation curve (val.jsonl) reaches the first run's last value on it; speed-up = the "
-                + "first run's steps / these. Bold: the best of each column.%n%n", c.target()));
+        sb.append(String.format(
+                Locale.ROOT,
+                "Validation perplexity exp(loss) per domain of each run's newest checkpoint (eval.json), "
+                        + "their mean and worst; downstream accuracy in %% (cloze = the validation cloze task, 4 candidates, chance 25 %%; "
+                        + "tasks by average log-likelihood, OLMES); 'accuracy' = their mean. Steps to %.4f = the first step at which a "
+                        + "run's training-time validation curve (val.jsonl) reaches the first run's last value on it; speed-up = the "
+                        + "first run's steps / these. Bold: the best of each column.%n%n",
+                c.target()));
         sb.append("| strategy |");
         for (Column col : cols) sb.append(' ').append(col.header()).append(" |");
         sb.append("\n|---|").append("---:|".repeat(cols.size())).append('\n');
@@ -116,7 +138,9 @@ public final class Tables {
             for (Column col : cols) {
                 double v = col.value().applyAsDouble(row);
                 String cell = format(v, col.kind());
-                sb.append(' ').append(isBest(c, col, v) ? "**" + cell + "**" : cell).append(" |");
+                sb.append(' ')
+                        .append(isBest(c, col, v) ? "**" + cell + "**" : cell)
+                        .append(" |");
             }
             sb.append('\n');
         }
@@ -126,15 +150,20 @@ public final class Tables {
 
     private static String clozeByDomain(Comparison.Result c) {
         List<String> domains = c.rows().get(0).report().domains();
-        var sb = new StringBuilder("\nValidation cloze accuracy (%) per domain (items per domain in brackets; chance 25 %):\n\n| strategy |");
+        var sb = new StringBuilder(
+                "\nValidation cloze accuracy (%) per domain (items per domain in brackets; chance 25 %):\n\n| strategy |");
         for (String d : domains) sb.append(' ').append(d).append(" |");
         sb.append(" mean |\n|---|").append("---:|".repeat(domains.size() + 1)).append('\n');
         for (var row : c.rows()) {
             var cz = row.report().cloze();
             sb.append("| ").append(label(row)).append(" |");
             for (int k = 0; k < domains.size(); k++)
-                sb.append(' ').append(cz == null ? "–" : format(cz.accuracy()[k], Kind.ACCURACY) + " (" + cz.items()[k] + ")").append(" |");
-            sb.append(' ').append(cz == null ? "–" : format(cz.mean(), Kind.ACCURACY)).append(" |\n");
+                sb.append(' ')
+                        .append(cz == null ? "–" : format(cz.accuracy()[k], Kind.ACCURACY) + " (" + cz.items()[k] + ")")
+                        .append(" |");
+            sb.append(' ')
+                    .append(cz == null ? "–" : format(cz.mean(), Kind.ACCURACY))
+                    .append(" |\n");
         }
         return sb.toString();
     }
@@ -165,11 +194,14 @@ public final class Tables {
         for (Column col : cols) sb.append(',').append(col.csvName());
         sb.append('\n');
         for (var row : c.rows()) {
-            sb.append(quote(row.report().strategy())).append(',').append(quote(row.report().run()));
+            sb.append(quote(row.report().strategy()))
+                    .append(',')
+                    .append(quote(row.report().run()));
             for (Column col : cols) {
                 double v = col.value().applyAsDouble(row);
                 sb.append(',');
-                if (!Double.isNaN(v)) sb.append(col.kind() == Kind.STEPS ? String.format(Locale.ROOT, "%.0f", v) : Double.toString(v));
+                if (!Double.isNaN(v))
+                    sb.append(col.kind() == Kind.STEPS ? String.format(Locale.ROOT, "%.0f", v) : Double.toString(v));
             }
             sb.append('\n');
         }

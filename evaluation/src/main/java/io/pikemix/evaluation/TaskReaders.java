@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pikemix.format.UserException;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +46,9 @@ public final class TaskReaders {
         }
 
         /** The prompt followed by its right answer (a demonstration in a k-shot prompt). */
-        public String solved() { return context + choices.get(label); }
+        public String solved() {
+            return context + choices.get(label);
+        }
     }
 
     public static final List<String> NAMES = List.of("hellaswag", "hellaswag-LANG", "arc", "csqa", "piqa");
@@ -71,7 +72,8 @@ public final class TaskReaders {
             case "arc" -> arc(file, 0);
             case "csqa" -> arc(file, 5);
             case "piqa" -> piqa(file);
-            default -> throw new UserException("unknown task '" + name + "'; expected one of " + String.join(", ", NAMES));
+            default ->
+                throw new UserException("unknown task '" + name + "'; expected one of " + String.join(", ", NAMES));
         };
     }
 
@@ -81,14 +83,18 @@ public final class TaskReaders {
             String ctx;
             if (n.hasNonNull("ctx_a") && n.hasNonNull("ctx_b")) {
                 String b = n.get("ctx_b").asText();
-                ctx = n.get("ctx_a").asText() + " " + (b.isEmpty() ? b : b.substring(0, 1).toUpperCase(Locale.ROOT) + b.substring(1));
+                ctx = n.get("ctx_a").asText() + " "
+                        + (b.isEmpty() ? b : b.substring(0, 1).toUpperCase(Locale.ROOT) + b.substring(1));
             } else {
                 ctx = text(n, "ctx");
             }
-            if (n.hasNonNull("activity_label") && !n.get("activity_label").asText().isBlank())
+            if (n.hasNonNull("activity_label")
+                    && !n.get("activity_label").asText().isBlank())
                 ctx = n.get("activity_label").asText() + ": " + ctx;
             JsonNode endings = n.get("endings");
-            require(endings != null && endings.isArray() && endings.size() >= 2, "'endings' must be an array of at least 2 strings");
+            require(
+                    endings != null && endings.isArray() && endings.size() >= 2,
+                    "'endings' must be an array of at least 2 strings");
             var choices = new ArrayList<String>();
             for (JsonNode e : endings) choices.add(" " + hellaswagText(e.asText()));
             return new Example(hellaswagText(ctx), choices, index(n, "label", choices.size()));
@@ -102,8 +108,14 @@ public final class TaskReaders {
             require(q != null && q.isObject(), "missing object 'question'");
             String stem = text(q, "stem");
             JsonNode cs = q.get("choices");
-            require(cs != null && cs.isArray() && cs.size() >= 2, "'question.choices' must be an array of at least 2 {label, text}");
-            require(choices == 0 || cs.size() == choices, "'question.choices' has %d entries, expected %d", cs.size(), choices);
+            require(
+                    cs != null && cs.isArray() && cs.size() >= 2,
+                    "'question.choices' must be an array of at least 2 {label, text}");
+            require(
+                    choices == 0 || cs.size() == choices,
+                    "'question.choices' has %d entries, expected %d",
+                    cs.size(),
+                    choices);
             String key = text(n, "answerKey");
             var texts = new ArrayList<String>();
             int label = -1;
@@ -119,24 +131,30 @@ public final class TaskReaders {
     /** PIQA: {@code X.jsonl} and its labels {@code X-labels.lst} (one 0 or 1 per line, as many lines as examples). */
     public static List<Example> piqa(Path file) {
         String name = file.getFileName().toString();
-        Path labels = file.resolveSibling((name.endsWith(".jsonl") ? name.substring(0, name.length() - 6) : name) + "-labels.lst");
+        Path labels = file.resolveSibling(
+                (name.endsWith(".jsonl") ? name.substring(0, name.length() - 6) : name) + "-labels.lst");
         if (!Files.isRegularFile(labels))
-            throw new UserException("PIQA labels not found: " + labels + " (published beside " + name + " as X-labels.lst)");
+            throw new UserException(
+                    "PIQA labels not found: " + labels + " (published beside " + name + " as X-labels.lst)");
         List<String> lines = lines(labels);
-        var questions = parse(file, n -> new String[]{text(n, "goal"), text(n, "sol1"), text(n, "sol2")});
+        var questions = parse(file, n -> new String[] {text(n, "goal"), text(n, "sol1"), text(n, "sol2")});
         var out = new ArrayList<Example>();
         int q = 0;
         for (int i = 0; i < lines.size(); i++) {
             String l = lines.get(i).strip();
             if (l.isEmpty()) continue;
-            if (!l.equals("0") && !l.equals("1")) throw new UserException(labels + ":" + (i + 1) + ": label must be 0 or 1, got '" + l + "'");
+            if (!l.equals("0") && !l.equals("1"))
+                throw new UserException(labels + ":" + (i + 1) + ": label must be 0 or 1, got '" + l + "'");
             if (q == questions.size())
-                throw new UserException(labels + ":" + (i + 1) + ": more labels than the " + questions.size() + " questions of " + file);
+                throw new UserException(labels + ":" + (i + 1) + ": more labels than the " + questions.size()
+                        + " questions of " + file);
             String[] g = questions.get(q++);
-            out.add(new Example("Question: " + g[0] + "\nAnswer:", List.of(" " + g[1], " " + g[2]), Integer.parseInt(l)));
+            out.add(new Example(
+                    "Question: " + g[0] + "\nAnswer:", List.of(" " + g[1], " " + g[2]), Integer.parseInt(l)));
         }
         if (q != questions.size())
-            throw new UserException(labels + " has " + q + " labels but " + file + " has " + questions.size() + " questions");
+            throw new UserException(
+                    labels + " has " + q + " labels but " + file + " has " + questions.size() + " questions");
         return out;
     }
 
@@ -154,7 +172,9 @@ public final class TaskReaders {
 
     /** Thrown inside a line's parser; becomes "FILE:LINE: message". */
     private static final class Malformed extends RuntimeException {
-        Malformed(String message) { super(message); }
+        Malformed(String message) {
+            super(message);
+        }
     }
 
     private static void require(boolean condition, String message, Object... args) {
@@ -210,7 +230,7 @@ public final class TaskReaders {
         var out = new ArrayList<T>();
         int line = 1;
         try (JsonParser p = JSON.getFactory().createParser(file.toFile())) {
-            p.nextToken();                                           // [
+            p.nextToken(); // [
             while (true) {
                 JsonToken t = p.nextToken();
                 line = p.currentLocation().getLineNr();
@@ -219,7 +239,8 @@ public final class TaskReaders {
                 out.add(parse.apply(JSON.readTree(p)));
             }
         } catch (JsonProcessingException e) {
-            throw new UserException(file + ":" + e.getLocation().getLineNr() + ": not valid JSON (" + e.getOriginalMessage() + ")");
+            throw new UserException(
+                    file + ":" + e.getLocation().getLineNr() + ": not valid JSON (" + e.getOriginalMessage() + ")");
         } catch (Malformed e) {
             throw new UserException(file + ":" + line + ": " + e.getMessage());
         } catch (IOException e) {

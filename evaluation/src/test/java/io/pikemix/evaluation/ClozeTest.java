@@ -1,15 +1,14 @@
 package io.pikemix.evaluation;
 
-import io.pikemix.training.RowSource;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
+import io.pikemix.training.RowSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /**
  * The validation cloze task on packed in-memory rows whose documents are recognisable by their tokens: document d of
@@ -20,11 +19,30 @@ class ClozeTest {
     static final int EOS = 0, T = 32, L = T + 1;
 
     record Rows(List<int[][]> data) implements RowSource {
-        @Override public int rowLength() { return L; }
-        @Override public int domains() { return data.size(); }
-        @Override public long rows(int domain) { return data.get(domain).length; }
-        @Override public void copyRow(int domain, int shard, long row, int[] into) { System.arraycopy(data.get(domain)[(int) row], 0, into, 0, L); }
-        @Override public void copyRow(int domain, long row, int[] into) { copyRow(domain, 0, row, into); }
+        @Override
+        public int rowLength() {
+            return L;
+        }
+
+        @Override
+        public int domains() {
+            return data.size();
+        }
+
+        @Override
+        public long rows(int domain) {
+            return data.get(domain).length;
+        }
+
+        @Override
+        public void copyRow(int domain, int shard, long row, int[] into) {
+            System.arraycopy(data.get(domain)[(int) row], 0, into, 0, L);
+        }
+
+        @Override
+        public void copyRow(int domain, long row, int[] into) {
+            copyRow(domain, 0, row, into);
+        }
     }
 
     /** Packs documents of the given lengths, document d of domain k drawing its ids from 1 + 100·(10k + d) + [0, 100). */
@@ -41,14 +59,18 @@ class ClozeTest {
 
     static Rows validation() {
         var rnd = new SplittableRandom(9);
-        return new Rows(List.of(pack(0, new int[]{150, 20, 90, 300, 45, 70}, rnd), pack(1, new int[]{400, 200, 5, 5, 120}, rnd)));
+        return new Rows(List.of(
+                pack(0, new int[] {150, 20, 90, 300, 45, 70}, rnd), pack(1, new int[] {400, 200, 5, 5, 120}, rnd)));
     }
 
-    static int doc(int token) { return (token - 1) / 100; }           // 10k + d
+    static int doc(int token) {
+        return (token - 1) / 100;
+    } // 10k + d
 
     static final Cloze.Config CONFIG = new Cloze.Config(12, 4, 8, 4096, 77);
 
-    @Test void items_sameForSameSeedAndDifferForAnother() {
+    @Test
+    void items_sameForSameSeedAndDifferForAnother() {
         var a = Cloze.items(validation(), EOS, CONFIG);
         var b = Cloze.items(validation(), EOS, CONFIG);
         assertEquals(render(a), render(b));
@@ -61,7 +83,8 @@ class ClozeTest {
      * that occurs contiguously in the rows; three distractors of m tokens, each inside one other validation document of
      * the same domain, all four distinct; the label points at the truth; no token of the training range.
      */
-    @Test void items_areRealValidationTextWithDistractorsFromOtherDocuments() {
+    @Test
+    void items_areRealValidationTextWithDistractorsFromOtherDocuments() {
         Rows val = validation();
         var items = Cloze.items(val, EOS, CONFIG);
         var labels = new HashSet<Integer>();
@@ -98,16 +121,18 @@ class ClozeTest {
     }
 
     /* A domain whose rows hold one document has no distractor source: no items (accuracy NaN, not a fake number). */
-    @Test void singleDocumentDomain_hasNoItems() {
+    @Test
+    void singleDocumentDomain_hasNoItems() {
         var rnd = new SplittableRandom(1);
-        var val = new Rows(List.of(pack(0, new int[]{500}, rnd), pack(1, new int[]{100, 100, 100}, rnd)));
+        var val = new Rows(List.of(pack(0, new int[] {500}, rnd), pack(1, new int[] {100, 100, 100}, rnd)));
         var items = Cloze.items(val, EOS, CONFIG);
         assertTrue(items.get(0).isEmpty());
         assertFalse(items.get(1).isEmpty());
     }
 
     /* The defaults at the demo's T = 128 and at a test's T = 16. */
-    @Test void defaults_scaleWithContext() {
+    @Test
+    void defaults_scaleWithContext() {
         var d = Cloze.Config.defaults(128, 5);
         assertEquals(16, d.continuation());
         assertEquals(32, d.minContext());
@@ -125,11 +150,12 @@ class ClozeTest {
 
     static String render(List<List<MultipleChoice.Item>> items) {
         var sb = new StringBuilder();
-        for (var domain : items) for (var it : domain) {
-            sb.append(Arrays.toString(it.context())).append(it.label());
-            for (int[] c : it.candidates()) sb.append(Arrays.toString(c));
-            sb.append('\n');
-        }
+        for (var domain : items)
+            for (var it : domain) {
+                sb.append(Arrays.toString(it.context())).append(it.label());
+                for (int[] c : it.candidates()) sb.append(Arrays.toString(c));
+                sb.append('\n');
+            }
         return sb.toString();
     }
 }

@@ -1,15 +1,14 @@
 package io.pikemix.evaluation;
 
-import io.pikemix.evaluation.TaskReaders.Example;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
+import io.pikemix.evaluation.TaskReaders.Example;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** k-shot prompts: k solved demonstrations, then the question, separated by blank lines; seeded, never the question itself. */
 class DownstreamTest {
@@ -19,12 +18,14 @@ class DownstreamTest {
         return out;
     }
 
-    @Test void zeroShot_isTheQuestionAlone() {
+    @Test
+    void zeroShot_isTheQuestionAlone() {
         assertEquals("Q3:", Downstream.prompt(examples(6), 3, 0, 1));
     }
 
     /* By hand for 2 shots: "Qd1: ANSWER\n\nQd2: ANSWER\n\nQ3:", the answers being the demonstrations' labelled choices. */
-    @Test void fiveShot_solvedDemonstrationsSeparatedByBlankLines() {
+    @Test
+    void fiveShot_solvedDemonstrationsSeparatedByBlankLines() {
         List<Example> ex = examples(12);
         String p = Downstream.prompt(ex, 3, 5, 42);
         String[] parts = p.split("\n\n", -1);
@@ -42,7 +43,8 @@ class DownstreamTest {
     }
 
     /* Over many seeded draws: k distinct indices in [0, n), never i. */
-    @Test void demonstrations_distinctAndNeverTheQuestion() {
+    @Test
+    void demonstrations_distinctAndNeverTheQuestion() {
         var rnd = new SplittableRandom(5);
         for (int trial = 0; trial < 500; trial++) {
             int n = 2 + rnd.nextInt(20), i = rnd.nextInt(n), k = rnd.nextInt(n);
@@ -53,13 +55,15 @@ class DownstreamTest {
         }
     }
 
-    @Test void tooFewExamplesForTheShots_isRefused() {
+    @Test
+    void tooFewExamplesForTheShots_isRefused() {
         var e = assertThrows(io.pikemix.format.UserException.class, () -> Downstream.prompt(examples(5), 0, 5, 1));
         assertTrue(e.getMessage().contains("5-shot prompts need more than 5 examples"), e.getMessage());
     }
 
     /* Items: the prompt and each choice encoded separately (OLMES), label kept; only the first `count` examples become items. */
-    @Test void items_encodePromptAndChoices() {
+    @Test
+    void items_encodePromptAndChoices() {
         Downstream.TextEncoder chars = s -> s.chars().toArray();
         var items = Downstream.items(examples(4), 2, chars, 1, 9);
         assertEquals(2, items.size());

@@ -1,14 +1,13 @@
 package io.pikemix.format;
 
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
-
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 
 /**
  * Where a dataset lives: a Hadoop {@code FileSystem} URI ({@code file:///data/genres}, {@code hdfs://nn:8020/data/genres},
@@ -30,33 +29,52 @@ public final class DatasetDir {
     }
 
     /** The dataset at {@code uri}, with the process's Hadoop configuration. */
-    public static DatasetDir of(String uri) { return of(uri, new Configuration()); }
+    public static DatasetDir of(String uri) {
+        return of(uri, new Configuration());
+    }
 
     public static DatasetDir of(String uri, Configuration conf) {
-        Checks.require(uri != null && !uri.isBlank(), "the dataset location is empty; pass a directory or a URI such as hdfs://namenode:8020/data/genres");
+        Checks.require(
+                uri != null && !uri.isBlank(),
+                "the dataset location is empty; pass a directory or a URI such as hdfs://namenode:8020/data/genres");
         return new DatasetDir(uri, conf);
     }
 
     /** A bare path made absolute (so it still names the same directory from another working directory); a URI as given. */
     public static String normalize(String uri) {
-        return hasScheme(uri) ? uri : java.nio.file.Path.of(uri).toAbsolutePath().normalize().toString();
+        return hasScheme(uri)
+                ? uri
+                : java.nio.file.Path.of(uri).toAbsolutePath().normalize().toString();
     }
 
     /** True for {@code scheme:...}; a bare path has none. */
-    public static boolean hasScheme(String uri) { return SCHEME.matcher(uri).matches(); }
+    public static boolean hasScheme(String uri) {
+        return SCHEME.matcher(uri).matches();
+    }
 
     /** A file or directory as a Hadoop path: URIs as given, bare paths on the local file system. */
     static Path hadoopPath(String uri) {
-        return hasScheme(uri) ? new Path(uri) : new Path("file", null, java.nio.file.Path.of(uri).toAbsolutePath().normalize().toString());
+        return hasScheme(uri)
+                ? new Path(uri)
+                : new Path(
+                        "file",
+                        null,
+                        java.nio.file.Path.of(uri).toAbsolutePath().normalize().toString());
     }
 
     /** The location as given (bare paths absolute). */
-    public String uri() { return uri; }
+    public String uri() {
+        return uri;
+    }
 
-    public Configuration conf() { return conf; }
+    public Configuration conf() {
+        return conf;
+    }
 
     /** A file of the dataset by its path relative to the directory (as dataset.json lists shards). */
-    public Path resolve(String relative) { return new Path(root, relative); }
+    public Path resolve(String relative) {
+        return new Path(root, relative);
+    }
 
     FileSystem fs() {
         try {
@@ -88,5 +106,8 @@ public final class DatasetDir {
         }
     }
 
-    @Override public String toString() { return uri; }
+    @Override
+    public String toString() {
+        return uri;
+    }
 }

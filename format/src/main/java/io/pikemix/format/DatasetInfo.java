@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -29,14 +28,24 @@ import java.util.Map;
  * @param domains       per-domain statistics, in spec order
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record DatasetInfo(int formatVersion, String createdBy, String spec, TokenizerInfo tokenizer, int context,
-                          int rowLength, double valFraction, long splitSeed, List<DomainInfo> domains) {
+public record DatasetInfo(
+        int formatVersion,
+        String createdBy,
+        String spec,
+        TokenizerInfo tokenizer,
+        int context,
+        int rowLength,
+        double valFraction,
+        long splitSeed,
+        List<DomainInfo> domains) {
     /** 2: tokens as packed little-endian int32 (binary); 1 (still read): tokens as list&lt;int32&gt;. */
     public static final int FORMAT_VERSION = 2;
+
     public static final String FILE_NAME = "dataset.json";
-    public static final String SHARD_SCHEMA = "seq_id: int64 (unique within domain and split, increasing within a shard), "
-            + "tokens: binary, exactly row_length token ids as little-endian int32 (4 · row_length bytes; no padding; "
-            + "documents joined by eos_id)";
+    public static final String SHARD_SCHEMA =
+            "seq_id: int64 (unique within domain and split, increasing within a shard), "
+                    + "tokens: binary, exactly row_length token ids as little-endian int32 (4 · row_length bytes; no padding; "
+                    + "documents joined by eos_id)";
     public static final List<String> SPLITS = List.of("train", "val");
 
     /**
@@ -52,8 +61,13 @@ public record DatasetInfo(int formatVersion, String createdBy, String spec, Toke
      * @param skipped inputs skipped by reason (malformed_json, invalid_utf8, empty, too_large, truncated_gzip,
      *                unreadable); counted before the split, so per domain
      */
-    public record DomainInfo(String name, Double prior, long inputFiles, long inputBytes, Map<String, Long> skipped,
-                             Map<String, SplitInfo> splits) {
+    public record DomainInfo(
+            String name,
+            Double prior,
+            long inputFiles,
+            long inputBytes,
+            Map<String, Long> skipped,
+            Map<String, SplitInfo> splits) {
         public SplitInfo split(String split) {
             SplitInfo s = splits.get(split);
             Checks.require(s != null, "domain '%s' has no split '%s' (has %s)", name, split, splits.keySet());
@@ -69,13 +83,16 @@ public record DatasetInfo(int formatVersion, String createdBy, String spec, Toke
      *                         (tokens = sequences·rowLength + tailTokensDropped)
      * @param shards           the Parquet files, in order
      */
-    public record SplitInfo(long documents, long tokens, long sequences, long tailTokensDropped, List<ShardInfo> shards) {}
+    public record SplitInfo(
+            long documents, long tokens, long sequences, long tailTokensDropped, List<ShardInfo> shards) {}
 
     /** One Parquet file: path relative to the dataset directory, rows, and the seq_id of its first row. */
     public record ShardInfo(String path, long rows, long firstSeqId) {}
 
     public DomainInfo domain(String name) {
-        return domains.stream().filter(d -> d.name().equals(name)).findFirst()
+        return domains.stream()
+                .filter(d -> d.name().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new UserException("dataset has no domain '" + name + "' (has "
                         + domains.stream().map(DomainInfo::name).toList() + ")"));
     }
@@ -100,14 +117,18 @@ public record DatasetInfo(int formatVersion, String createdBy, String spec, Toke
 
     /** Reads {@code dir/dataset.json} through Hadoop's FileSystem; a directory without it is not a (complete) dataset. */
     public static DatasetInfo read(DatasetDir dir) {
-        return dir.readInfo();   // the Hadoop calls live in DatasetDir: mixer loads this class without Hadoop's jars
+        return dir.readInfo(); // the Hadoop calls live in DatasetDir: mixer loads this class without Hadoop's jars
     }
 
     /** Parses a dataset.json read from {@code where}, checking its format version. */
     static DatasetInfo parse(InputStream in, Object where) throws IOException {
         DatasetInfo info = mapper().readValue(in, DatasetInfo.class);
-        Checks.require(info.formatVersion() == FORMAT_VERSION || info.formatVersion() == 1,
-                "%s: format_version %d, this build reads 1 and %d", where, info.formatVersion(), FORMAT_VERSION);
+        Checks.require(
+                info.formatVersion() == FORMAT_VERSION || info.formatVersion() == 1,
+                "%s: format_version %d, this build reads 1 and %d",
+                where,
+                info.formatVersion(),
+                FORMAT_VERSION);
         return info;
     }
 

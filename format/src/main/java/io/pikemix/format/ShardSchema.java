@@ -32,11 +32,15 @@ public final class ShardSchema {
 
     /** Decodes {@code length} bytes from {@code offset} into {@code out} at {@code outOffset} (no allocation). */
     public static void unpackTokens(byte[] bytes, int offset, int length, int[] out, int outOffset) {
-        ByteBuffer.wrap(bytes, offset, length).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(out, outOffset, checkedCount(length));
+        ByteBuffer.wrap(bytes, offset, length)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .asIntBuffer()
+                .get(out, outOffset, checkedCount(length));
     }
 
     private static int checkedCount(int length) {
-        if (length % 4 != 0) throw new IllegalArgumentException("a tokens value of " + length + " bytes is not a whole number of int32");
+        if (length % 4 != 0)
+            throw new IllegalArgumentException("a tokens value of " + length + " bytes is not a whole number of int32");
         return length / 4;
     }
 }

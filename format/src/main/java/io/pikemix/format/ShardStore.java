@@ -38,7 +38,12 @@ public final class ShardStore {
             var byDomain = new ShardIndex[info.domains().size()];
             for (int k = 0; k < byDomain.length; k++) {
                 var s = info.domains().get(k).splits().get(split);
-                byDomain[k] = new ShardIndex(s == null ? new long[0] : s.shards().stream().mapToLong(DatasetInfo.ShardInfo::rows).toArray());
+                byDomain[k] = new ShardIndex(
+                        s == null
+                                ? new long[0]
+                                : s.shards().stream()
+                                        .mapToLong(DatasetInfo.ShardInfo::rows)
+                                        .toArray());
             }
             indexes.put(split, byDomain);
         }
@@ -50,20 +55,33 @@ public final class ShardStore {
         return new ShardStore(dir, DatasetInfo.read(dir), maxBytes);
     }
 
-    DatasetDir dir() { return dir; }
+    DatasetDir dir() {
+        return dir;
+    }
 
-    public DatasetInfo info() { return info; }
+    public DatasetInfo info() {
+        return info;
+    }
 
-    public int rowLength() { return info.rowLength(); }
+    public int rowLength() {
+        return info.rowLength();
+    }
 
     /** Rows of a domain's split. */
-    public long rows(String split, int domain) { return index(split, domain).total(); }
+    public long rows(String split, int domain) {
+        return index(split, domain).total();
+    }
 
     /** Copies the domain's {@code globalRow}-th row of the split (its shards in order) into {@code into} at {@code offset}. */
     public void copyRow(String split, int domain, long globalRow, int[] into, int offset) {
         ShardIndex index = index(split, domain);
-        Checks.require(globalRow >= 0 && globalRow < index.total(), "row %d is outside domain '%s' (%s split, %d rows)",
-                globalRow, info.domains().get(domain).name(), split, index.total());
+        Checks.require(
+                globalRow >= 0 && globalRow < index.total(),
+                "row %d is outside domain '%s' (%s split, %d rows)",
+                globalRow,
+                info.domains().get(domain).name(),
+                split,
+                index.total());
         int shard = index.shard(globalRow);
         copyRow(split, domain, shard, index.rowInShard(globalRow, shard), into, offset);
     }
@@ -72,25 +90,39 @@ public final class ShardStore {
     public void copyRow(String split, int domain, int shard, long row, int[] into, int offset) {
         int[] tokens = shard(new Key(split, domain, shard));
         int L = info.rowLength();
-        Checks.require(row >= 0 && (row + 1) * L <= tokens.length, "domain '%s' %s shard %d has %d rows, asked for row %d",
-                info.domains().get(domain).name(), split, shard, tokens.length / L, row);
+        Checks.require(
+                row >= 0 && (row + 1) * L <= tokens.length,
+                "domain '%s' %s shard %d has %d rows, asked for row %d",
+                info.domains().get(domain).name(),
+                split,
+                shard,
+                tokens.length / L,
+                row);
         System.arraycopy(tokens, (int) (row * L), into, offset, L);
     }
 
     /** Bytes of tokens held now (at most the bound, or one shard when a single shard exceeds it). */
     long cachedBytes() {
-        synchronized (cache) { return bytes; }
+        synchronized (cache) {
+            return bytes;
+        }
     }
 
     /** Shard files read so far (a shard evicted and needed again is read again). */
     long shardReads() {
-        synchronized (cache) { return reads; }
+        synchronized (cache) {
+            return reads;
+        }
     }
 
     private ShardIndex index(String split, int domain) {
         ShardIndex[] byDomain = indexes.get(split);
         Checks.require(byDomain != null, "no split '%s' (splits are %s)", split, DatasetInfo.SPLITS);
-        Checks.require(domain >= 0 && domain < byDomain.length, "domain %d is outside the dataset's %d domains", domain, byDomain.length);
+        Checks.require(
+                domain >= 0 && domain < byDomain.length,
+                "domain %d is outside the dataset's %d domains",
+                domain,
+                byDomain.length);
         return byDomain[domain];
     }
 
@@ -118,27 +150,40 @@ public final class ShardStore {
     }
 
     private int[] cached(Key key) {
-        synchronized (cache) { return cache.get(key); }
+        synchronized (cache) {
+            return cache.get(key);
+        }
     }
 
     private int[] read(Key key) {
         DatasetInfo.DomainInfo d = info.domains().get(key.domain());
         List<DatasetInfo.ShardInfo> shards = d.split(key.split()).shards();
-        Checks.require(key.shard() >= 0 && key.shard() < shards.size(), "domain '%s' %s has %d shards, asked for shard %d",
-                d.name(), key.split(), shards.size(), key.shard());
+        Checks.require(
+                key.shard() >= 0 && key.shard() < shards.size(),
+                "domain '%s' %s has %d shards, asked for shard %d",
+                d.name(),
+                key.split(),
+                shards.size(),
+                key.shard());
         DatasetInfo.ShardInfo s = shards.get(key.shard());
         var file = dir.resolve(s.path());
         List<ShardReader.ShardRow> rows;
         try {
             rows = ShardReader.read(dir.conf(), file, -1);
         } catch (IOException e) {
-            throw new UserException("cannot read shard " + file + ": " + e.getMessage()
-                    + " (was the dataset changed or moved after dataset.json was written?)", e);
+            throw new UserException(
+                    "cannot read shard " + file + ": " + e.getMessage()
+                            + " (was the dataset changed or moved after dataset.json was written?)",
+                    e);
         }
         int L = info.rowLength();
         Checks.require(rows.size() == s.rows(), "%s has %d rows but dataset.json says %d", file, rows.size(), s.rows());
-        Checks.require((long) rows.size() * L <= Integer.MAX_VALUE - 8, "%s: %d rows of %d tokens do not fit one Java array; write smaller shards",
-                file, rows.size(), L);
+        Checks.require(
+                (long) rows.size() * L <= Integer.MAX_VALUE - 8,
+                "%s: %d rows of %d tokens do not fit one Java array; write smaller shards",
+                file,
+                rows.size(),
+                L);
         var flat = new int[rows.size() * L];
         for (int r = 0; r < rows.size(); r++) {
             int[] t = rows.get(r).tokens();

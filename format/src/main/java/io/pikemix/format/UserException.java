@@ -5,6 +5,11 @@ package io.pikemix.format;
  * message as one line on stderr and exits with status 2, without a stack trace (STYLE.md §7).
  */
 public class UserException extends RuntimeException {
-    public UserException(String message) { super(message); }
-    public UserException(String message, Throwable cause) { super(message, cause); }
+    public UserException(String message) {
+        super(message);
+    }
+
+    public UserException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

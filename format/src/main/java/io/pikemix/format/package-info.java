@@ -1,1 +1,2 @@
-/** Shared formats. */ package io.pikemix.format;
+/** Shared formats. */
+package io.pikemix.format;

@@ -45,7 +45,11 @@ final class Apportion {
         int K = w.length;
         double sum = Simplex.sum(w, "weights"), drift = 0;
         int active = 0;
-        for (int k = 0; k < K; k++) if (w[k] > 0) { drift += carry[k]; active++; }
+        for (int k = 0; k < K; k++)
+            if (w[k] > 0) {
+                drift += carry[k];
+                active++;
+            }
         drift /= active;
         var target = new double[K];
         for (int k = 0; k < K; k++) target[k] = w[k] > 0 ? w[k] / sum * b + (carry[k] - drift) : 0;
@@ -66,7 +70,7 @@ final class Apportion {
             c[k] = w[k] > 0 && target[k] > 0 ? (int) Math.floor(target[k]) : 0;
             given += c[k];
         }
-        while (given > b) {                 // only after negative targets: take back from the most served
+        while (given > b) { // only after negative targets: take back from the most served
             int worst = -1;
             for (int k = 0; k < K; k++)
                 if (c[k] > 0 && (worst < 0 || target[k] - c[k] < target[worst] - c[worst])) worst = k;
@@ -74,11 +78,14 @@ final class Apportion {
             given--;
         }
         var taken = new boolean[K];
-        while (given < b) {                 // +1 to the largest remainders, ties to the lower index
+        while (given < b) { // +1 to the largest remainders, ties to the lower index
             int best = -1;
             for (int k = 0; k < K; k++)
                 if (w[k] > 0 && !taken[k] && (best < 0 || target[k] - c[k] > target[best] - c[best])) best = k;
-            if (best < 0) { java.util.Arrays.fill(taken, false); continue; }   // only through float fuzz
+            if (best < 0) {
+                java.util.Arrays.fill(taken, false);
+                continue;
+            } // only through float fuzz
             taken[best] = true;
             c[best]++;
             given++;

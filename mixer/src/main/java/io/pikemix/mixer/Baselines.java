@@ -1,7 +1,6 @@
 package io.pikemix.mixer;
 
 import io.pikemix.format.Checks;
-
 import java.util.SplittableRandom;
 
 /**
@@ -20,7 +19,9 @@ final class Baselines {
     }
 
     /** Token-proportional: w_k = n_k / Σ_j n_j, n_k = tokens (or sequences) of domain k. */
-    static double[] proportional(long[] n) { return temperature(n, 1); }
+    static double[] proportional(long[] n) {
+        return temperature(n, 1);
+    }
 
     /**
      * Temperature sampling (mT5): p_k ∝ n_k^α with α in (0, 1]; α = 1 is token-proportional, α → 0 uniform.
@@ -28,7 +29,8 @@ final class Baselines {
      */
     static double[] temperature(long[] n, double alpha) {
         Checks.require(n.length > 0, "need at least one domain");
-        Checks.require(Double.isFinite(alpha) && alpha >= 0, "temperature alpha must be finite and >= 0, got %s", alpha);
+        Checks.require(
+                Double.isFinite(alpha) && alpha >= 0, "temperature alpha must be finite and >= 0, got %s", alpha);
         double maxLog = Double.NEGATIVE_INFINITY;
         for (int k = 0; k < n.length; k++) {
             Checks.require(n[k] > 0, "domain %d has %d tokens; token-based weights need every count > 0", k, n[k]);
@@ -42,7 +44,9 @@ final class Baselines {
     }
 
     /** Round-Robin (§2.2): the whole batch of step t comes from task t mod K (0-based). */
-    static int roundRobinTask(long step, int K) { return (int) Math.floorMod(step, (long) K); }
+    static int roundRobinTask(long step, int K) {
+        return (int) Math.floorMod(step, (long) K);
+    }
 
     /**
      * Random (§2.2): the whole batch of step t comes from one task drawn with probabilities p_k, using
@@ -58,7 +62,7 @@ final class Baselines {
             acc += p[k];
             if (u < acc) return k;
         }
-        return last;   // u ≥ Σp only through rounding
+        return last; // u ≥ Σp only through rounding
     }
 
     static double[] oneHot(int k, int K) {

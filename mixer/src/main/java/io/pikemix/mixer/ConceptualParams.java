@@ -13,8 +13,8 @@ import io.pikemix.format.Checks;
  * @param beta       β of eq. (8), or NaN to derive it: β = min_k (1 + c̲(−K + 2 − 1/w_k)) over w_k > 0.
  * @param gamma      γ of eq. (8), or NaN to derive it: γ = 1 + c̄(K − 1).
  */
-public record ConceptualParams(double eta, double smoothness, int batchSize,
-                               double cConflict, double cAlign, double beta, double gamma) {
+public record ConceptualParams(
+        double eta, double smoothness, int batchSize, double cConflict, double cAlign, double beta, double gamma) {
     public static final double DEFAULT_ETA = 7e-4;
     public static final double DEFAULT_SMOOTHNESS = 1;
 
@@ -24,8 +24,14 @@ public record ConceptualParams(double eta, double smoothness, int batchSize,
         Checks.require(batchSize > 0, "--batch must be > 0, got %d", batchSize);
         Checks.require(cConflict >= 0 && cConflict <= 0.5, "c_conflict must be in [0, 1/2], got %s", cConflict);
         Checks.require(cAlign >= 0 && cAlign <= 1, "c_align must be in [0, 1], got %s", cAlign);
-        Checks.require(Double.isNaN(beta) || (Double.isFinite(beta) && beta > 0), "--beta must be finite and > 0, got %s", beta);
-        Checks.require(Double.isNaN(gamma) || (Double.isFinite(gamma) && gamma > 0), "--gamma must be finite and > 0, got %s", gamma);
+        Checks.require(
+                Double.isNaN(beta) || (Double.isFinite(beta) && beta > 0),
+                "--beta must be finite and > 0, got %s",
+                beta);
+        Checks.require(
+                Double.isNaN(gamma) || (Double.isFinite(gamma) && gamma > 0),
+                "--gamma must be finite and > 0, got %s",
+                gamma);
     }
 
     /** η = 7e-4, L = 1, c̲ = 0, c̄ = 1, β and γ from eq. (8). */

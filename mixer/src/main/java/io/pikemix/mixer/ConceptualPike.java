@@ -17,14 +17,20 @@ final class ConceptualPike {
         int K = w.length;
         double beta = Double.POSITIVE_INFINITY;
         for (double wk : w) if (wk > 0) beta = Math.min(beta, 1 + cConflict * (-K + 2 - 1 / wk));
-        Checks.require(beta > 0 && Double.isFinite(beta),
+        Checks.require(
+                beta > 0 && Double.isFinite(beta),
                 "beta from eq. (8) is %s (c_conflict = %s, K = %d): the conflict bound c < 1/(K-2+b/b_k) of Theorem 3.5 "
-                        + "does not hold; lower c_conflict or give --beta", beta, cConflict, K);
+                        + "does not hold; lower c_conflict or give --beta",
+                beta,
+                cConflict,
+                K);
         return beta;
     }
 
     /** Eq. (8): γ = 1 + c̄ (K − 1). */
-    static double gamma(double cAlign, int K) { return 1 + cAlign * (K - 1); }
+    static double gamma(double cAlign, int K) {
+        return 1 + cAlign * (K - 1);
+    }
 
     /**
      * Eq. (9)–(10) via Lemma F.2: minimise Σ_k w_k λ_k + ½ w_k² κ_k subject to w ≥ 0, Σ w = 1, where
@@ -41,7 +47,8 @@ final class ConceptualPike {
         double maxL = Double.NEGATIVE_INFINITY, minL = Double.POSITIVE_INFINITY, maxK = 0;
         for (int k = 0; k < K; k++) {
             Checks.require(Double.isFinite(lambda[k]), "lambda[%d] = %s must be finite", k, lambda[k]);
-            Checks.require(Double.isFinite(kappa[k]) && kappa[k] > 0, "kappa[%d] = %s must be finite and > 0", k, kappa[k]);
+            Checks.require(
+                    Double.isFinite(kappa[k]) && kappa[k] > 0, "kappa[%d] = %s must be finite and > 0", k, kappa[k]);
             maxL = Math.max(maxL, lambda[k]);
             minL = Math.min(minL, lambda[k]);
             maxK = Math.max(maxK, kappa[k]);
@@ -50,18 +57,22 @@ final class ConceptualPike {
         for (int it = 0; it < 200 && lo < hi; it++) {
             double mid = 0.5 * (lo + hi);
             if (mid <= lo || mid >= hi) break;
-            if (total(mid, lambda, kappa) >= 1) lo = mid; else hi = mid;
+            if (total(mid, lambda, kappa) >= 1) lo = mid;
+            else hi = mid;
         }
         // Exact μ on the active set found at lo (where Σ w ≥ 1, so A is non-empty).
         double sumInv = 0, sumRatio = 0;
         for (int k = 0; k < K; k++) {
-            if (-(lo + lambda[k]) > 0) { sumInv += 1 / kappa[k]; sumRatio += lambda[k] / kappa[k]; }
+            if (-(lo + lambda[k]) > 0) {
+                sumInv += 1 / kappa[k];
+                sumRatio += lambda[k] / kappa[k];
+            }
         }
         double mu = -(1 + sumRatio) / sumInv;
         var w = new double[K];
         double sum = 0;
         for (int k = 0; k < K; k++) sum += w[k] = Math.max(0, -(mu + lambda[k]) / kappa[k]);
-        for (int k = 0; k < K; k++) w[k] /= sum;   // removes the last ulps
+        for (int k = 0; k < K; k++) w[k] /= sum; // removes the last ulps
         return w;
     }
 

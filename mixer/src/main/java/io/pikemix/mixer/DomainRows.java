@@ -1,7 +1,6 @@
 package io.pikemix.mixer;
 
 import io.pikemix.format.Checks;
-
 import java.util.Arrays;
 
 /**
@@ -18,7 +17,8 @@ public record DomainRows(String name, long[] shardRowCounts) {
             Checks.require(shardRowCounts[s] >= 0, "domain '%s' shard %d has %d rows", name, s, shardRowCounts[s]);
             total = Math.addExact(total, shardRowCounts[s]);
         }
-        Checks.require(total > 0, "domain '%s' has no training sequences; drop it from the mix or re-run the ETL", name);
+        Checks.require(
+                total > 0, "domain '%s' has no training sequences; drop it from the mix or re-run the ETL", name);
         shardRowCounts = shardRowCounts.clone();
     }
 
@@ -28,8 +28,13 @@ public record DomainRows(String name, long[] shardRowCounts) {
      * {@code DIR/<name>/train/part-NNNNN.parquet}, row {@code row}.
      */
     public static java.util.List<DomainRows> training(io.pikemix.format.DatasetInfo dataset) {
-        return dataset.domains().stream().map(d -> new DomainRows(d.name(),
-                d.split("train").shards().stream().mapToLong(io.pikemix.format.DatasetInfo.ShardInfo::rows).toArray())).toList();
+        return dataset.domains().stream()
+                .map(d -> new DomainRows(
+                        d.name(),
+                        d.split("train").shards().stream()
+                                .mapToLong(io.pikemix.format.DatasetInfo.ShardInfo::rows)
+                                .toArray()))
+                .toList();
     }
 
     /** Total rows (sequences) of the domain. */
@@ -39,15 +44,23 @@ public record DomainRows(String name, long[] shardRowCounts) {
         return total;
     }
 
-    @Override public long[] shardRowCounts() { return shardRowCounts.clone(); }
+    @Override
+    public long[] shardRowCounts() {
+        return shardRowCounts.clone();
+    }
 
-    @Override public boolean equals(Object o) {
+    @Override
+    public boolean equals(Object o) {
         return o instanceof DomainRows d && name.equals(d.name) && Arrays.equals(shardRowCounts, d.shardRowCounts);
     }
 
-    @Override public int hashCode() { return 31 * name.hashCode() + Arrays.hashCode(shardRowCounts); }
+    @Override
+    public int hashCode() {
+        return 31 * name.hashCode() + Arrays.hashCode(shardRowCounts);
+    }
 
-    @Override public String toString() {
+    @Override
+    public String toString() {
         return "DomainRows[" + name + ", " + shardRowCounts.length + " shards, " + sequences() + " rows]";
     }
 }

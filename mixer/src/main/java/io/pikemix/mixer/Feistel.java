@@ -36,7 +36,7 @@ final class Feistel {
         Checks.require(n > 0 && n <= (1L << 62), "permutation size must be in [1, 2^62], got %d", n);
         this.n = n;
         long s = (long) Math.ceil(Math.sqrt((double) n));
-        while (s > 1 && (s - 1) * (s - 1) >= n) s--;     // exact ⌈√n⌉ despite double rounding
+        while (s > 1 && (s - 1) * (s - 1) >= n) s--; // exact ⌈√n⌉ despite double rounding
         while (s * s < n) s++;
         this.a = s;
         this.b = (n + a - 1) / a;
@@ -52,16 +52,19 @@ final class Feistel {
     }
 
     private long encrypt(long x) {
-        long l = x / b, r = x - l * b;       // l ∈ Z_a, r ∈ Z_b
+        long l = x / b, r = x - l * b; // l ∈ Z_a, r ∈ Z_b
         long p = a, q = b;
         for (int i = 0; i < ROUNDS; i++) {
             long f = Long.remainderUnsigned(mix64(r + keys[i]), p);
             long nl = r, nr = l + f;
             if (nr >= p) nr -= p;
-            l = nl; r = nr;
-            long t = p; p = q; q = t;        // sides swap sizes: now l ∈ Z_p, r ∈ Z_q again
+            l = nl;
+            r = nr;
+            long t = p;
+            p = q;
+            q = t; // sides swap sizes: now l ∈ Z_p, r ∈ Z_q again
         }
-        return l * b + r;                    // ROUNDS is even, so (p, q) = (a, b) again
+        return l * b + r; // ROUNDS is even, so (p, q) = (a, b) again
     }
 
     /** SplitMix64's finaliser (Steele, Lea, Flood 2014): a bijective 64-bit mixer. */

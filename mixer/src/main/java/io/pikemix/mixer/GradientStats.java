@@ -1,7 +1,6 @@
 package io.pikemix.mixer;
 
 import io.pikemix.format.Checks;
-
 import java.util.List;
 
 /**
@@ -17,14 +16,23 @@ import java.util.List;
  * @param cosine         ⟨ḡ_k, ḡ_l⟩ / (‖ḡ_k‖ ‖ḡ_l‖), the cosine of the mean gradients (Fig. 2); diagonal 1
  * @param loss           mean loss per domain, or null
  */
-public record GradientStats(int[] microBatches, long[] sequences, double[] gradNormSq, double[] meanGradNormSq,
-                            double[] gradVar, double[][] innerProducts, double[][] cosine, double[] loss)
+public record GradientStats(
+        int[] microBatches,
+        long[] sequences,
+        double[] gradNormSq,
+        double[] meanGradNormSq,
+        double[] gradVar,
+        double[][] innerProducts,
+        double[][] cosine,
+        double[] loss)
         implements java.io.Serializable {
 
     /** Relative floor of {@link #toDomainStats()}: ‖∇L_k‖² is reported as at least 1e-6 · ‖ḡ_k‖². */
     public static final double MIN_RELATIVE_NORM_SQ = 1e-6;
 
-    public int size() { return gradNormSq.length; }
+    public int size() {
+        return gradNormSq.length;
+    }
 
     /**
      * The statistics a strategy reads. The unbiased ‖∇L_k‖² can be ≤ 0 when a domain's gradient signal is below
@@ -85,7 +93,10 @@ public record GradientStats(int[] microBatches, long[] sequences, double[] gradN
         var inner = new double[K][K];
         for (int k = 0; k < K; k++)
             for (int l = 0; l < K; l++) {
-                if (k == l) { inner[k][k] = normSq[k]; continue; }
+                if (k == l) {
+                    inner[k][k] = normSq[k];
+                    continue;
+                }
                 double num = 0, den = 0;
                 for (GradientStats g : workers) {
                     double a = g.sequences[k], b = g.sequences[l], c = a * b / (a + b);
@@ -101,8 +112,7 @@ public record GradientStats(int[] microBatches, long[] sequences, double[] gradN
         int K = meanNormSq.length;
         var cos = new double[K][K];
         for (int k = 0; k < K; k++)
-            for (int l = 0; l < K; l++)
-                cos[k][l] = k == l ? 1 : inner[k][l] / Math.sqrt(meanNormSq[k] * meanNormSq[l]);
+            for (int l = 0; l < K; l++) cos[k][l] = k == l ? 1 : inner[k][l] / Math.sqrt(meanNormSq[k] * meanNormSq[l]);
         return cos;
     }
 }

@@ -26,20 +26,28 @@ import io.pikemix.format.Checks;
 public final class GradientStatsAccumulator {
     private final int K;
     private final int[] m, s;
-    private final double[] sumSqDev;      // Σ_i ‖g_i − ḡ‖² over finished tensors
-    private final double[][] dot;         // ⟨ḡ_k, ḡ_l⟩ over finished tensors
+    private final double[] sumSqDev; // Σ_i ‖g_i − ḡ‖² over finished tensors
+    private final double[][] dot; // ⟨ḡ_k, ḡ_l⟩ over finished tensors
     private double[][] mean = new double[0][];
-    private final int[] added;            // micro-batches added to the current tensor, per domain
-    private int length = -1;              // length of the current tensor's slices
+    private final int[] added; // micro-batches added to the current tensor, per domain
+    private int length = -1; // length of the current tensor's slices
 
     /** @param microBatches m_k ≥ 2 per domain; @param seqsPerMicroBatch s_k ≥ 1 sequences per micro-batch. */
     public GradientStatsAccumulator(int[] microBatches, int[] seqsPerMicroBatch) {
         K = microBatches.length;
-        Checks.require(K > 0 && seqsPerMicroBatch.length == K, "micro-batch counts (%d) and sizes (%d) must cover the same domains",
-                K, seqsPerMicroBatch.length);
+        Checks.require(
+                K > 0 && seqsPerMicroBatch.length == K,
+                "micro-batch counts (%d) and sizes (%d) must cover the same domains",
+                K,
+                seqsPerMicroBatch.length);
         for (int k = 0; k < K; k++) {
-            Checks.require(microBatches[k] >= 2, "domain %d has %d micro-batches; the variance estimate needs >= 2", k, microBatches[k]);
-            Checks.require(seqsPerMicroBatch[k] >= 1, "domain %d has %d sequences per micro-batch", k, seqsPerMicroBatch[k]);
+            Checks.require(
+                    microBatches[k] >= 2,
+                    "domain %d has %d micro-batches; the variance estimate needs >= 2",
+                    k,
+                    microBatches[k]);
+            Checks.require(
+                    seqsPerMicroBatch[k] >= 1, "domain %d has %d sequences per micro-batch", k, seqsPerMicroBatch[k]);
         }
         m = microBatches.clone();
         s = seqsPerMicroBatch.clone();
@@ -49,14 +57,16 @@ public final class GradientStatsAccumulator {
     }
 
     /** Adds micro-batch {@code microBatch} of {@code domain}'s slice of the current tensor. */
-    public void add(int domain, int microBatch, float[] values) { add(domain, microBatch, values, 0, values.length); }
+    public void add(int domain, int microBatch, float[] values) {
+        add(domain, microBatch, values, 0, values.length);
+    }
 
     public void add(int domain, int microBatch, float[] values, int offset, int len) {
         double[] mu = slot(domain, microBatch, len);
-        if (added[domain] == 0) {                       // first micro-batch: the mean is the slice itself
+        if (added[domain] == 0) { // first micro-batch: the mean is the slice itself
             for (int j = 0; j < len; j++) mu[j] = values[offset + j];
         } else {
-            double inv = 1.0 / (added[domain] + 1), dev0 = 0, dev1 = 0;   // two partial sums: shorter add chain
+            double inv = 1.0 / (added[domain] + 1), dev0 = 0, dev1 = 0; // two partial sums: shorter add chain
             int j = 0;
             for (; j + 1 < len; j += 2) {
                 double x0 = values[offset + j], d0 = x0 - mu[j];
@@ -90,9 +100,14 @@ public final class GradientStatsAccumulator {
 
     private double[] slot(int domain, int microBatch, int len) {
         Checks.require(domain >= 0 && domain < K, "domain %d is outside [0, %d)", domain, K);
-        Checks.require(microBatch == added[domain], "domain %d: expected micro-batch %d of this tensor, got %d",
-                domain, added[domain], microBatch);
-        Checks.require(microBatch < m[domain], "domain %d has %d micro-batches, got index %d", domain, m[domain], microBatch);
+        Checks.require(
+                microBatch == added[domain],
+                "domain %d: expected micro-batch %d of this tensor, got %d",
+                domain,
+                added[domain],
+                microBatch);
+        Checks.require(
+                microBatch < m[domain], "domain %d has %d micro-batches, got index %d", domain, m[domain], microBatch);
         if (length < 0) {
             length = len;
             if (mean.length != K || mean[0].length < len) mean = new double[K][len];
@@ -105,7 +120,8 @@ public final class GradientStatsAccumulator {
     /** Closes the current tensor: every domain must have added all its micro-batches. */
     public void endTensor() {
         for (int k = 0; k < K; k++)
-            Checks.require(added[k] == m[k], "domain %d added %d of %d micro-batches to this tensor", k, added[k], m[k]);
+            Checks.require(
+                    added[k] == m[k], "domain %d added %d of %d micro-batches to this tensor", k, added[k], m[k]);
         for (int k = 0; k < K; k++)
             for (int l = k; l < K; l++) {
                 double d = dot(mean[k], mean[l], length);
@@ -117,7 +133,7 @@ public final class GradientStatsAccumulator {
     }
 
     private static double dot(double[] a, double[] c, int len) {
-        double d0 = 0, d1 = 0, d2 = 0, d3 = 0;          // four partial sums: shorter add chains
+        double d0 = 0, d1 = 0, d2 = 0, d3 = 0; // four partial sums: shorter add chains
         int j = 0;
         for (; j + 3 < len; j += 4) {
             d0 += a[j] * c[j];
@@ -140,12 +156,18 @@ public final class GradientStatsAccumulator {
      * the gradient arrays): per domain k, {@code sumSqDev[k]} = Σ_i ‖g_i − ḡ_k‖² over its m_k micro-batches and
      * {@code meanDots[k][l]} = ⟨ḡ_k, ḡ_l⟩. Same formulas as {@link #finish}.
      */
-    public static GradientStats fromSums(int[] microBatches, int[] seqsPerMicroBatch, double[] sumSqDev, double[][] meanDots,
-                                         double[] loss) {
+    public static GradientStats fromSums(
+            int[] microBatches, int[] seqsPerMicroBatch, double[] sumSqDev, double[][] meanDots, double[] loss) {
         int K = microBatches.length;
-        Checks.require(seqsPerMicroBatch.length == K && sumSqDev.length == K && meanDots.length == K,
-                "micro-batch counts, sizes and sums must cover the same %d domains", K);
-        Checks.require(loss == null || loss.length == K, "loss has %d entries but there are %d domains", loss == null ? 0 : loss.length, K);
+        Checks.require(
+                seqsPerMicroBatch.length == K && sumSqDev.length == K && meanDots.length == K,
+                "micro-batch counts, sizes and sums must cover the same %d domains",
+                K);
+        Checks.require(
+                loss == null || loss.length == K,
+                "loss has %d entries but there are %d domains",
+                loss == null ? 0 : loss.length,
+                K);
         int[] m = microBatches, s = seqsPerMicroBatch;
         var normSq = new double[K];
         var meanNormSq = new double[K];
@@ -160,10 +182,16 @@ public final class GradientStatsAccumulator {
             sequences[k] = (long) m[k] * s[k];
         }
         var inner = new double[K][K];
-        for (int k = 0; k < K; k++)
-            for (int l = 0; l < K; l++) inner[k][l] = k == l ? normSq[k] : meanDots[k][l];
-        return new GradientStats(m.clone(), sequences, normSq, meanNormSq, variance, inner,
-                GradientStats.cosines(inner, meanNormSq), loss == null ? null : loss.clone());
+        for (int k = 0; k < K; k++) for (int l = 0; l < K; l++) inner[k][l] = k == l ? normSq[k] : meanDots[k][l];
+        return new GradientStats(
+                m.clone(),
+                sequences,
+                normSq,
+                meanNormSq,
+                variance,
+                inner,
+                GradientStats.cosines(inner, meanNormSq),
+                loss == null ? null : loss.clone());
     }
 
     /** Convenience for whole vectors: grads[k][i] = micro-batch i's gradient of domain k. */
@@ -171,8 +199,7 @@ public final class GradientStatsAccumulator {
         var m = new int[grads.length];
         for (int k = 0; k < grads.length; k++) m[k] = grads[k].length;
         var acc = new GradientStatsAccumulator(m, seqsPerMicroBatch);
-        for (int k = 0; k < grads.length; k++)
-            for (int i = 0; i < m[k]; i++) acc.add(k, i, grads[k][i]);
+        for (int k = 0; k < grads.length; k++) for (int i = 0; i < m[k]; i++) acc.add(k, i, grads[k][i]);
         acc.endTensor();
         return acc.finish(loss);
     }

@@ -15,7 +15,8 @@ final class Manifests {
 
     static Mixer.Planned plan(MixConfig config, ShardIndex[] shards, double[] composition, MixerState state) {
         int K = config.domainCount();
-        Checks.require(composition.length == K, "weights have %d entries but there are %d domains", composition.length, K);
+        Checks.require(
+                composition.length == K, "weights have %d entries but there are %d domains", composition.length, K);
         int b = config.batchSize();
         double[] carry = state.carry();
         int[] counts = config.rounding() == Rounding.CARRY
@@ -46,7 +47,8 @@ final class Manifests {
                 shardRow[j] = index.rowInShard(g, s);
             }
         }
-        var manifest = new StepManifest(state.step(), composition.clone(), counts, epochs.clone(), domain, row, shard, shardRow);
+        var manifest = new StepManifest(
+                state.step(), composition.clone(), counts, epochs.clone(), domain, row, shard, shardRow);
         var next = new MixerState(state.seed(), state.step() + 1, state.weights(), carry, epochs, positions);
         return new Mixer.Planned(manifest, next);
     }

@@ -1,7 +1,6 @@
 package io.pikemix.mixer;
 
 import io.pikemix.format.Checks;
-
 import java.util.HashSet;
 import java.util.List;
 
@@ -28,10 +27,16 @@ public record MixConfig(List<DomainRows> domains, int batchSize, long seed, Roun
         Checks.require(updateInterval > 0, "--update-interval must be > 0, got %d", updateInterval);
     }
 
-    public int domainCount() { return domains.size(); }
+    public int domainCount() {
+        return domains.size();
+    }
 
     /** Row counts per domain. */
-    public long[] sequences() { return domains.stream().mapToLong(DomainRows::sequences).toArray(); }
+    public long[] sequences() {
+        return domains.stream().mapToLong(DomainRows::sequences).toArray();
+    }
 
-    public List<String> names() { return domains.stream().map(DomainRows::name).toList(); }
+    public List<String> names() {
+        return domains.stream().map(DomainRows::name).toList();
+    }
 }

@@ -2,7 +2,6 @@ package io.pikemix.mixer;
 
 import io.pikemix.format.Checks;
 import io.pikemix.format.ShardIndex;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,10 +44,10 @@ public final class Mixer {
     private final Strategy strategy;
     private final ShardIndex[] shards;
     private final WeightChange initial;
-    private MixerState base;                                             // composes step base.step(), before its pin
-    private MixerState state;                                            // base with the pin at base.step() applied
-    private final TreeMap<Long, double[]> control = new TreeMap<>();    // from step → pinned weights, or RELEASE
-    private final TreeSet<Long> due = new TreeSet<>();                  // handed out, t mod T = 0, t not pinned, unreported
+    private MixerState base; // composes step base.step(), before its pin
+    private MixerState state; // base with the pin at base.step() applied
+    private final TreeMap<Long, double[]> control = new TreeMap<>(); // from step → pinned weights, or RELEASE
+    private final TreeSet<Long> due = new TreeSet<>(); // handed out, t mod T = 0, t not pinned, unreported
     private long lastReported = -1;
     private final List<WeightChange> history = new ArrayList<>();
 
@@ -62,14 +61,26 @@ public final class Mixer {
         this.config = config;
         this.strategy = strategy;
         int K = config.domainCount();
-        Checks.require(state.weights().length == K, "saved state has %d domains but the config has %d (%s)",
-                state.weights().length, K, String.join(", ", config.names()));
-        Checks.require(state.seed() == config.seed(), "saved state has seed %d but the config has seed %d",
-                state.seed(), config.seed());
-        Checks.require(strategy.initialWeights().length == K, "strategy '%s' covers %d domains but the config has %d",
-                strategy.name(), strategy.initialWeights().length, K);
+        Checks.require(
+                state.weights().length == K,
+                "saved state has %d domains but the config has %d (%s)",
+                state.weights().length,
+                K,
+                String.join(", ", config.names()));
+        Checks.require(
+                state.seed() == config.seed(),
+                "saved state has seed %d but the config has seed %d",
+                state.seed(),
+                config.seed());
+        Checks.require(
+                strategy.initialWeights().length == K,
+                "strategy '%s' covers %d domains but the config has %d",
+                strategy.name(),
+                strategy.initialWeights().length,
+                K);
         this.shards = new ShardIndex[K];
-        for (int k = 0; k < K; k++) shards[k] = new ShardIndex(config.domains().get(k).shardRowCounts());
+        for (int k = 0; k < K; k++)
+            shards[k] = new ShardIndex(config.domains().get(k).shardRowCounts());
         this.base = state;
         this.state = state;
         this.initial = new WeightChange(state.step(), strategy.name(), "initial", state.weights(), null);
@@ -82,10 +93,11 @@ public final class Mixer {
     public StepManifest next() {
         long s = state.step();
         double[] c = control.get(s);
-        if (c != null) history.add(new WeightChange(s, strategy.name(), c == RELEASE ? "release" : "pin", state.weights(), null));
+        if (c != null)
+            history.add(new WeightChange(s, strategy.name(), c == RELEASE ? "release" : "pin", state.weights(), null));
         Planned planned = plan(state);
         if (strategy.usesStatistics() && s % config.updateInterval() == 0 && !pinned(s)) due.add(s);
-        due.headSet(s - 1).removeIf(t -> !wantsStatistics(t));        // before s − 1 no pin can change that any more
+        due.headSet(s - 1).removeIf(t -> !wantsStatistics(t)); // before s − 1 no pin can change that any more
         base = planned.next();
         decide();
         return planned.manifest();
@@ -115,7 +127,9 @@ public final class Mixer {
     }
 
     /** True when no handed-out step waits for its statistics: the weights of {@code state().step()} are final. */
-    public boolean ready() { return awaiting() < 0; }
+    public boolean ready() {
+        return awaiting() < 0;
+    }
 
     // ---- statistics -----------------------------------------------------------------------------------------
 
@@ -143,15 +157,21 @@ public final class Mixer {
     /** Reports the statistics of the step {@link #awaiting()} them (the one just handed out, for a trainer). */
     public WeightChange report(DomainStats stats) {
         long t = awaiting();
-        Checks.require(t >= 0, "no step awaits statistics (%s wants them at steps with t mod %d = 0 that are not pinned)",
-                strategy.name(), config.updateInterval());
+        Checks.require(
+                t >= 0,
+                "no step awaits statistics (%s wants them at steps with t mod %d = 0 that are not pinned)",
+                strategy.name(),
+                config.updateInterval());
         return report(t, stats);
     }
 
     /** The change {@link #report(long, DomainStats)} would make, without making it; throws if it would be refused. */
     public WeightChange check(long step, DomainStats stats) {
         long t = awaiting();
-        Checks.require(due.contains(step) && wantsStatistics(step), "step %d takes no statistics now (%s)", step,
+        Checks.require(
+                due.contains(step) && wantsStatistics(step),
+                "step %d takes no statistics now (%s)",
+                step,
                 t < 0 ? "no step awaits them" : "step " + t + " awaits them");
         Checks.require(step == t, "the statistics of step %d must be reported before those of step %d", t, step);
         double[] updated = strategy.update(base.weights(), stats, base.epochsConsumed(config.sequences()));
@@ -171,8 +191,12 @@ public final class Mixer {
 
     /** Pins {@code weights} (on the simplex) from {@code fromStep} on, until a {@link #release}. */
     public WeightChange pin(long fromStep, double[] weights) {
-        Checks.require(weights.length == config.domainCount(), "weights have %d entries but there are %d domains (%s)",
-                weights.length, config.domainCount(), String.join(", ", config.names()));
+        Checks.require(
+                weights.length == config.domainCount(),
+                "weights have %d entries but there are %d domains (%s)",
+                weights.length,
+                config.domainCount(),
+                String.join(", ", config.names()));
         Simplex.require(weights);
         requireOpen(fromStep);
         control.put(fromStep, weights.clone());
@@ -181,7 +205,9 @@ public final class Mixer {
     }
 
     /** An operator's weights, in force from {@link #firstOpenStep()} on (until a release). */
-    public WeightChange pin(double[] weights) { return pin(firstOpenStep(), weights); }
+    public WeightChange pin(double[] weights) {
+        return pin(firstOpenStep(), weights);
+    }
 
     /** Hands control back to the strategy from {@code fromStep} on; it continues from the weights in force there. */
     public void release(long fromStep) {
@@ -205,8 +231,12 @@ public final class Mixer {
 
     private void requireOpen(long fromStep) {
         long open = firstOpenStep();
-        Checks.require(fromStep >= open, "the weights of step %d are final (%s); the earliest step that can change is %d",
-                fromStep, fromStep < state.step() ? "its manifest is out" : "the statistics of step " + lastReported + " are in", open);
+        Checks.require(
+                fromStep >= open,
+                "the weights of step %d are final (%s); the earliest step that can change is %d",
+                fromStep,
+                fromStep < state.step() ? "its manifest is out" : "the statistics of step " + lastReported + " are in",
+                open);
     }
 
     /** The state composing base.step(): base, or the weights pinned at that very step. */
@@ -218,19 +248,31 @@ public final class Mixer {
     // ---- views ----------------------------------------------------------------------------------------------
 
     /** The first line of the weight history. */
-    public WeightChange initialChange() { return initial; }
+    public WeightChange initialChange() {
+        return initial;
+    }
 
     /** Every weight change since this mixer was made: the initial weights, statistics updates, pins and releases. */
-    public List<WeightChange> history() { return List.copyOf(history); }
+    public List<WeightChange> history() {
+        return List.copyOf(history);
+    }
 
     /** The state composing the next step (save it only when {@link #ready()}). */
-    public MixerState state() { return state; }
+    public MixerState state() {
+        return state;
+    }
 
-    public double[] weights() { return state.weights(); }
+    public double[] weights() {
+        return state.weights();
+    }
 
-    public MixConfig config() { return config; }
+    public MixConfig config() {
+        return config;
+    }
 
-    public Strategy strategy() { return strategy; }
+    public Strategy strategy() {
+        return strategy;
+    }
 
     /** A step's manifest and the mixer state after it. */
     public record Planned(StepManifest manifest, MixerState next) {}

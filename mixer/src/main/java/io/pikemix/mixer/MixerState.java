@@ -1,7 +1,6 @@
 package io.pikemix.mixer;
 
 import io.pikemix.format.Checks;
-
 import java.util.Arrays;
 
 /**
@@ -13,13 +12,22 @@ public record MixerState(long seed, long step, double[] weights, double[] carry,
     public MixerState {
         Checks.require(step >= 0, "state step must be >= 0, got %d", step);
         int K = weights.length;
-        Checks.require(carry.length == K && epochs.length == K && positions.length == K,
+        Checks.require(
+                carry.length == K && epochs.length == K && positions.length == K,
                 "state arrays disagree: %d weights, %d carries, %d epochs, %d positions",
-                K, carry.length, epochs.length, positions.length);
+                K,
+                carry.length,
+                epochs.length,
+                positions.length);
         Simplex.require(weights);
         for (int k = 0; k < K; k++) {
             Checks.require(Double.isFinite(carry[k]), "state carry[%d] = %s must be finite", k, carry[k]);
-            Checks.require(epochs[k] >= 0 && positions[k] >= 0, "state cursor of domain %d is (%d, %d)", k, epochs[k], positions[k]);
+            Checks.require(
+                    epochs[k] >= 0 && positions[k] >= 0,
+                    "state cursor of domain %d is (%d, %d)",
+                    k,
+                    epochs[k],
+                    positions[k]);
         }
         weights = weights.clone();
         carry = carry.clone();
@@ -34,8 +42,11 @@ public record MixerState(long seed, long step, double[] weights, double[] carry,
     }
 
     public MixerState withWeights(double[] newWeights) {
-        Checks.require(newWeights.length == weights.length, "weights have %d entries but there are %d domains",
-                newWeights.length, weights.length);
+        Checks.require(
+                newWeights.length == weights.length,
+                "weights have %d entries but there are %d domains",
+                newWeights.length,
+                weights.length);
         return new MixerState(seed, step, newWeights, carry, epochs, positions);
     }
 
@@ -44,28 +55,61 @@ public record MixerState(long seed, long step, double[] weights, double[] carry,
      * current one; a pass that just ended counts as a whole epoch until the next one starts lazily).
      */
     public double[] epochsConsumed(long[] rows) {
-        Checks.require(rows.length == weights.length, "row counts have %d entries but there are %d domains", rows.length, weights.length);
+        Checks.require(
+                rows.length == weights.length,
+                "row counts have %d entries but there are %d domains",
+                rows.length,
+                weights.length);
         var e = new double[rows.length];
         for (int k = 0; k < e.length; k++) e[k] = epochs[k] + (double) positions[k] / rows[k];
         return e;
     }
 
-    @Override public double[] weights() { return weights.clone(); }
-    @Override public double[] carry() { return carry.clone(); }
-    @Override public long[] epochs() { return epochs.clone(); }
-    @Override public long[] positions() { return positions.clone(); }
-
-    @Override public boolean equals(Object o) {
-        return o instanceof MixerState s && seed == s.seed && step == s.step && Arrays.equals(weights, s.weights)
-                && Arrays.equals(carry, s.carry) && Arrays.equals(epochs, s.epochs) && Arrays.equals(positions, s.positions);
+    @Override
+    public double[] weights() {
+        return weights.clone();
     }
 
-    @Override public int hashCode() {
-        return Arrays.hashCode(new int[]{Long.hashCode(seed), Long.hashCode(step), Arrays.hashCode(weights),
-                Arrays.hashCode(carry), Arrays.hashCode(epochs), Arrays.hashCode(positions)});
+    @Override
+    public double[] carry() {
+        return carry.clone();
     }
 
-    @Override public String toString() {
+    @Override
+    public long[] epochs() {
+        return epochs.clone();
+    }
+
+    @Override
+    public long[] positions() {
+        return positions.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MixerState s
+                && seed == s.seed
+                && step == s.step
+                && Arrays.equals(weights, s.weights)
+                && Arrays.equals(carry, s.carry)
+                && Arrays.equals(epochs, s.epochs)
+                && Arrays.equals(positions, s.positions);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(new int[] {
+            Long.hashCode(seed),
+            Long.hashCode(step),
+            Arrays.hashCode(weights),
+            Arrays.hashCode(carry),
+            Arrays.hashCode(epochs),
+            Arrays.hashCode(positions)
+        });
+    }
+
+    @Override
+    public String toString() {
         return "MixerState[seed=" + seed + ", step=" + step + ", weights=" + Arrays.toString(weights)
                 + ", carry=" + Arrays.toString(carry) + ", epochs=" + Arrays.toString(epochs)
                 + ", positions=" + Arrays.toString(positions) + "]";

@@ -29,11 +29,15 @@ final class PikeUpdate {
      * size; then the {@code minWeight} floor. Invariants: result on the simplex; identical statistics keep
      * the weights (up to the floor).
      */
-    static double[] pikeStep(double[] w, double[] gradNormSq, double[] gradVar,
-                             double zeta1, double zeta2, int b, double minWeight) {
+    static double[] pikeStep(
+            double[] w, double[] gradNormSq, double[] gradVar, double zeta1, double zeta2, int b, double minWeight) {
         int K = w.length;
-        Checks.require(gradNormSq.length == K && gradVar.length == K,
-                "weights have %d entries but statistics have %d and %d", K, gradNormSq.length, gradVar.length);
+        Checks.require(
+                gradNormSq.length == K && gradVar.length == K,
+                "weights have %d entries but statistics have %d and %d",
+                K,
+                gradNormSq.length,
+                gradVar.length);
         var x = new double[K];
         for (int k = 0; k < K; k++) x[k] = zeta1 * gradNormSq[k] - zeta2 / (2.0 * b) * gradVar[k];
         return multiply(w, x, minWeight);
@@ -47,16 +51,27 @@ final class PikeUpdate {
      *
      * loss = L_k, tau = τ > 0; the other symbols as in {@link #pikeStep}.
      */
-    static double[] fairStep(double[] w, double[] gradNormSq, double[] gradVar, double[] loss,
-                             double zeta1, double zeta2, int b, double tau, double minWeight) {
+    static double[] fairStep(
+            double[] w,
+            double[] gradNormSq,
+            double[] gradVar,
+            double[] loss,
+            double zeta1,
+            double zeta2,
+            int b,
+            double tau,
+            double minWeight) {
         int K = w.length;
-        Checks.require(gradNormSq.length == K && gradVar.length == K && loss.length == K,
+        Checks.require(
+                gradNormSq.length == K && gradVar.length == K && loss.length == K,
                 "weights have %d entries but statistics have %d, %d and %d",
-                K, gradNormSq.length, gradVar.length, loss.length);
+                K,
+                gradNormSq.length,
+                gradVar.length,
+                loss.length);
         double[] y = tilt(loss, tau);
         var x = new double[K];
-        for (int k = 0; k < K; k++)
-            x[k] = y[k] * y[k] * (zeta1 * gradNormSq[k] - zeta2 / (2.0 * b) * gradVar[k]);
+        for (int k = 0; k < K; k++) x[k] = y[k] * y[k] * (zeta1 * gradNormSq[k] - zeta2 / (2.0 * b) * gradVar[k]);
         return multiply(w, x, minWeight);
     }
 
@@ -92,7 +107,7 @@ final class PikeUpdate {
         }
         var out = new double[K];
         double sum = 0;
-        for (int k = 0; k < K; k++) sum += out[k] = Math.exp(logs[k] - max);   // the largest term is exactly 1
+        for (int k = 0; k < K; k++) sum += out[k] = Math.exp(logs[k] - max); // the largest term is exactly 1
         for (int k = 0; k < K; k++) out[k] /= sum;
         return floor(out, minWeight);
     }
@@ -103,8 +118,11 @@ final class PikeUpdate {
      */
     static double[] floor(double[] w, double minWeight) {
         int K = w.length;
-        Checks.require(minWeight >= 0 && K * minWeight <= 1,
-                "min weight %s must be in [0, 1/K] for K = %d domains", minWeight, K);
+        Checks.require(
+                minWeight >= 0 && K * minWeight <= 1,
+                "min weight %s must be in [0, 1/K] for K = %d domains",
+                minWeight,
+                K);
         if (minWeight == 0) return w;
         var out = w.clone();
         var floored = new boolean[K];
@@ -112,14 +130,21 @@ final class PikeUpdate {
             int nFloored = 0;
             double free = 0;
             for (int k = 0; k < K; k++) {
-                if (floored[k]) nFloored++; else free += out[k];
+                if (floored[k]) nFloored++;
+                else free += out[k];
             }
             double scale = free > 0 ? (1 - nFloored * minWeight) / free : 0;
             boolean changed = false;
             for (int k = 0; k < K; k++) {
-                if (floored[k]) { out[k] = minWeight; continue; }
+                if (floored[k]) {
+                    out[k] = minWeight;
+                    continue;
+                }
                 out[k] *= scale;
-                if (out[k] < minWeight) { floored[k] = true; changed = true; }
+                if (out[k] < minWeight) {
+                    floored[k] = true;
+                    changed = true;
+                }
             }
             if (!changed) return out;
         }

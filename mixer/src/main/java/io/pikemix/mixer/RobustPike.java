@@ -50,10 +50,15 @@ final class RobustPike {
      * One robust-PiKE update (see the class comment for the equations). {@code epochs} may be null (all 0);
      * {@code anchor} (on the simplex) may be null when λ = 0 or to switch the pull off.
      */
-    static double[] step(double[] w, double[] gradNormSq, double[] gradVar, double[] epochs, double[] anchor, RobustPikeParams p) {
+    static double[] step(
+            double[] w, double[] gradNormSq, double[] gradVar, double[] epochs, double[] anchor, RobustPikeParams p) {
         int K = w.length;
-        Checks.require(gradNormSq.length == K && gradVar.length == K && (epochs == null || epochs.length == K),
-                "weights have %d entries but statistics have %d and %d, epochs %d", K, gradNormSq.length, gradVar.length,
+        Checks.require(
+                gradNormSq.length == K && gradVar.length == K && (epochs == null || epochs.length == K),
+                "weights have %d entries but statistics have %d and %d, epochs %d",
+                K,
+                gradNormSq.length,
+                gradVar.length,
                 epochs == null ? K : epochs.length);
         Simplex.require(w);
         double wMin = p.minWeight(K);
@@ -78,7 +83,11 @@ final class RobustPike {
     static double[] discount(double[] epochs, double repeatEpochs) {
         var d = new double[epochs.length];
         for (int k = 0; k < d.length; k++) {
-            Checks.require(Double.isFinite(epochs[k]) && epochs[k] >= 0, "epochs[%d] = %s must be finite and >= 0", k, epochs[k]);
+            Checks.require(
+                    Double.isFinite(epochs[k]) && epochs[k] >= 0,
+                    "epochs[%d] = %s must be finite and >= 0",
+                    k,
+                    epochs[k]);
             d[k] = Math.exp(-Math.max(0, epochs[k] - 1) / repeatEpochs);
         }
         return d;
@@ -93,7 +102,10 @@ final class RobustPike {
         double max = 0;
         for (double v : a) max = Math.max(max, v);
         var r = new double[K];
-        if (max == 0) { java.util.Arrays.fill(r, 1); return r; }
+        if (max == 0) {
+            java.util.Arrays.fill(r, 1);
+            return r;
+        }
         double mean = 0;
         for (int k = 0; k < K; k++) mean += r[k] = a[k] / max;
         mean /= K;
@@ -116,7 +128,10 @@ final class RobustPike {
         for (int it = 0; it < BISECTION_STEPS; it++) {
             double mid = 0.5 * (lo + hi);
             double[] trial = PikeUpdate.multiply(w0, scaled(x, mid), wMin);
-            if (maxLogRatio(trial, w0) <= cap) { lo = mid; best = trial; } else hi = mid;
+            if (maxLogRatio(trial, w0) <= cap) {
+                lo = mid;
+                best = trial;
+            } else hi = mid;
         }
         return best;
     }
@@ -145,10 +160,17 @@ final class RobustPike {
      * results. It replaces G_k in {@link #step} (then the repetition discount is redundant: R* = ∞).
      */
     static double heldOutSignal(double[][] train, double[][] heldOut) {
-        Checks.require(train.length >= 1 && heldOut.length >= 1, "need >= 1 training and >= 1 held-out micro-batch, got %d and %d",
-                train.length, heldOut.length);
+        Checks.require(
+                train.length >= 1 && heldOut.length >= 1,
+                "need >= 1 training and >= 1 held-out micro-batch, got %d and %d",
+                train.length,
+                heldOut.length);
         double[] t = mean(train), h = mean(heldOut);
-        Checks.require(t.length == h.length, "training gradients have %d coordinates but held-out ones %d", t.length, h.length);
+        Checks.require(
+                t.length == h.length,
+                "training gradients have %d coordinates but held-out ones %d",
+                t.length,
+                h.length);
         double s = 0;
         for (int c = 0; c < t.length; c++) s += t[c] * h[c];
         return s;
@@ -157,7 +179,8 @@ final class RobustPike {
     private static double[] mean(double[][] rows) {
         var m = new double[rows[0].length];
         for (double[] r : rows) {
-            Checks.require(r.length == m.length, "micro-batch gradients have %d and %d coordinates", m.length, r.length);
+            Checks.require(
+                    r.length == m.length, "micro-batch gradients have %d and %d coordinates", m.length, r.length);
             for (int c = 0; c < m.length; c++) m[c] += r[c];
         }
         for (int c = 0; c < m.length; c++) m[c] /= rows.length;

@@ -2,7 +2,6 @@ package io.pikemix.mixer;
 
 import io.pikemix.format.Checks;
 import io.pikemix.format.UserException;
-
 import java.util.ArrayList;
 import java.util.Locale;
 
@@ -26,10 +25,18 @@ import java.util.Locale;
  *                    the manifests and replaces ‖∇L_k‖² by the held-out signal ⟨t̄_k, h̄_k⟩ ({@link RobustPike#heldOutSignal});
  *                    0 (default) = off
  */
-public record RobustPikeParams(double signal, double noise, double floorShare, double maxRatio, double repeatEpochs,
-                               double shrink, String anchor, int heldOutRows) {
+public record RobustPikeParams(
+        double signal,
+        double noise,
+        double floorShare,
+        double maxRatio,
+        double repeatEpochs,
+        double shrink,
+        String anchor,
+        int heldOutRows) {
     /** The command-line name, and the prefix of a spec with non-default knobs ({@link #spec()}). */
     public static final String NAME = "robust-pike";
+
     public static final double DEFAULT_SIGNAL = 0.25;
     public static final double DEFAULT_NOISE = 0.25;
     public static final double DEFAULT_FLOOR_SHARE = 0.1;
@@ -40,24 +47,43 @@ public record RobustPikeParams(double signal, double noise, double floorShare, d
     public static final String ANCHOR_TEMPERATURE = "temperature";
     /** Anchor: the strategy's initial weights (uniform, or the prior). */
     public static final String ANCHOR_INITIAL = "initial";
+
     public static final String DEFAULT_ANCHOR = ANCHOR_TEMPERATURE;
     public static final int DEFAULT_HELD_OUT_ROWS = 0;
 
     public RobustPikeParams {
-        Checks.require(Double.isFinite(signal) && signal >= 0, "--robust-signal must be finite and >= 0, got %s", signal);
+        Checks.require(
+                Double.isFinite(signal) && signal >= 0, "--robust-signal must be finite and >= 0, got %s", signal);
         Checks.require(Double.isFinite(noise) && noise >= 0, "--robust-noise must be finite and >= 0, got %s", noise);
-        Checks.require(floorShare >= 0 && floorShare <= 1, "--robust-floor must be in [0, 1] (a share of 1/K), got %s", floorShare);
-        Checks.require(Double.isFinite(maxRatio) && maxRatio >= 1, "--robust-max-ratio must be finite and >= 1, got %s", maxRatio);
-        Checks.require(repeatEpochs > 0, "--robust-repeat-epochs must be > 0 (Infinity: no discount), got %s", repeatEpochs);
+        Checks.require(
+                floorShare >= 0 && floorShare <= 1,
+                "--robust-floor must be in [0, 1] (a share of 1/K), got %s",
+                floorShare);
+        Checks.require(
+                Double.isFinite(maxRatio) && maxRatio >= 1,
+                "--robust-max-ratio must be finite and >= 1, got %s",
+                maxRatio);
+        Checks.require(
+                repeatEpochs > 0, "--robust-repeat-epochs must be > 0 (Infinity: no discount), got %s", repeatEpochs);
         Checks.require(shrink >= 0 && shrink <= 1, "--robust-shrink must be in [0, 1], got %s", shrink);
-        Checks.require(ANCHOR_TEMPERATURE.equals(anchor) || ANCHOR_INITIAL.equals(anchor),
-                "--robust-anchor must be %s or %s, got '%s'", ANCHOR_TEMPERATURE, ANCHOR_INITIAL, anchor);
+        Checks.require(
+                ANCHOR_TEMPERATURE.equals(anchor) || ANCHOR_INITIAL.equals(anchor),
+                "--robust-anchor must be %s or %s, got '%s'",
+                ANCHOR_TEMPERATURE,
+                ANCHOR_INITIAL,
+                anchor);
         Checks.require(heldOutRows >= 0, "--robust-held-out-rows must be >= 0, got %d", heldOutRows);
     }
 
     /** Without the held-out signal. */
-    public RobustPikeParams(double signal, double noise, double floorShare, double maxRatio, double repeatEpochs, double shrink,
-                            String anchor) {
+    public RobustPikeParams(
+            double signal,
+            double noise,
+            double floorShare,
+            double maxRatio,
+            double repeatEpochs,
+            double shrink,
+            String anchor) {
         this(signal, noise, floorShare, maxRatio, repeatEpochs, shrink, anchor, DEFAULT_HELD_OUT_ROWS);
     }
 
@@ -67,15 +93,26 @@ public record RobustPikeParams(double signal, double noise, double floorShare, d
     }
 
     public static RobustPikeParams defaults() {
-        return new RobustPikeParams(DEFAULT_SIGNAL, DEFAULT_NOISE, DEFAULT_FLOOR_SHARE, DEFAULT_MAX_RATIO, DEFAULT_REPEAT_EPOCHS,
-                DEFAULT_SHRINK, DEFAULT_ANCHOR, DEFAULT_HELD_OUT_ROWS);
+        return new RobustPikeParams(
+                DEFAULT_SIGNAL,
+                DEFAULT_NOISE,
+                DEFAULT_FLOOR_SHARE,
+                DEFAULT_MAX_RATIO,
+                DEFAULT_REPEAT_EPOCHS,
+                DEFAULT_SHRINK,
+                DEFAULT_ANCHOR,
+                DEFAULT_HELD_OUT_ROWS);
     }
 
     /** Whether the anchor is temperature sampling (it then needs the domains' token counts). */
-    public boolean temperatureAnchor() { return ANCHOR_TEMPERATURE.equals(anchor); }
+    public boolean temperatureAnchor() {
+        return ANCHOR_TEMPERATURE.equals(anchor);
+    }
 
     /** w_min = floorShare / K. */
-    public double minWeight(int domains) { return floorShare / domains; }
+    public double minWeight(int domains) {
+        return floorShare / domains;
+    }
 
     /**
      * The strategy name that carries these knobs through a run's config.json: {@code robust-pike} for the defaults,
@@ -97,13 +134,19 @@ public record RobustPikeParams(double signal, double noise, double floorShare, d
     }
 
     /** True for {@code robust-pike} and {@code robust-pike:…}. */
-    public static boolean isSpec(String name) { return name.equals(NAME) || name.startsWith(NAME + ":"); }
+    public static boolean isSpec(String name) {
+        return name.equals(NAME) || name.startsWith(NAME + ":");
+    }
 
     /** Reads {@link #spec()}; unknown keys and bad numbers are usage errors naming the offending part. */
     public static RobustPikeParams parse(String spec) {
         Checks.require(isSpec(spec), "'%s' is not a robust-pike strategy", spec);
         var d = defaults();
-        double signal = d.signal, noise = d.noise, floor = d.floorShare, ratio = d.maxRatio, repeat = d.repeatEpochs,
+        double signal = d.signal,
+                noise = d.noise,
+                floor = d.floorShare,
+                ratio = d.maxRatio,
+                repeat = d.repeatEpochs,
                 shrink = d.shrink;
         String anchor = d.anchor;
         int heldOut = d.heldOutRows;
@@ -111,10 +154,16 @@ public record RobustPikeParams(double signal, double noise, double floorShare, d
             for (String part : spec.substring(NAME.length() + 1).split(",")) {
                 String[] kv = part.split("=", 2);
                 Checks.require(kv.length == 2, "strategy '%s': '%s' is not key=value", spec, part);
-                if (kv[0].equals("anchor")) { anchor = kv[1]; continue; }
+                if (kv[0].equals("anchor")) {
+                    anchor = kv[1];
+                    continue;
+                }
                 if (kv[0].equals("heldout")) {
                     double h = number(spec, kv[1]);
-                    Checks.require(h == Math.rint(h) && h >= 0 && h <= Integer.MAX_VALUE, "strategy '%s': heldout must be a whole number >= 0", spec);
+                    Checks.require(
+                            h == Math.rint(h) && h >= 0 && h <= Integer.MAX_VALUE,
+                            "strategy '%s': heldout must be a whole number >= 0",
+                            spec);
                     heldOut = (int) h;
                     continue;
                 }
@@ -126,8 +175,9 @@ public record RobustPikeParams(double signal, double noise, double floorShare, d
                     case "ratio" -> ratio = v;
                     case "repeat" -> repeat = v;
                     case "shrink" -> shrink = v;
-                    default -> throw new UserException("strategy '" + spec + "': unknown key '" + kv[0]
-                            + "'; expected signal, noise, floor, ratio, repeat, shrink, anchor or heldout");
+                    default ->
+                        throw new UserException("strategy '" + spec + "': unknown key '" + kv[0]
+                                + "'; expected signal, noise, floor, ratio, repeat, shrink, anchor or heldout");
                 }
             }
         }

@@ -1,7 +1,6 @@
 package io.pikemix.mixer;
 
 import io.pikemix.format.Checks;
-
 import java.util.Arrays;
 
 /**
@@ -13,11 +12,21 @@ import java.util.Arrays;
  * appear twice in one step only when its domain wraps into a new epoch within the step (b_k > rows left).
  * Arrays are not copied on access; treat them as read-only.
  */
-public record StepManifest(long step, double[] weights, int[] counts, long[] epochs,
-                           int[] domain, long[] row, int[] shard, long[] shardRow) implements java.io.Serializable {
+public record StepManifest(
+        long step,
+        double[] weights,
+        int[] counts,
+        long[] epochs,
+        int[] domain,
+        long[] row,
+        int[] shard,
+        long[] shardRow)
+        implements java.io.Serializable {
 
     /** Rows in this manifest. */
-    public int size() { return domain.length; }
+    public int size() {
+        return domain.length;
+    }
 
     /**
      * Worker {@code worker}'s share of the step among {@code workers}: the rows j with j mod workers = worker.
@@ -25,8 +34,11 @@ public record StepManifest(long step, double[] weights, int[] counts, long[] epo
      * domain, ⌊c_k/n⌋ or ⌈c_k/n⌉ rows of each domain k, so every worker sees every domain of the step it can.
      */
     public StepManifest share(int worker, int workers) {
-        Checks.require(workers > 0 && worker >= 0 && worker < workers,
-                "worker must be in [0, workers), got worker %d of %d", worker, workers);
+        Checks.require(
+                workers > 0 && worker >= 0 && worker < workers,
+                "worker must be in [0, workers), got worker %d of %d",
+                worker,
+                workers);
         int n = (size() - worker + workers - 1) / workers;
         var d = new int[n];
         var r = new long[n];
@@ -34,22 +46,36 @@ public record StepManifest(long step, double[] weights, int[] counts, long[] epo
         var sr = new long[n];
         var c = new int[counts.length];
         for (int i = 0, j = worker; j < size(); i++, j += workers) {
-            d[i] = domain[j]; r[i] = row[j]; s[i] = shard[j]; sr[i] = shardRow[j];
+            d[i] = domain[j];
+            r[i] = row[j];
+            s[i] = shard[j];
+            sr[i] = shardRow[j];
             c[d[i]]++;
         }
         return new StepManifest(step, weights, c, epochs, d, r, s, sr);
     }
 
-    @Override public boolean equals(Object o) {
-        return o instanceof StepManifest m && step == m.step && Arrays.equals(weights, m.weights)
-                && Arrays.equals(counts, m.counts) && Arrays.equals(epochs, m.epochs) && Arrays.equals(domain, m.domain)
-                && Arrays.equals(row, m.row) && Arrays.equals(shard, m.shard) && Arrays.equals(shardRow, m.shardRow);
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof StepManifest m
+                && step == m.step
+                && Arrays.equals(weights, m.weights)
+                && Arrays.equals(counts, m.counts)
+                && Arrays.equals(epochs, m.epochs)
+                && Arrays.equals(domain, m.domain)
+                && Arrays.equals(row, m.row)
+                && Arrays.equals(shard, m.shard)
+                && Arrays.equals(shardRow, m.shardRow);
     }
 
-    @Override public int hashCode() { return 31 * Long.hashCode(step) + Arrays.hashCode(row); }
+    @Override
+    public int hashCode() {
+        return 31 * Long.hashCode(step) + Arrays.hashCode(row);
+    }
 
-    @Override public String toString() {
-        return "StepManifest[step=" + step + ", counts=" + Arrays.toString(counts) + ", epochs=" + Arrays.toString(epochs)
-                + ", rows=" + size() + "]";
+    @Override
+    public String toString() {
+        return "StepManifest[step=" + step + ", counts=" + Arrays.toString(counts) + ", epochs="
+                + Arrays.toString(epochs) + ", rows=" + size() + "]";
     }
 }

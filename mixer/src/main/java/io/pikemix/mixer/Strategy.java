@@ -13,7 +13,9 @@ public interface Strategy {
     double[] initialWeights();
 
     /** Whether {@link #update} reads statistics (the PiKE family); the baselines ignore them. */
-    default boolean usesStatistics() { return false; }
+    default boolean usesStatistics() {
+        return false;
+    }
 
     /**
      * New weights from the weights in force and the latest statistics (validated here, with a message naming
@@ -26,11 +28,15 @@ public interface Strategy {
      * over domain k plus the fraction of the current pass ({@link MixerState#epochsConsumed}), or null when
      * unknown. The default ignores it; {@link Mixer#report} calls this one.
      */
-    default double[] update(double[] weights, DomainStats stats, double[] epochsConsumed) { return update(weights, stats); }
+    default double[] update(double[] weights, DomainStats stats, double[] epochsConsumed) {
+        return update(weights, stats);
+    }
 
     /**
      * The weights that compose the batch of {@code step}, given the weights in force. The identity, except for
      * Round-Robin and Random, which put the whole batch on one domain per step (a one-hot vector).
      */
-    default double[] composition(long step, double[] weights) { return weights; }
+    default double[] composition(long step, double[] weights) {
+        return weights;
+    }
 }

@@ -8,16 +8,28 @@ import java.util.Arrays;
  * operator's choice; {@code stats} is null except for "statistics").
  */
 public record WeightChange(long step, String strategy, String cause, double[] weights, DomainStats stats) {
-    @Override public double[] weights() { return weights.clone(); }
-
-    @Override public boolean equals(Object o) {
-        return o instanceof WeightChange c && step == c.step && strategy.equals(c.strategy) && cause.equals(c.cause)
-                && Arrays.equals(weights, c.weights) && java.util.Objects.equals(stats, c.stats);
+    @Override
+    public double[] weights() {
+        return weights.clone();
     }
 
-    @Override public int hashCode() { return 31 * Long.hashCode(step) + Arrays.hashCode(weights); }
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof WeightChange c
+                && step == c.step
+                && strategy.equals(c.strategy)
+                && cause.equals(c.cause)
+                && Arrays.equals(weights, c.weights)
+                && java.util.Objects.equals(stats, c.stats);
+    }
 
-    @Override public String toString() {
+    @Override
+    public int hashCode() {
+        return 31 * Long.hashCode(step) + Arrays.hashCode(weights);
+    }
+
+    @Override
+    public String toString() {
         return "WeightChange[step=" + step + ", " + strategy + ", " + cause + ", " + Arrays.toString(weights) + "]";
     }
 }

@@ -1,21 +1,22 @@
 package io.pikemix.mixer;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class ApportionTest {
 
     /* w = (0.5, 0.3, 0.2), b = 7: exact (3.5, 2.1, 1.4), floors (3, 2, 1) sum 6, one extra row to the largest remainder 0.5. */
-    @Test void counts_pinnedExample() {
-        assertArrayEquals(new int[]{4, 2, 1}, Apportion.counts(new double[]{0.5, 0.3, 0.2}, 7));
+    @Test
+    void counts_pinnedExample() {
+        assertArrayEquals(new int[] {4, 2, 1}, Apportion.counts(new double[] {0.5, 0.3, 0.2}, 7));
         // ties go to the lower index: (1/3, 1/3, 1/3) at b = 4 → exact 4/3 each, one extra row to domain 0
-        assertArrayEquals(new int[]{2, 1, 1}, Apportion.counts(new double[]{1.0 / 3, 1.0 / 3, 1.0 / 3}, 4));
+        assertArrayEquals(new int[] {2, 1, 1}, Apportion.counts(new double[] {1.0 / 3, 1.0 / 3, 1.0 / 3}, 4));
     }
 
-    @Test void counts_sumToBatchSizeAndEachWithinFloorAndCeilOfExactShare() {
+    @Test
+    void counts_sumToBatchSizeAndEachWithinFloorAndCeilOfExactShare() {
         var rnd = new SplittableRandom(1);
         for (int trial = 0; trial < 5000; trial++) {
             int K = 1 + rnd.nextInt(70), b = 1 + rnd.nextInt(1024);
@@ -33,7 +34,8 @@ class ApportionTest {
     }
 
     /* Constant weights: Σ_t c_k(t) stays within one row of t·b·w_k for every domain at every step. */
-    @Test void countsWithCarry_cumulativeWithinOneRowForConstantWeights() {
+    @Test
+    void countsWithCarry_cumulativeWithinOneRowForConstantWeights() {
         var rnd = new SplittableRandom(2);
         for (int trial = 0; trial < 200; trial++) {
             int K = 1 + rnd.nextInt(64), b = 1 + rnd.nextInt(300);
@@ -52,7 +54,8 @@ class ApportionTest {
     }
 
     /* Arbitrary weight changes (with zeros): counts sum to b, never negative; no domain ever runs a row ahead. */
-    @Test void countsWithCarry_changingWeightsKeepInvariants() {
+    @Test
+    void countsWithCarry_changingWeightsKeepInvariants() {
         var rnd = new SplittableRandom(3);
         for (int trial = 0; trial < 200; trial++) {
             int K = 2 + rnd.nextInt(10), b = 1 + rnd.nextInt(64);
@@ -78,7 +81,8 @@ class ApportionTest {
     }
 
     /* b·w_k = 0.256 < 1: the domain gets a row every 3-4 steps, 256 rows over 1000 steps (the paper's round would give 0). */
-    @Test void countsWithCarry_domainBelowOneRowPerStepStillServed() {
+    @Test
+    void countsWithCarry_domainBelowOneRowPerStepStillServed() {
         double[] w = {0.999, 0.001};
         var carry = new double[2];
         int rows = 0, steps = 1000;
@@ -88,23 +92,33 @@ class ApportionTest {
     }
 
     /* (1/2, 1/2) at b = 1 alternates 0, 1, 0, 1 (tie to the lower index first, then the carried remainder decides). */
-    @Test void countsWithCarry_pinnedAlternation() {
+    @Test
+    void countsWithCarry_pinnedAlternation() {
         var carry = new double[2];
         for (int t = 0; t < 6; t++) {
-            int[] c = Apportion.countsWithCarry(new double[]{0.5, 0.5}, 1, carry);
-            assertArrayEquals(t % 2 == 0 ? new int[]{1, 0} : new int[]{0, 1}, c, "step " + t);
+            int[] c = Apportion.countsWithCarry(new double[] {0.5, 0.5}, 1, carry);
+            assertArrayEquals(t % 2 == 0 ? new int[] {1, 0} : new int[] {0, 1}, c, "step " + t);
         }
     }
 
-    @Test void countsWithCarry_zeroWeightGetsNoRows() {
-        var carry = new double[]{0.9, -0.4, -0.5};
-        int[] c = Apportion.countsWithCarry(new double[]{0, 0.5, 0.5}, 3, carry);
+    @Test
+    void countsWithCarry_zeroWeightGetsNoRows() {
+        var carry = new double[] {0.9, -0.4, -0.5};
+        int[] c = Apportion.countsWithCarry(new double[] {0, 0.5, 0.5}, 3, carry);
         assertEquals(0, c[0]);
         assertEquals(0, carry[0]);
         assertEquals(3, sumInt(c));
     }
 
-    static double sum(double[] w) { double s = 0; for (double x : w) s += x; return s; }
+    static double sum(double[] w) {
+        double s = 0;
+        for (double x : w) s += x;
+        return s;
+    }
 
-    static int sumInt(int[] c) { int s = 0; for (int x : c) s += x; return s; }
+    static int sumInt(int[] c) {
+        int s = 0;
+        for (int x : c) s += x;
+        return s;
+    }
 }

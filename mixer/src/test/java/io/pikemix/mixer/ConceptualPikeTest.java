@@ -1,10 +1,9 @@
 package io.pikemix.mixer;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class ConceptualPikeTest {
 
@@ -14,9 +13,11 @@ class ConceptualPikeTest {
      * λ = (−4, 0), κ = (1, 1): both active would need μ = 3/2 and w_2 = −3/2 < 0, so only domain 0 is active:
      * w_1 = −(μ − 4) = 1 ⇒ μ = 3, w_2 = max{0, −3} = 0  ⇒  w = (1, 0).
      */
-    @Test void solve_handDerived() {
-        assertArrayEquals(new double[]{0.75, 0.25}, ConceptualPike.solve(new double[]{-2, -1}, new double[]{2, 2}), 1e-12);
-        assertArrayEquals(new double[]{1, 0}, ConceptualPike.solve(new double[]{-4, 0}, new double[]{1, 1}), 1e-12);
+    @Test
+    void solve_handDerived() {
+        assertArrayEquals(
+                new double[] {0.75, 0.25}, ConceptualPike.solve(new double[] {-2, -1}, new double[] {2, 2}), 1e-12);
+        assertArrayEquals(new double[] {1, 0}, ConceptualPike.solve(new double[] {-4, 0}, new double[] {1, 1}), 1e-12);
     }
 
     /*
@@ -24,21 +25,26 @@ class ConceptualPikeTest {
      *   λ_k = −ηβ‖∇L_k‖² + Lη²σ_k²/(2b) = (−2 + 1, −2 + 2) = (−1, 0),  κ_k = Lη²γ‖∇L_k‖² = (2, 2)
      *   (1 − μ)/2 + (−μ)/2 = 1  ⇒  μ = −1/2  ⇒  w = (3/4, 1/4).
      */
-    @Test void step_handDerivedFromStatistics() {
+    @Test
+    void step_handDerivedFromStatistics() {
         var p = new ConceptualParams(1, 1, 1, 0, 1, 1, 1);
-        assertArrayEquals(new double[]{0.75, 0.25},
-                ConceptualPike.step(new double[]{0.5, 0.5}, new double[]{2, 2}, new double[]{2, 4}, p), 1e-12);
+        assertArrayEquals(
+                new double[] {0.75, 0.25},
+                ConceptualPike.step(new double[] {0.5, 0.5}, new double[] {2, 2}, new double[] {2, 4}, p),
+                1e-12);
     }
 
     /* Eq. (8): β = min_k (1 + c̲(−K + 2 − 1/w_k)); K = 3, c̲ = 0.1, w = (0.5, 0.25, 0.25): 1 + 0.1(−1 − 4) = 0.5. γ = 1 + c̄(K−1). */
-    @Test void betaGamma_eq8() {
-        assertEquals(0.5, ConceptualPike.beta(0.1, new double[]{0.5, 0.25, 0.25}), 1e-12);
-        assertEquals(1, ConceptualPike.beta(0, new double[]{0.5, 0.25, 0.25}), 0);
+    @Test
+    void betaGamma_eq8() {
+        assertEquals(0.5, ConceptualPike.beta(0.1, new double[] {0.5, 0.25, 0.25}), 1e-12);
+        assertEquals(1, ConceptualPike.beta(0, new double[] {0.5, 0.25, 0.25}), 0);
         assertEquals(2.2, ConceptualPike.gamma(0.6, 3), 1e-12);
     }
 
     /* The KKT point of eq. (10) against a brute-force minimisation of eq. (9) over a 1/400 grid of the simplex, K = 3. */
-    @Test void solve_matchesBruteForceMinimisationOfEq9() {
+    @Test
+    void solve_matchesBruteForceMinimisationOfEq9() {
         var rnd = new SplittableRandom(5);
         int grid = 400;
         for (int trial = 0; trial < 25; trial++) {
@@ -58,7 +64,8 @@ class ConceptualPikeTest {
     }
 
     /* Random simplex points (K up to 8) never beat the KKT point, and the KKT conditions of Lemma F.2 hold. */
-    @Test void solve_satisfiesKktAndBeatsRandomPoints() {
+    @Test
+    void solve_satisfiesKktAndBeatsRandomPoints() {
         var rnd = new SplittableRandom(9);
         for (int trial = 0; trial < 200; trial++) {
             int K = 2 + rnd.nextInt(7);
@@ -68,7 +75,11 @@ class ConceptualPikeTest {
             PikeUpdateTest.assertOnSimplex(w);
             // stationarity: λ_k + κ_k w_k = −μ on the active set, ≥ −μ off it
             double mu = Double.NaN;
-            for (int k = 0; k < K; k++) if (w[k] > 1e-9) { mu = -(lambda[k] + kappa[k] * w[k]); break; }
+            for (int k = 0; k < K; k++)
+                if (w[k] > 1e-9) {
+                    mu = -(lambda[k] + kappa[k] * w[k]);
+                    break;
+                }
             double scale = 0;
             for (int k = 0; k < K; k++) scale = Math.max(scale, Math.abs(lambda[k]) + kappa[k]);
             for (int k = 0; k < K; k++) {
@@ -86,7 +97,9 @@ class ConceptualPikeTest {
 
     /** λ, κ as Algorithm 2 builds them from random statistics and constants. */
     private static void randomInstance(SplittableRandom rnd, double[] lambda, double[] kappa) {
-        double eta = rnd.nextDouble(0.05, 1), L = rnd.nextDouble(0.5, 10), beta = rnd.nextDouble(0.2, 1),
+        double eta = rnd.nextDouble(0.05, 1),
+                L = rnd.nextDouble(0.5, 10),
+                beta = rnd.nextDouble(0.2, 1),
                 gamma = rnd.nextDouble(1, 3);
         int b = 1 + rnd.nextInt(32);
         for (int k = 0; k < lambda.length; k++) {

@@ -1,14 +1,14 @@
 package io.pikemix.mixer;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.BitSet;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class FeistelTest {
 
-    @Test void apply_isBijectionOnRange() {
+    @Test
+    void apply_isBijectionOnRange() {
         long[] sizes = {1, 2, 3, 4, 5, 7, 10, 16, 17, 99, 100, 101, 255, 256, 257, 1000, 4093, 10_007, 65_536, 65_537};
         for (long n : sizes)
             for (long epoch = 0; epoch < 3; epoch++) {
@@ -23,7 +23,8 @@ class FeistelTest {
             }
     }
 
-    @Test void apply_keyedBySeedDomainAndEpoch() {
+    @Test
+    void apply_keyedBySeedDomainAndEpoch() {
         long n = 1000;
         var base = order(new Feistel(n, 1, 0, 0), n);
         assertFalse(java.util.Arrays.equals(base, order(new Feistel(n, 2, 0, 0), n)), "seed");
@@ -36,7 +37,8 @@ class FeistelTest {
      * Position uniformity at n = 10 over 20,000 keys: for each x, the counts of π(x) = y over y are χ² with
      * 9 degrees of freedom under uniformity; 27.9 is the 0.999 quantile (deterministic keys, so no flakiness).
      */
-    @Test void apply_imagesUniformOverKeys_chiSquare() {
+    @Test
+    void apply_imagesUniformOverKeys_chiSquare() {
         int n = 10, keys = 20_000;
         var counts = new int[n][n];
         for (int key = 0; key < keys; key++) {
@@ -52,18 +54,26 @@ class FeistelTest {
     }
 
     /* No linear trace of the input order: |corr(x, π(x))| and |corr(π(x), π(x+1))| below 4/√n at n = 10,007. */
-    @Test void apply_noCorrelationWithInputOrder() {
+    @Test
+    void apply_noCorrelationWithInputOrder() {
         int n = 10_007;
         long[] y = order(new Feistel(n, 7, 0, 0), n);
         double[] xs = new double[n], ys = new double[n], next = new double[n - 1], prev = new double[n - 1];
-        for (int i = 0; i < n; i++) { xs[i] = i; ys[i] = y[i]; }
-        for (int i = 0; i + 1 < n; i++) { prev[i] = y[i]; next[i] = y[i + 1]; }
+        for (int i = 0; i < n; i++) {
+            xs[i] = i;
+            ys[i] = y[i];
+        }
+        for (int i = 0; i + 1 < n; i++) {
+            prev[i] = y[i];
+            next[i] = y[i + 1];
+        }
         assertTrue(Math.abs(corr(xs, ys)) < 4 / Math.sqrt(n));
         assertTrue(Math.abs(corr(prev, next)) < 4 / Math.sqrt(n));
     }
 
     /* 2^40 rows: nothing is materialised; a sample of images is in range and collision-free. */
-    @Test void apply_hugeDomainWithoutMaterialising() {
+    @Test
+    void apply_hugeDomainWithoutMaterialising() {
         long n = 1L << 40;
         var p = new Feistel(n, 9, 1, 0);
         var seen = new java.util.HashSet<Long>();
@@ -83,8 +93,12 @@ class FeistelTest {
     static double corr(double[] a, double[] b) {
         int n = a.length;
         double ma = 0, mb = 0;
-        for (int i = 0; i < n; i++) { ma += a[i]; mb += b[i]; }
-        ma /= n; mb /= n;
+        for (int i = 0; i < n; i++) {
+            ma += a[i];
+            mb += b[i];
+        }
+        ma /= n;
+        mb /= n;
         double sab = 0, saa = 0, sbb = 0;
         for (int i = 0; i < n; i++) {
             sab += (a[i] - ma) * (b[i] - mb);

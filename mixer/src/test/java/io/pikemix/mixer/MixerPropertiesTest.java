@@ -1,12 +1,11 @@
 package io.pikemix.mixer;
 
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.*;
 import net.jqwik.api.*;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
-
-import java.util.*;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Property tests (jqwik) of the mixer's invariants over random weights, statistics, batch sizes, row counts,
@@ -18,19 +17,29 @@ class MixerPropertiesTest {
     // ---- generators ---------------------------------------------------------------------------------------
 
     /** Positive weights over 1..8 domains, spread over 12 orders of magnitude (not normalised). */
-    @Provide Arbitrary<double[]> weights() {
-        return Arbitraries.doubles().between(-12, 0).map(e -> Math.pow(10, e))
-                .list().ofMinSize(1).ofMaxSize(8).map(l -> l.stream().mapToDouble(Double::doubleValue).toArray());
+    @Provide
+    Arbitrary<double[]> weights() {
+        return Arbitraries.doubles()
+                .between(-12, 0)
+                .map(e -> Math.pow(10, e))
+                .list()
+                .ofMinSize(1)
+                .ofMaxSize(8)
+                .map(l -> l.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     /** Weights where some domains (not all) are exactly 0, as an operator's pin can make them. */
-    @Provide Arbitrary<double[]> weightsWithZeros() {
-        return weights().flatMap(w -> Arbitraries.integers().between(0, (1 << w.length) - 1).map(mask -> {
-            double[] v = w.clone();
-            for (int k = 0; k < v.length; k++) if ((mask >> k & 1) == 1) v[k] = 0;
-            if (Arrays.stream(v).sum() == 0) v[0] = w[0];
-            return v;
-        }));
+    @Provide
+    Arbitrary<double[]> weightsWithZeros() {
+        return weights()
+                .flatMap(w -> Arbitraries.integers()
+                        .between(0, (1 << w.length) - 1)
+                        .map(mask -> {
+                            double[] v = w.clone();
+                            for (int k = 0; k < v.length; k++) if ((mask >> k & 1) == 1) v[k] = 0;
+                            if (Arrays.stream(v).sum() == 0) v[0] = w[0];
+                            return v;
+                        }));
     }
 
     /** Valid statistics for K domains: ‖∇L‖² in [1e-10, 1e6], σ² in [1e-8, 1e8], loss in [0, 30]. */
@@ -58,16 +67,28 @@ class MixerPropertiesTest {
     static Strategy strategy(String name, int K, SplittableRandom rnd, int b, long seed) {
         double[] prior = new double[K];
         long[] tokens = new long[K];
-        for (int k = 0; k < K; k++) { prior[k] = rnd.nextDouble(0.01, 1); tokens[k] = 1 + rnd.nextLong(1L << 40); }
-        return Strategies.byName(name, K, prior, tokens, Strategies.DEFAULT_ALPHA, PikeParams.defaults(b),
-                ConceptualParams.defaults(b), seed);
+        for (int k = 0; k < K; k++) {
+            prior[k] = rnd.nextDouble(0.01, 1);
+            tokens[k] = 1 + rnd.nextLong(1L << 40);
+        }
+        return Strategies.byName(
+                name,
+                K,
+                prior,
+                tokens,
+                Strategies.DEFAULT_ALPHA,
+                PikeParams.defaults(b),
+                ConceptualParams.defaults(b),
+                seed);
     }
 
     static void assertSimplex(double[] w, int K, String what) {
         assertEquals(K, w.length, what);
         double sum = 0;
         for (int k = 0; k < K; k++) {
-            assertTrue(Double.isFinite(w[k]) && w[k] >= 0, what + ": w[" + k + "] = " + w[k] + " in " + Arrays.toString(w));
+            assertTrue(
+                    Double.isFinite(w[k]) && w[k] >= 0,
+                    what + ": w[" + k + "] = " + w[k] + " in " + Arrays.toString(w));
             sum += w[k];
         }
         assertEquals(1.0, sum, 1e-9, what + ": sums to " + sum + ": " + Arrays.toString(w));
@@ -77,8 +98,11 @@ class MixerPropertiesTest {
 
     /** Every strategy, fed random valid statistics five times in a row, keeps its weights on the simplex. */
     @Property(tries = 300)
-    void everyStrategyReturnsASimplex(@ForAll @IntRange(min = 1, max = 8) int K, @ForAll @IntRange(min = 1, max = 4096) int b,
-                                      @ForAll long seed, @ForAll("strategyNames") String name) {
+    void everyStrategyReturnsASimplex(
+            @ForAll @IntRange(min = 1, max = 8) int K,
+            @ForAll @IntRange(min = 1, max = 4096) int b,
+            @ForAll long seed,
+            @ForAll("strategyNames") String name) {
         var rnd = new SplittableRandom(seed);
         Strategy s = strategy(name, K, rnd, b, seed);
         double[] w = s.initialWeights();
@@ -92,14 +116,19 @@ class MixerPropertiesTest {
         }
     }
 
-    @Provide Arbitrary<String> strategyNames() { return Arbitraries.of(Strategies.NAMES); }
+    @Provide
+    Arbitrary<String> strategyNames() {
+        return Arbitraries.of(Strategies.NAMES);
+    }
 
     /** PiKE and Fair-PiKE from arbitrary (tiny, lopsided) starting weights stay on the simplex. */
     @Property(tries = 200)
     void pikeFamilyKeepsAnyStartOnTheSimplex(@ForAll("weights") double[] start, @ForAll long seed) {
         var rnd = new SplittableRandom(seed);
         int K = start.length;
-        for (Strategy s : List.of(Strategies.pike(start, PikeParams.defaults(256)), Strategies.fairPike(start, PikeParams.defaults(256)),
+        for (Strategy s : List.of(
+                Strategies.pike(start, PikeParams.defaults(256)),
+                Strategies.fairPike(start, PikeParams.defaults(256)),
                 Strategies.conceptualPike(start, ConceptualParams.defaults(256)))) {
             double[] w = s.initialWeights();
             for (int i = 0; i < 3; i++) {
@@ -115,8 +144,10 @@ class MixerPropertiesTest {
      * per-step rounding gives floor(b·w_k) or ceil(b·w_k) rows. Checked through the Mixer's manifests.
      */
     @Property(tries = 200)
-    void roundingSumsToBAndTracksTheCumulativeShare(@ForAll("weightsWithZeros") double[] prior,
-                                                    @ForAll @IntRange(min = 1, max = 600) int b, @ForAll long seed) {
+    void roundingSumsToBAndTracksTheCumulativeShare(
+            @ForAll("weightsWithZeros") double[] prior,
+            @ForAll @IntRange(min = 1, max = 600) int b,
+            @ForAll long seed) {
         var rnd = new SplittableRandom(seed);
         int K = prior.length;
         for (Rounding rounding : Rounding.values()) {
@@ -134,12 +165,14 @@ class MixerPropertiesTest {
                     if (prior[k] == 0) assertEquals(0, m.counts()[k], "zero weight, no rows");
                     if (rounding == Rounding.CARRY) {
                         double share = (double) t * b * prior[k] / sum;
-                        assertTrue(Math.abs(cumulative[k] - share) <= 1 + 1e-9,
+                        assertTrue(
+                                Math.abs(cumulative[k] - share) <= 1 + 1e-9,
                                 "domain " + k + " after " + t + " steps: " + cumulative[k] + " rows vs share " + share
                                         + " (w = " + Arrays.toString(w) + ")");
                     } else {
                         double exact = b * prior[k] / sum;
-                        assertTrue(m.counts()[k] >= Math.floor(exact - 1e-9) && m.counts()[k] <= Math.ceil(exact + 1e-9),
+                        assertTrue(
+                                m.counts()[k] >= Math.floor(exact - 1e-9) && m.counts()[k] <= Math.ceil(exact + 1e-9),
                                 "per-step count " + m.counts()[k] + " vs b·w = " + exact);
                     }
                 }
@@ -152,8 +185,11 @@ class MixerPropertiesTest {
      * report), and every row lies in the domain; a completed epoch has used every row exactly once.
      */
     @Property(tries = 100)
-    void manifestsNeverRepeatARowWithinAnEpoch(@ForAll @IntRange(min = 1, max = 6) int K, @ForAll @IntRange(min = 1, max = 200) int b,
-                                               @ForAll long seed, @ForAll("roundings") Rounding rounding) {
+    void manifestsNeverRepeatARowWithinAnEpoch(
+            @ForAll @IntRange(min = 1, max = 6) int K,
+            @ForAll @IntRange(min = 1, max = 200) int b,
+            @ForAll long seed,
+            @ForAll("roundings") Rounding rounding) {
         var rnd = new SplittableRandom(seed);
         var config = new MixConfig(domains(rnd, K), b, seed, rounding, 1 + rnd.nextInt(4));
         var mixer = new Mixer(config, strategy(rnd.nextBoolean() ? "pike" : "random", K, rnd, b, seed));
@@ -167,26 +203,35 @@ class MixerPropertiesTest {
                 long row = m.row()[j];
                 assertTrue(row >= 0 && row < n[k], "row " + row + " of domain " + k + " with " + n[k] + " rows");
                 long epoch = positions[k]++ / n[k];
-                assertTrue(seen.get(k).computeIfAbsent(epoch, e -> new HashSet<>()).add(row),
+                assertTrue(
+                        seen.get(k).computeIfAbsent(epoch, e -> new HashSet<>()).add(row),
                         "domain " + k + " repeats row " + row + " in epoch " + epoch + " at step " + t);
             }
             if (mixer.wantsStatistics(m.step())) mixer.report(stats(rnd, K));
         }
         for (int k = 0; k < K; k++)
             for (var e : seen.get(k).entrySet())
-                if (e.getKey() < positions[k] / n[k]) assertEquals(n[k], e.getValue().size(), "completed epoch covers every row");
+                if (e.getKey() < positions[k] / n[k])
+                    assertEquals(n[k], e.getValue().size(), "completed epoch covers every row");
     }
 
-    @Provide Arbitrary<Rounding> roundings() { return Arbitraries.of(Rounding.values()); }
+    @Provide
+    Arbitrary<Rounding> roundings() {
+        return Arbitraries.of(Rounding.values());
+    }
 
     /**
      * Saving the state at a random step and continuing in a new Mixer gives exactly the manifests (and weights)
      * of the run that never stopped, with statistics arriving at every step that wants them.
      */
     @Property(tries = 100)
-    void resumingAtARandomStepEqualsNotStopping(@ForAll @IntRange(min = 1, max = 6) int K, @ForAll @IntRange(min = 1, max = 100) int b,
-                                                @ForAll long seed, @ForAll @IntRange(min = 0, max = 40) int stopAt,
-                                                @ForAll("strategyNames") String name, @ForAll("roundings") Rounding rounding) {
+    void resumingAtARandomStepEqualsNotStopping(
+            @ForAll @IntRange(min = 1, max = 6) int K,
+            @ForAll @IntRange(min = 1, max = 100) int b,
+            @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 40) int stopAt,
+            @ForAll("strategyNames") String name,
+            @ForAll("roundings") Rounding rounding) {
         var rnd = new SplittableRandom(seed);
         var config = new MixConfig(domains(rnd, K), b, seed, rounding, 1 + rnd.nextInt(5));
         long strategySeed = rnd.nextLong();
@@ -219,9 +264,12 @@ class MixerPropertiesTest {
      * row of the step in exactly one share, each share ⌊b/n⌋ or ⌈b/n⌉ rows and ⌊c_k/n⌋ or ⌈c_k/n⌉ of domain k.
      */
     @Property(tries = 200)
-    void sharesPartitionTheStepForAnyWorkerCount(@ForAll @IntRange(min = 1, max = 6) int K, @ForAll @IntRange(min = 1, max = 300) int b,
-                                                 @ForAll long seed, @ForAll @IntRange(min = 1, max = 400) int workers,
-                                                 @ForAll @LongRange(min = 0, max = 20) long skip) {
+    void sharesPartitionTheStepForAnyWorkerCount(
+            @ForAll @IntRange(min = 1, max = 6) int K,
+            @ForAll @IntRange(min = 1, max = 300) int b,
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 400) int workers,
+            @ForAll @LongRange(min = 0, max = 20) long skip) {
         var rnd = new SplittableRandom(seed);
         var config = new MixConfig(domains(rnd, K), b, seed, Rounding.CARRY, 3);
         var mixer = new Mixer(config, strategy("pike", K, rnd, b, seed));
@@ -235,12 +283,15 @@ class MixerPropertiesTest {
         for (int i = 0; i < workers; i++) {
             shares[i] = m.share(i, workers);
             total += shares[i].size();
-            assertTrue(shares[i].size() == b / workers || shares[i].size() == (b + workers - 1) / workers, "share size");
+            assertTrue(
+                    shares[i].size() == b / workers || shares[i].size() == (b + workers - 1) / workers, "share size");
             assertEquals(shares[i].size(), Arrays.stream(shares[i].counts()).sum());
             for (int k = 0; k < K; k++) {
                 int c = m.counts()[k], got = shares[i].counts()[k];
-                assertTrue(got == c / workers || got == (c + workers - 1) / workers,
-                        "worker " + i + " of " + workers + " has " + got + " rows of domain " + k + " (step has " + c + ")");
+                assertTrue(
+                        got == c / workers || got == (c + workers - 1) / workers,
+                        "worker " + i + " of " + workers + " has " + got + " rows of domain " + k + " (step has " + c
+                                + ")");
             }
         }
         assertEquals(b, total);

@@ -1,12 +1,11 @@
 package io.pikemix.mixer;
 
-import io.pikemix.format.UserException;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
+import io.pikemix.format.UserException;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class PoolingTest {
     /**
@@ -38,37 +37,44 @@ class PoolingTest {
      */
     static List<GradientStats> belowNoise() {
         return List.of(
-                worker(new int[]{2, 2, 2}, new long[]{2, 4, 2}, new double[]{0.5, 3, 1.5}, new double[]{4, 2, 1}),
-                worker(new int[]{2, 3, 2}, new long[]{2, 6, 2}, new double[]{0.5, 2, 1.5}, new double[]{4, 4, 1}));
+                worker(new int[] {2, 2, 2}, new long[] {2, 4, 2}, new double[] {0.5, 3, 1.5}, new double[] {4, 2, 1}),
+                worker(new int[] {2, 3, 2}, new long[] {2, 6, 2}, new double[] {0.5, 2, 1.5}, new double[] {4, 4, 1}));
     }
 
-    @Test void pool_severalWorkersWithPooledNormBelowZero_raisedToFloor() {
+    @Test
+    void pool_severalWorkersWithPooledNormBelowZero_raisedToFloor() {
         DomainStats d = Pooling.pool(belowNoise());
-        assertArrayEquals(new double[]{5e-7, 26.0 / 15, 1}, d.gradNormSq(), 1e-12);
-        assertArrayEquals(new double[]{4, 10.0 / 3, 1}, d.gradVar(), 1e-12);
+        assertArrayEquals(new double[] {5e-7, 26.0 / 15, 1}, d.gradNormSq(), 1e-12);
+        assertArrayEquals(new double[] {4, 10.0 / 3, 1}, d.gradVar(), 1e-12);
         d.requireValid(3, false);
     }
 
     /* The symptom: the Spark trainer's old route (pool, then toDomainStats) gave a non-positive ‖∇L_0‖² that PiKE refuses. */
-    @Test void pool_severalWorkersBelowNoise_oldRouteWasRefused() {
+    @Test
+    void pool_severalWorkersBelowNoise_oldRouteWasRefused() {
         DomainStats old = GradientStats.pool(belowNoise()).toDomainStats();
         assertEquals(-5e-7, old.gradNormSq()[0], 1e-15);
-        Strategy pike = Strategies.pike(new double[]{1, 1, 1}, new PikeParams(0.5, 0.5, 16, 3, 1e-6));
+        Strategy pike = Strategies.pike(new double[] {1, 1, 1}, new PikeParams(0.5, 0.5, 16, 3, 1e-6));
         assertThrows(UserException.class, () -> pike.update(pike.initialWeights(), old));
         PikeUpdateTest.assertOnSimplex(pike.update(pike.initialWeights(), Pooling.pool(belowNoise())));
     }
 
-    @Test void pool_oneWorkerIsExactlyToDomainStats() {
+    @Test
+    void pool_oneWorkerIsExactlyToDomainStats() {
         var rnd = new SplittableRandom(3);
         for (int i = 0; i < 50; i++) {
-            GradientStats g = worker(new int[]{2, 3}, new long[]{4, 9}, new double[]{rnd.nextDouble(0.1, 2), rnd.nextDouble(0.1, 2)},
-                    new double[]{rnd.nextDouble(0.1, 20), rnd.nextDouble(0.1, 20)});
+            GradientStats g = worker(
+                    new int[] {2, 3},
+                    new long[] {4, 9},
+                    new double[] {rnd.nextDouble(0.1, 2), rnd.nextDouble(0.1, 2)},
+                    new double[] {rnd.nextDouble(0.1, 20), rnd.nextDouble(0.1, 20)});
             assertEquals(g.toDomainStats(), Pooling.pool(List.of(g)));
         }
     }
 
     /* Over random reports of 2..5 workers (many with signal below noise), every pooled ‖∇L_k‖² is > 0 and ≥ N̂. */
-    @Test void pool_normAlwaysPositiveAndNeverBelowUnbiasedEstimate() {
+    @Test
+    void pool_normAlwaysPositiveAndNeverBelowUnbiasedEstimate() {
         var rnd = new SplittableRandom(11);
         for (int trial = 0; trial < 500; trial++) {
             int workers = 2 + rnd.nextInt(4);
@@ -76,7 +82,9 @@ class PoolingTest {
             for (int w = 0; w < workers; w++) {
                 int m = 2 + rnd.nextInt(3);
                 long n = (long) m * (1 + rnd.nextInt(4));
-                list.add(worker(new int[]{m}, new long[]{n}, new double[]{rnd.nextDouble(1e-4, 1)}, new double[]{rnd.nextDouble(0.1, 50)}));
+                list.add(worker(new int[] {m}, new long[] {n}, new double[] {rnd.nextDouble(1e-4, 1)}, new double[] {
+                    rnd.nextDouble(0.1, 50)
+                }));
             }
             double pooled = Pooling.pool(list).gradNormSq()[0];
             assertTrue(pooled > 0, "trial " + trial + ": " + pooled);

@@ -14,9 +14,15 @@ final class ApiException extends RuntimeException {
         this.code = code;
     }
 
-    static ApiException badRequest(String message) { return new ApiException(400, "bad_request", message); }
+    static ApiException badRequest(String message) {
+        return new ApiException(400, "bad_request", message);
+    }
 
-    static ApiException invalid(String message) { return new ApiException(422, "invalid", message); }
+    static ApiException invalid(String message) {
+        return new ApiException(422, "invalid", message);
+    }
 
-    static ApiException conflict(String code, String message) { return new ApiException(409, code, message); }
+    static ApiException conflict(String code, String message) {
+        return new ApiException(409, code, message);
+    }
 }

@@ -2,7 +2,6 @@ package io.pikemix.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pikemix.format.UserException;
-
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,17 +48,19 @@ final class EventLog implements Closeable {
             FileLock held;
             try {
                 held = lockChannel.tryLock();
-            } catch (java.nio.channels.OverlappingFileLockException e) {   // held by this JVM
+            } catch (java.nio.channels.OverlappingFileLockException e) { // held by this JVM
                 held = null;
             }
             lock = held;
             if (lock == null) {
                 lockChannel.close();
-                throw new UserException("state directory " + dir + " is in use by another mixer service (STATE/lock is held)");
+                throw new UserException(
+                        "state directory " + dir + " is in use by another mixer service (STATE/lock is held)");
             }
             file = dir.resolve(FILE);
             boolean created = !Files.exists(file);
-            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            channel = FileChannel.open(
+                    file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             if (created) syncDirectory(dir);
             var lines = new ArrayList<JsonNode>();
             truncated = recover(lines);
@@ -70,24 +71,31 @@ final class EventLog implements Closeable {
     }
 
     /** The events found on open, in order. */
-    List<JsonNode> events() { return recovered; }
+    List<JsonNode> events() {
+        return recovered;
+    }
 
     /** What was cut off the end on open (null when the file was clean). */
-    String truncatedTail() { return truncated; }
+    String truncatedTail() {
+        return truncated;
+    }
 
     private final Object syncLock = new Object();
     private volatile long written;
     private volatile long forced;
-    private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        var t = new Thread(r, "event-log-sync");
-        t.setDaemon(true);
-        return t;
-    });
-    private final java.util.concurrent.atomic.AtomicBoolean backgroundQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.ExecutorService background =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                var t = new Thread(r, "event-log-sync");
+                t.setDaemon(true);
+                return t;
+            });
+    private final java.util.concurrent.atomic.AtomicBoolean backgroundQueued =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Appends one event (not yet durable: see {@link #sync()}); returns the log position after it. */
     synchronized long write(byte[] json) {
-        var buf = ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
+        var buf =
+                ByteBuffer.allocate(json.length + 1).put(json).put((byte) '\n').flip();
         try {
             while (buf.hasRemaining()) channel.write(buf);
             written = channel.position();
@@ -98,10 +106,14 @@ final class EventLog implements Closeable {
     }
 
     /** True when everything up to log position {@code pos} is on disk (never blocks). */
-    boolean durable(long pos) { return forced >= pos; }
+    boolean durable(long pos) {
+        return forced >= pos;
+    }
 
     /** Returns once every event written before this call is on disk (one fsync shared by concurrent callers). */
-    void sync() { syncTo(written); }
+    void sync() {
+        syncTo(written);
+    }
 
     /**
      * Returns once the log is on disk up to position {@code pos}: at once when it already is (no lock taken, so a
@@ -131,11 +143,11 @@ final class EventLog implements Closeable {
                 try {
                     sync();
                 } catch (UncheckedIOException e) {
-                    if (channel.isOpen()) throw e;            // closed meanwhile: close() forced the log
+                    if (channel.isOpen()) throw e; // closed meanwhile: close() forced the log
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            backgroundQueued.set(false);                      // closing: close() forces the log
+            backgroundQueued.set(false); // closing: close() forces the log
         }
     }
 
@@ -156,8 +168,9 @@ final class EventLog implements Closeable {
                 }
             }
             if (node == null || !node.isObject()) {
-                if (!last) throw new UserException(file + " line " + line + " is damaged (not one JSON object); "
-                        + "restore the state directory from a backup or start a new run with an empty --state");
+                if (!last)
+                    throw new UserException(file + " line " + line + " is damaged (not one JSON object); "
+                            + "restore the state directory from a backup or start a new run with an empty --state");
                 channel.truncate(start);
                 channel.force(true);
                 channel.position(start);
@@ -180,7 +193,8 @@ final class EventLog implements Closeable {
         }
     }
 
-    @Override public synchronized void close() {
+    @Override
+    public synchronized void close() {
         if (!channel.isOpen()) return;
         background.shutdown();
         try {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pikemix.format.UserException;
 import io.pikemix.mixer.DomainRows;
 import io.pikemix.mixer.MixConfig;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -50,7 +49,7 @@ final class Fingerprint {
     static void check(ServiceConfig c) {
         JsonNode want;
         try {
-            want = Json.MAPPER.readTree(of(c).toString());       // numbers as read back, so int and long compare equal
+            want = Json.MAPPER.readTree(of(c).toString()); // numbers as read back, so int and long compare equal
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -66,7 +65,8 @@ final class Fingerprint {
             JsonNode have = Json.MAPPER.readTree(file.toFile());
             var differ = new ArrayList<String>();
             want.fieldNames().forEachRemaining(f -> {
-                if (!want.get(f).equals(have.get(f))) differ.add(f + " (state: " + have.get(f) + ", now: " + want.get(f) + ")");
+                if (!want.get(f).equals(have.get(f)))
+                    differ.add(f + " (state: " + have.get(f) + ", now: " + want.get(f) + ")");
             });
             if (!differ.isEmpty())
                 throw new UserException("state directory " + c.stateDir() + " belongs to a run with other settings: "

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,7 +22,9 @@ final class Json {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    interface Body { void write(JsonGenerator g) throws IOException; }
+    interface Body {
+        void write(JsonGenerator g) throws IOException;
+    }
 
     /** One JSON object written by {@code body} (between the braces). */
     static byte[] object(Body body) {
@@ -41,10 +42,13 @@ final class Json {
     static JsonNode parse(byte[] body) {
         try {
             JsonNode n = MAPPER.readTree(body);
-            if (n == null || n.isMissingNode()) throw ApiException.badRequest("the body is empty; expected one JSON object");
+            if (n == null || n.isMissingNode())
+                throw ApiException.badRequest("the body is empty; expected one JSON object");
             return n;
         } catch (IOException e) {
-            String m = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+            String m = e.getMessage() == null
+                    ? e.toString()
+                    : e.getMessage().lines().findFirst().orElse("");
             int cut = m.indexOf(" at [Source:");
             throw ApiException.badRequest("the body is not valid JSON: " + (cut < 0 ? m : m.substring(0, cut)));
         }
@@ -61,7 +65,8 @@ final class Json {
             if (required) throw ApiException.badRequest("missing field '" + field + "'");
             return fallback;
         }
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) throw ApiException.badRequest("'" + field + "' must be an integer, got " + v);
+        if (!v.isIntegralNumber() || !v.canConvertToLong())
+            throw ApiException.badRequest("'" + field + "' must be an integer, got " + v);
         return v.longValue();
     }
 
@@ -71,9 +76,11 @@ final class Json {
         if (a == null) return null;
         var out = new double[length];
         for (int k = 0; k < length; k++) {
-            if (!a.get(k).isNumber()) throw ApiException.badRequest(field + "[" + k + "] is " + a.get(k) + ", not a number");
+            if (!a.get(k).isNumber())
+                throw ApiException.badRequest(field + "[" + k + "] is " + a.get(k) + ", not a number");
             out[k] = a.get(k).doubleValue();
-            if (!Double.isFinite(out[k])) throw ApiException.invalid(field + "[" + k + "] = " + a.get(k) + " is not finite");
+            if (!Double.isFinite(out[k]))
+                throw ApiException.invalid(field + "[" + k + "] = " + a.get(k) + " is not finite");
         }
         return out;
     }
@@ -98,7 +105,8 @@ final class Json {
         }
         if (!a.isArray()) throw ApiException.badRequest("'" + field + "' must be an array, got " + a.getNodeType());
         if (a.size() != length)
-            throw ApiException.invalid("'" + field + "' has " + a.size() + " entries but the dataset has " + length + " domains");
+            throw ApiException.invalid(
+                    "'" + field + "' has " + a.size() + " entries but the dataset has " + length + " domains");
         return a;
     }
 }

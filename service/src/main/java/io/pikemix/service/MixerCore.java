@@ -11,7 +11,6 @@ import io.pikemix.mixer.Simplex;
 import io.pikemix.mixer.StepManifest;
 import io.pikemix.mixer.Strategy;
 import io.pikemix.mixer.WeightChange;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -56,19 +55,24 @@ final class MixerCore {
     private final int workers;
     private final EventLog log;
 
-    private final ArrayList<MixerState> planned = new ArrayList<>();            // planned.get(t) composes step t
-    private final Map<Long, StatsReport[]> reports = new HashMap<>();           // open and closed steps
+    private final ArrayList<MixerState> planned = new ArrayList<>(); // planned.get(t) composes step t
+    private final Map<Long, StatsReport[]> reports = new HashMap<>(); // open and closed steps
     private final Set<Long> closed = new HashSet<>();
     private final LinkedHashMap<Long, StepManifest> cache = new LinkedHashMap<>(256, 0.75f, true) {
-        @Override protected boolean removeEldestEntry(Map.Entry<Long, StepManifest> e) { return size() > 256; }
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, StepManifest> e) {
+            return size() > 256;
+        }
     };
     private long reportsAccepted;
     private long lastClosedStep = -1;
     /** Log position of the freeze event that froze each run of steps (key: its last step), until it is durable. */
     private final TreeMap<Long, Long> freezeAt = new TreeMap<>();
-    private long durableThrough = -1;                                           // every step up to it is durably frozen
+
+    private long durableThrough = -1; // every step up to it is durably frozen
     /** The view as of the newest durable event, and views of events written but maybe not yet durable. */
     private View durableView;
+
     private final java.util.ArrayDeque<Map.Entry<Long, View>> pendingViews = new java.util.ArrayDeque<>();
 
     MixerCore(MixConfig config, Strategy strategy, int workers, EventLog log) {
@@ -76,7 +80,7 @@ final class MixerCore {
         this.mixer = new Mixer(config, strategy);
         this.workers = workers;
         this.log = log;
-        handOut();                                      // step 0 is frozen from the start
+        handOut(); // step 0 is frozen from the start
         synchronized (this) {
             int line = 0;
             for (JsonNode e : log.events()) {
@@ -96,7 +100,8 @@ final class MixerCore {
         String type = e.path("type").asText();
         switch (type) {
             case "stats" -> report(StatsReport.parse(withoutType(e), config.domainCount()), false);
-            case "pin" -> control(e.get("from_step").asLong(), Json.doubles(e, "weights", config.domainCount(), true), false);
+            case "pin" ->
+                control(e.get("from_step").asLong(), Json.doubles(e, "weights", config.domainCount(), true), false);
             case "release" -> control(e.get("from_step").asLong(), null, false);
             case "freeze" -> freeze(e.get("through_step").asLong(), false);
             default -> throw new UserException("unknown event type '" + type + "'");
@@ -140,8 +145,10 @@ final class MixerCore {
     private void freeze(long step, boolean durable) {
         if (step < planned.size()) return;
         if (step - planned.size() >= MAX_AHEAD)
-            throw ApiException.conflict("too_far_ahead", "step " + step + " is more than " + MAX_AHEAD
-                    + " steps past the last served step " + (planned.size() - 1) + "; ask for the steps in order");
+            throw ApiException.conflict(
+                    "too_far_ahead",
+                    "step " + step + " is more than " + MAX_AHEAD + " steps past the last served step "
+                            + (planned.size() - 1) + "; ask for the steps in order");
         long awaited = mixer.awaiting();
         if (awaited >= 0) throw notReady(awaited, awaited + 1);
         // the prefix can reach the first step that wants statistics: the steps after it need its reports
@@ -154,10 +161,11 @@ final class MixerCore {
     /** Freezes steps planned.size()..through, logging one freeze event when durable (not yet forced). */
     private void writeFreeze(long through, boolean durable) {
         long pos = 0;
-        if (durable) pos = log.write(Json.object(g -> {
-            g.writeStringField("type", "freeze");
-            g.writeNumberField("through_step", through);
-        }));
+        if (durable)
+            pos = log.write(Json.object(g -> {
+                g.writeStringField("type", "freeze");
+                g.writeNumberField("through_step", through);
+            }));
         while (planned.size() <= through) handOut();
         if (durable) {
             freezeAt.put(through, pos);
@@ -175,8 +183,8 @@ final class MixerCore {
     private void freezeAhead(long step) {
         long end = planned.size();
         if (step < 1 || end - 1 - step >= FREEZE_AHEAD / 2 || mixer.awaiting() >= 0) return;
-        long until = step + FREEZE_AHEAD, through = end;                       // as freeze(): the same steps a read of
-        while (through < until && !mixer.wantsStatistics(through)) through++;  // `end` would freeze, bounded by s + 32
+        long until = step + FREEZE_AHEAD, through = end; // as freeze(): the same steps a read of
+        while (through < until && !mixer.wantsStatistics(through)) through++; // `end` would freeze, bounded by s + 32
         writeFreeze(through, true);
         log.syncLater();
     }
@@ -192,51 +200,77 @@ final class MixerCore {
         StatsReport[] rs = reports.get(t);
         var missing = new ArrayList<Integer>();
         for (int w = 0; w < workers; w++) if (rs == null || rs[w] == null) missing.add(w);
-        return new ApiException(425, "not_ready", "the manifest of step " + n + " needs the statistics of step " + t
-                + ": " + (workers - missing.size()) + " of " + workers + " workers have reported (missing: " + missing
-                + "); POST /v1/stats for step " + t + ", then retry (or pass wait_ms)");
+        return new ApiException(
+                425,
+                "not_ready",
+                "the manifest of step " + n + " needs the statistics of step " + t
+                        + ": " + (workers - missing.size()) + " of " + workers + " workers have reported (missing: "
+                        + missing
+                        + "); POST /v1/stats for step " + t + ", then retry (or pass wait_ms)");
     }
 
     // ---- statistics -----------------------------------------------------------------------------------------
 
-    synchronized Accepted report(StatsReport r) { return report(r, true); }
+    synchronized Accepted report(StatsReport r) {
+        return report(r, true);
+    }
 
     private Accepted report(StatsReport r, boolean durable) {
         long t = r.step();
         Strategy strategy = mixer.strategy();
         if (r.workers() != workers || r.worker() < 0 || r.worker() >= workers)
-            throw new ApiException(422, "unknown_worker", "worker " + r.worker() + " of " + r.workers()
-                    + " is unknown: this service pools reports from workers 0.." + (workers - 1) + " of " + workers + " (--workers)");
+            throw new ApiException(
+                    422,
+                    "unknown_worker",
+                    "worker " + r.worker() + " of " + r.workers()
+                            + " is unknown: this service pools reports from workers 0.." + (workers - 1) + " of "
+                            + workers + " (--workers)");
         if (!strategy.usesStatistics())
-            throw ApiException.conflict("not_wanted", "strategy '" + strategy.name() + "' reads no statistics; do not POST /v1/stats");
+            throw ApiException.conflict(
+                    "not_wanted", "strategy '" + strategy.name() + "' reads no statistics; do not POST /v1/stats");
         if (t >= planned.size())
-            throw ApiException.conflict("not_served", "the manifest of step " + t + " has not been handed out yet (next new step: "
-                    + planned.size() + "); statistics can only describe a step that was trained");
+            throw ApiException.conflict(
+                    "not_served",
+                    "the manifest of step " + t + " has not been handed out yet (next new step: " + planned.size()
+                            + "); statistics can only describe a step that was trained");
         if (!mixer.wantsStatistics(t))
-            throw ApiException.conflict("not_wanted", "step " + t + " takes no statistics: " + (mixer.pinned(t) || mixer.pinned(t + 1)
-                    ? "the weights are pinned there" : strategy.name() + " updates at steps with t mod " + config.updateInterval() + " = 0"));
+            throw ApiException.conflict(
+                    "not_wanted",
+                    "step " + t + " takes no statistics: "
+                            + (mixer.pinned(t) || mixer.pinned(t + 1)
+                                    ? "the weights are pinned there"
+                                    : strategy.name() + " updates at steps with t mod " + config.updateInterval()
+                                            + " = 0"));
         if (closed.contains(t))
-            throw ApiException.conflict("closed", "the statistics of step " + t + " are closed: all " + workers
-                    + " workers reported and the weights of step " + (t + 1) + " are final");
+            throw ApiException.conflict(
+                    "closed",
+                    "the statistics of step " + t + " are closed: all " + workers
+                            + " workers reported and the weights of step " + (t + 1) + " are final");
         StatsReport[] rs = reports.get(t);
         if (rs != null && rs[r.worker()] != null)
-            throw ApiException.conflict("duplicate", "worker " + r.worker() + " already reported step " + t + "; a report is accepted once");
+            throw ApiException.conflict(
+                    "duplicate",
+                    "worker " + r.worker() + " already reported step " + t + "; a report is accepted once");
         var next = rs == null ? new StatsReport[workers] : rs.clone();
         next[r.worker()] = r;
         int reported = (int) Arrays.stream(next).filter(x -> x != null).count();
         DomainStats pooled = null;
         if (reported == workers) {
-            pooled = Pooling.pool(Arrays.stream(next).map(StatsReport::toGradientStats).toList());
+            pooled = Pooling.pool(
+                    Arrays.stream(next).map(StatsReport::toGradientStats).toList());
             try {
-                mixer.check(t, pooled);                 // dry run: a refused update changes nothing
+                mixer.check(t, pooled); // dry run: a refused update changes nothing
             } catch (UserException e) {
-                throw ApiException.invalid("the pooled statistics of step " + t + " were refused by " + strategy.name() + ": " + e.getMessage());
+                throw ApiException.invalid("the pooled statistics of step " + t + " were refused by " + strategy.name()
+                        + ": " + e.getMessage());
             }
         }
-        long pos = !durable ? 0 : log.write(Json.object(g -> {
-            g.writeStringField("type", "stats");
-            r.write(g);
-        }));
+        long pos = !durable
+                ? 0
+                : log.write(Json.object(g -> {
+                    g.writeStringField("type", "stats");
+                    r.write(g);
+                }));
         reports.put(t, next);
         reportsAccepted++;
         if (pooled != null) {
@@ -259,24 +293,31 @@ final class MixerCore {
      * ({@code weights == null}); {@code fromStep < 0} means the first step whose weights can still change. Returns
      * the step.
      */
-    synchronized long control(long fromStep, double[] weights) { return control(fromStep, weights, true); }
+    synchronized long control(long fromStep, double[] weights) {
+        return control(fromStep, weights, true);
+    }
 
     private long control(long fromStep, double[] weights, boolean durable) {
         long open = mixer.firstOpenStep();
         long from = fromStep < 0 ? open : fromStep;
-        boolean finalByReports = from >= 1 && closed.contains(from - 1);    // frozen by the report that closed from − 1
+        boolean finalByReports = from >= 1 && closed.contains(from - 1); // frozen by the report that closed from − 1
         if (from < planned.size() && !finalByReports)
-            throw ApiException.conflict("frozen", "the manifest of step " + from + " is already out (steps 0.." + (planned.size() - 1)
-                    + " are frozen); the earliest step that can change is " + open);
+            throw ApiException.conflict(
+                    "frozen",
+                    "the manifest of step " + from + " is already out (steps 0.." + (planned.size() - 1)
+                            + " are frozen); the earliest step that can change is " + open);
         if (from < open || finalByReports)
-            throw ApiException.conflict("final", "the weights of step " + from + " are final: all workers reported the statistics of step "
-                    + (from - 1) + "; the earliest step that can change is " + open);
+            throw ApiException.conflict(
+                    "final",
+                    "the weights of step " + from + " are final: all workers reported the statistics of step "
+                            + (from - 1) + "; the earliest step that can change is " + open);
         double[] w = weights == null ? null : normalised(weights);
-        if (durable) log.write(Json.object(g -> {
-            g.writeStringField("type", weights == null ? "release" : "pin");
-            g.writeNumberField("from_step", from);
-            if (weights != null) Json.array(g, "weights", w);
-        }));
+        if (durable)
+            log.write(Json.object(g -> {
+                g.writeStringField("type", weights == null ? "release" : "pin");
+                g.writeNumberField("from_step", from);
+                if (weights != null) Json.array(g, "weights", w);
+            }));
         if (w == null) mixer.release(from);
         else mixer.pin(from, w);
         notifyAll();
@@ -285,7 +326,9 @@ final class MixerCore {
 
     private double[] normalised(double[] w) {
         int K = config.domainCount();
-        if (w.length != K) throw ApiException.invalid("weights has " + w.length + " entries but the dataset has " + K + " domains " + config.names());
+        if (w.length != K)
+            throw ApiException.invalid(
+                    "weights has " + w.length + " entries but the dataset has " + K + " domains " + config.names());
         try {
             return Simplex.normalize(w, "weights");
         } catch (UserException e) {
@@ -300,33 +343,48 @@ final class MixerCore {
      * durable: a reader never waits for an fsync and never sees what a crash could take back.
      */
     synchronized View view() {
-        while (!pendingViews.isEmpty() && log.durable(pendingViews.peekFirst().getKey())) durableView = pendingViews.pollFirst().getValue();
+        while (!pendingViews.isEmpty() && log.durable(pendingViews.peekFirst().getKey()))
+            durableView = pendingViews.pollFirst().getValue();
         prune();
         return durableView;
     }
 
     /** Forgets the freeze events that are durable (a prefix: freezes are logged in step order). */
     private void prune() {
-        while (!freezeAt.isEmpty() && log.durable(freezeAt.firstEntry().getValue())) durableThrough = freezeAt.pollFirstEntry().getKey();
+        while (!freezeAt.isEmpty() && log.durable(freezeAt.firstEntry().getValue()))
+            durableThrough = freezeAt.pollFirstEntry().getKey();
     }
 
     /** Remembers the view after the event ending at log position {@code pos}. */
     private void snapshot(long pos) {
         pendingViews.addLast(Map.entry(pos, currentView()));
-        if (pendingViews.size() > 64) view();                                  // drains what is durable by now
+        if (pendingViews.size() > 64) view(); // drains what is durable by now
     }
 
     private View currentView() {
         long last = planned.size() - 1L;
-        return new View(last, planned.get((int) last).weights(), mixer.pinned(last), lastClosedStep, reportsAccepted, openReports());
+        return new View(
+                last,
+                planned.get((int) last).weights(),
+                mixer.pinned(last),
+                lastClosedStep,
+                reportsAccepted,
+                openReports());
     }
 
-    record View(long step, double[] weights, boolean pinned, long lastClosedStep, long reportsAccepted, Map<Long, Integer> open) {}
+    record View(
+            long step,
+            double[] weights,
+            boolean pinned,
+            long lastClosedStep,
+            long reportsAccepted,
+            Map<Long, Integer> open) {}
 
     private Map<Long, Integer> openReports() {
         var open = new TreeMap<Long, Integer>();
         reports.forEach((t, rs) -> {
-            if (!closed.contains(t)) open.put(t, (int) Arrays.stream(rs).filter(x -> x != null).count());
+            if (!closed.contains(t))
+                open.put(t, (int) Arrays.stream(rs).filter(x -> x != null).count());
         });
         return open;
     }
@@ -337,15 +395,27 @@ final class MixerCore {
     }
 
     /** Pins and releases at steps not yet frozen: step → weights (null = release). */
-    synchronized Map<Long, double[]> scheduled() { return mixer.scheduled(); }
+    synchronized Map<Long, double[]> scheduled() {
+        return mixer.scheduled();
+    }
 
-    synchronized MixerState stateAt(long step) { return planned.get((int) step); }
+    synchronized MixerState stateAt(long step) {
+        return planned.get((int) step);
+    }
 
-    synchronized long frozenSteps() { return planned.size(); }
+    synchronized long frozenSteps() {
+        return planned.size();
+    }
 
-    MixConfig config() { return config; }
+    MixConfig config() {
+        return config;
+    }
 
-    Strategy strategy() { return mixer.strategy(); }
+    Strategy strategy() {
+        return mixer.strategy();
+    }
 
-    int workers() { return workers; }
+    int workers() {
+        return workers;
+    }
 }

@@ -9,9 +9,6 @@ import io.pikemix.format.UserException;
 import io.pikemix.mixer.DomainStats;
 import io.pikemix.mixer.StepManifest;
 import io.pikemix.mixer.WeightChange;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +20,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The mixer service: {@link MixerCore} behind HTTP/JSON (Javalin 6 on Jetty 11). Endpoints, formats and error
@@ -35,6 +34,7 @@ public final class MixerServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MixerServer.class);
     /** Magic of the binary batch format ("PIKB"). */
     public static final int BATCH_MAGIC = 0x424B4950;
+
     public static final String BATCH_TYPE = "application/vnd.pikemix.batch";
     static final int MAX_JSON_TOKENS = 65536;
     static final long MAX_WAIT_MS = 60_000;
@@ -55,7 +55,8 @@ public final class MixerServer implements AutoCloseable {
      */
     public record Tls(Path keyStore, String password) {
         public Tls {
-            if (keyStore == null || !Files.isReadable(keyStore)) throw new UserException("TLS key store " + keyStore + " is not a readable file");
+            if (keyStore == null || !Files.isReadable(keyStore))
+                throw new UserException("TLS key store " + keyStore + " is not a readable file");
             if (password == null) throw new UserException("the TLS key store needs its password");
         }
     }
@@ -64,8 +65,7 @@ public final class MixerServer implements AutoCloseable {
         this.config = config;
         this.tls = tls;
         this.token = readToken(config.tokenFile());
-        this.shards = config.dataset() == null ? null
-                : ShardStore.open(config.dataset(), config.shardCacheBytes());
+        this.shards = config.dataset() == null ? null : ShardStore.open(config.dataset(), config.shardCacheBytes());
         this.openapi = resource("openapi.json");
         Fingerprint.check(config);
         this.log = new EventLog(config.stateDir());
@@ -81,15 +81,20 @@ public final class MixerServer implements AutoCloseable {
             c.startupWatcherEnabled = false;
             c.http.maxRequestSize = config.maxBodyBytes();
             if (tls != null) c.jetty.addConnector((server, http) -> httpsConnector(server, http, tls));
-            c.requestLogger.http((ctx, ms) -> metrics.observe(ctx.method().name(), route(ctx), ctx.statusCode(), ms / 1000.0));
+            c.requestLogger.http(
+                    (ctx, ms) -> metrics.observe(ctx.method().name(), route(ctx), ctx.statusCode(), ms / 1000.0));
         });
-        app.get("/healthz", ctx -> json(ctx, Json.object(g -> {
-            g.writeStringField("status", "ok");
-            g.writeNumberField("frozen_steps", core.frozenSteps());
-        })));
+        app.get(
+                "/healthz",
+                ctx -> json(ctx, Json.object(g -> {
+                    g.writeStringField("status", "ok");
+                    g.writeNumberField("frozen_steps", core.frozenSteps());
+                })));
         app.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openapi));
-        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                .result(metrics.render(core.view(), core.frozenSteps())));
+        app.get(
+                "/metrics",
+                ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                        .result(metrics.render(core.view(), core.frozenSteps())));
         app.get("/v1/manifest", this::manifest);
         app.get("/v1/batch", this::batch);
         app.post("/v1/stats", this::stats);
@@ -102,20 +107,28 @@ public final class MixerServer implements AutoCloseable {
             LOG.error("internal error on {} {}", ctx.method(), ctx.path(), e);
             error(ctx, 500, "internal", "internal error: " + e);
         });
-        app.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(),
-                e.getStatus() == 404 ? "not_found" : "http_" + e.getStatus(),
-                e.getStatus() == 404 ? "no endpoint " + ctx.method() + " " + ctx.path() + "; see /openapi.json" : e.getMessage()));
+        app.exception(
+                io.javalin.http.HttpResponseException.class,
+                (e, ctx) -> error(
+                        ctx,
+                        e.getStatus(),
+                        e.getStatus() == 404 ? "not_found" : "http_" + e.getStatus(),
+                        e.getStatus() == 404
+                                ? "no endpoint " + ctx.method() + " " + ctx.path() + "; see /openapi.json"
+                                : e.getMessage()));
     }
 
     /** Starts the service (replaying STATE/events.jsonl first). */
-    public static MixerServer start(ServiceConfig config) { return start(config, null); }
+    public static MixerServer start(ServiceConfig config) {
+        return start(config, null);
+    }
 
     /** Starts the service, answering HTTPS only when {@code tls} is given. */
     public static MixerServer start(ServiceConfig config, Tls tls) {
         var server = new MixerServer(config, tls);
         try {
             if (tls == null) server.app.start(config.host(), config.port());
-            else server.app.start();                    // the HTTPS connector carries host and port
+            else server.app.start(); // the HTTPS connector carries host and port
         } catch (RuntimeException e) {
             server.log.close();
             throw e;
@@ -124,14 +137,17 @@ public final class MixerServer implements AutoCloseable {
         return server;
     }
 
-    public int port() { return app.port(); }
+    public int port() {
+        return app.port();
+    }
 
     public String url() {
         String h = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
         return (tls == null ? "http://" : "https://") + h + ":" + port();
     }
 
-    @Override public void close() {
+    @Override
+    public void close() {
         app.stop();
         log.close();
     }
@@ -141,7 +157,7 @@ public final class MixerServer implements AutoCloseable {
     private void manifest(Context ctx) throws InterruptedException {
         Share s = share(ctx);
         MixerCore.Served served = core.manifest(s.step, waitMillis(ctx));
-        log.syncTo(served.durableAt());                 // answer only what is durable (no wait once it is)
+        log.syncTo(served.durableAt()); // answer only what is durable (no wait once it is)
         StepManifest m = s.workers == 1 ? served.manifest() : served.manifest().share(s.worker, s.workers);
         json(ctx, Json.object(g -> {
             g.writeNumberField("step", m.step());
@@ -168,22 +184,26 @@ public final class MixerServer implements AutoCloseable {
     }
 
     private void batch(Context ctx) throws InterruptedException {
-        if (shards == null) throw new ApiException(404, "no_dataset", "this service was started without --dataset; /v1/batch needs the shards");
+        if (shards == null)
+            throw new ApiException(
+                    404, "no_dataset", "this service was started without --dataset; /v1/batch needs the shards");
         Share s = share(ctx);
         String format = ctx.queryParam("format");
         String accept = ctx.header("Accept");
-        boolean asJson = "json".equals(format) || (format == null && accept != null && accept.contains("application/json"));
+        boolean asJson =
+                "json".equals(format) || (format == null && accept != null && accept.contains("application/json"));
         if (format != null && !format.equals("json") && !format.equals("binary"))
             throw ApiException.badRequest("format must be json or binary, got '" + format + "'");
         MixerCore.Served served = core.manifest(s.step, waitMillis(ctx));
-        log.syncTo(served.durableAt());                 // answer only what is durable (no wait once it is)
+        log.syncTo(served.durableAt()); // answer only what is durable (no wait once it is)
         StepManifest m = s.workers == 1 ? served.manifest() : served.manifest().share(s.worker, s.workers);
         int L = shards.rowLength(), R = m.size();
         if (asJson && (long) R * L > MAX_JSON_TOKENS)
             throw ApiException.badRequest(R + " rows x " + L + " tokens is too large for JSON (limit " + MAX_JSON_TOKENS
                     + " tokens); use the binary format (format=binary) or a smaller share (workers=n)");
         var tokens = new int[R * L];
-        for (int j = 0; j < R; j++) shards.copyRow("train", m.domain()[j], m.shard()[j], m.shardRow()[j], tokens, j * L);
+        for (int j = 0; j < R; j++)
+            shards.copyRow("train", m.domain()[j], m.shard()[j], m.shardRow()[j], tokens, j * L);
         ctx.header("X-Pike-Wants-Statistics", Boolean.toString(served.wantsStatistics()));
         if (asJson) {
             json(ctx, Json.object(g -> {
@@ -212,7 +232,7 @@ public final class MixerServer implements AutoCloseable {
         if (token != null) authorise(ctx);
         StatsReport r = StatsReport.parse(Json.parse(body(ctx)), config.mix().domainCount());
         MixerCore.Accepted a = core.report(r);
-        log.sync();                                     // answer only what is durable
+        log.sync(); // answer only what is durable
         json(ctx, Json.object(g -> {
             g.writeNumberField("step", a.step());
             g.writeNumberField("reported", a.reported());
@@ -222,7 +242,7 @@ public final class MixerServer implements AutoCloseable {
     }
 
     private void weights(Context ctx) {
-        MixerCore.View v = core.view();                 // as of the newest durable event: never waits
+        MixerCore.View v = core.view(); // as of the newest durable event: never waits
         json(ctx, Json.object(g -> {
             g.writeNumberField("step", v.step());
             Json.array(g, "weights", v.weights());
@@ -275,7 +295,10 @@ public final class MixerServer implements AutoCloseable {
 
     private void putWeights(Context ctx) {
         if (token == null)
-            throw new ApiException(403, "disabled", "PUT /v1/weights is disabled: start the service with --token-file to allow operators to pin weights");
+            throw new ApiException(
+                    403,
+                    "disabled",
+                    "PUT /v1/weights is disabled: start the service with --token-file to allow operators to pin weights");
         authorise(ctx);
         JsonNode n = Json.parse(body(ctx));
         if (!n.isObject()) throw ApiException.badRequest("the body must be one JSON object");
@@ -286,29 +309,32 @@ public final class MixerServer implements AutoCloseable {
         long from = Json.longField(n, "from_step", false, -1);
         if (n.has("from_step") && from < 0) throw ApiException.invalid("from_step must be >= 0, got " + from);
         boolean release = n.path("release").asBoolean(false);
-        if (n.has("release") && !n.get("release").isBoolean()) throw ApiException.badRequest("'release' must be true or false");
+        if (n.has("release") && !n.get("release").isBoolean())
+            throw ApiException.badRequest("'release' must be true or false");
         if (release == n.has("weights"))
-            throw ApiException.badRequest("give either \"weights\": [...] (pin) or \"release\": true (hand control back to the strategy)");
+            throw ApiException.badRequest(
+                    "give either \"weights\": [...] (pin) or \"release\": true (hand control back to the strategy)");
         double[] w = release ? null : Json.doubles(n, "weights", config.mix().domainCount(), true);
         long at = core.control(from, w);
-        log.sync();                                     // answer only what is durable
+        log.sync(); // answer only what is durable
         json(ctx, Json.object(g -> {
             g.writeNumberField("from_step", at);
             g.writeStringField("cause", release ? "release" : "pin");
         }));
     }
 
-    private org.eclipse.jetty.server.Connector httpsConnector(org.eclipse.jetty.server.Server server,
-                                                            org.eclipse.jetty.server.HttpConfiguration http, Tls tls) {
+    private org.eclipse.jetty.server.Connector httpsConnector(
+            org.eclipse.jetty.server.Server server, org.eclipse.jetty.server.HttpConfiguration http, Tls tls) {
         var ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
         ssl.setKeyStorePath(tls.keyStore().toAbsolutePath().toString());
         ssl.setKeyStorePassword(tls.password());
         ssl.setKeyManagerPassword(tls.password());
         var https = new org.eclipse.jetty.server.HttpConfiguration(http);
         var secure = new org.eclipse.jetty.server.SecureRequestCustomizer();
-        secure.setSniHostCheck(false);                  // clients may connect by IP address
+        secure.setSniHostCheck(false); // clients may connect by IP address
         https.addCustomizer(secure);
-        var connector = new org.eclipse.jetty.server.ServerConnector(server,
+        var connector = new org.eclipse.jetty.server.ServerConnector(
+                server,
                 new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
                 new org.eclipse.jetty.server.HttpConnectionFactory(https));
         connector.setHost(config.host());
@@ -324,15 +350,18 @@ public final class MixerServer implements AutoCloseable {
         long step = longParam(ctx, "step", null);
         long workers = longParam(ctx, "workers", 1L);
         long worker = longParam(ctx, "worker", 0L);
-        if (workers < 1 || workers > 65536) throw ApiException.badRequest("workers must be in [1, 65536], got " + workers);
-        if (worker < 0 || worker >= workers) throw ApiException.badRequest("worker must be in [0, workers), got worker " + worker + " of " + workers);
+        if (workers < 1 || workers > 65536)
+            throw ApiException.badRequest("workers must be in [1, 65536], got " + workers);
+        if (worker < 0 || worker >= workers)
+            throw ApiException.badRequest("worker must be in [0, workers), got worker " + worker + " of " + workers);
         if (step < 0) throw ApiException.badRequest("step must be >= 0, got " + step);
         return new Share(step, (int) worker, (int) workers);
     }
 
     private static long waitMillis(Context ctx) {
         long w = longParam(ctx, "wait_ms", 0L);
-        if (w < 0 || w > MAX_WAIT_MS) throw ApiException.badRequest("wait_ms must be in [0, " + MAX_WAIT_MS + "], got " + w);
+        if (w < 0 || w > MAX_WAIT_MS)
+            throw ApiException.badRequest("wait_ms must be in [0, " + MAX_WAIT_MS + "], got " + w);
         return w;
     }
 
@@ -353,7 +382,10 @@ public final class MixerServer implements AutoCloseable {
         String h = ctx.header("Authorization");
         if (h == null || !h.startsWith("Bearer ")) {
             ctx.header("WWW-Authenticate", "Bearer");
-            throw new ApiException(401, "unauthorised", "this request needs 'Authorization: Bearer <token>' (the token in the service's --token-file)");
+            throw new ApiException(
+                    401,
+                    "unauthorised",
+                    "this request needs 'Authorization: Bearer <token>' (the token in the service's --token-file)");
         }
         byte[] given = h.substring(7).trim().getBytes(StandardCharsets.UTF_8);
         if (!MessageDigest.isEqual(given, token)) {
@@ -381,8 +413,11 @@ public final class MixerServer implements AutoCloseable {
     }
 
     private ApiException tooLarge(long size) {
-        return new ApiException(413, "too_large", "the body has " + (size > config.maxBodyBytes() ? "more than " + config.maxBodyBytes() : size)
-                + " bytes; the limit is " + config.maxBodyBytes() + " (--max-body)");
+        return new ApiException(
+                413,
+                "too_large",
+                "the body has " + (size > config.maxBodyBytes() ? "more than " + config.maxBodyBytes() : size)
+                        + " bytes; the limit is " + config.maxBodyBytes() + " (--max-body)");
     }
 
     private void names(JsonGenerator g) throws IOException {
@@ -391,7 +426,9 @@ public final class MixerServer implements AutoCloseable {
         g.writeEndArray();
     }
 
-    private static void json(Context ctx, byte[] body) { ctx.contentType("application/json").result(body); }
+    private static void json(Context ctx, byte[] body) {
+        ctx.contentType("application/json").result(body);
+    }
 
     private static void error(Context ctx, int status, String code, String message) {
         ctx.status(status);
@@ -406,7 +443,7 @@ public final class MixerServer implements AutoCloseable {
         String p;
         try {
             p = ctx.endpointHandlerPath();
-        } catch (IllegalStateException e) {        // no endpoint matched (404)
+        } catch (IllegalStateException e) { // no endpoint matched (404)
             return "other";
         }
         return p == null || p.isEmpty() || p.equals("*") ? "other" : p;
@@ -421,7 +458,8 @@ public final class MixerServer implements AutoCloseable {
             throw new UserException("cannot read --token-file " + file + ": " + e.getMessage());
         }
         if (t.length() < 16 || t.chars().anyMatch(Character::isWhitespace))
-            throw new UserException("--token-file " + file + " must hold one token of at least 16 characters without spaces (e.g. `openssl rand -hex 32`)");
+            throw new UserException("--token-file " + file
+                    + " must hold one token of at least 16 characters without spaces (e.g. `openssl rand -hex 32`)");
         return t.getBytes(StandardCharsets.UTF_8);
     }
 

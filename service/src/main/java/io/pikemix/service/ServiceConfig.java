@@ -5,7 +5,6 @@ import io.pikemix.format.ShardStore;
 import io.pikemix.format.UserException;
 import io.pikemix.mixer.MixConfig;
 import io.pikemix.mixer.Strategy;
-
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -27,19 +26,32 @@ import java.nio.file.Path;
  * @param maxBodyBytes     request bodies above this are refused with 413
  * @param shardCacheBytes  bound on the decoded shards kept in memory for /v1/batch ({@code ShardStore})
  */
-public record ServiceConfig(MixConfig mix, Strategy strategy, String strategySettings, int workers, Path stateDir,
-                            String dataset, String host, int port, Path tokenFile, int maxBodyBytes, long shardCacheBytes) {
+public record ServiceConfig(
+        MixConfig mix,
+        Strategy strategy,
+        String strategySettings,
+        int workers,
+        Path stateDir,
+        String dataset,
+        String host,
+        int port,
+        Path tokenFile,
+        int maxBodyBytes,
+        long shardCacheBytes) {
     public static final int DEFAULT_MAX_BODY = 64 * 1024;
     public static final long DEFAULT_SHARD_CACHE = ShardStore.DEFAULT_CACHE_MB << 20;
 
     public ServiceConfig {
-        Checks.require(mix != null && strategy != null && stateDir != null, "mix config, strategy and --state are required");
+        Checks.require(
+                mix != null && strategy != null && stateDir != null, "mix config, strategy and --state are required");
         Checks.require(workers >= 1 && workers <= 65536, "--workers must be in [1, 65536], got %d", workers);
         Checks.require(port >= 0 && port <= 65535, "--port must be in [0, 65535], got %d", port);
         Checks.require(maxBodyBytes >= 1024, "--max-body must be >= 1024 bytes, got %d", maxBodyBytes);
         Checks.require(shardCacheBytes > 0, "--shard-cache-mb must be > 0");
-        Checks.require(tokenFile != null || isLoopback(host),
-                "--host %s is not a loopback address: binding beyond this machine requires --token-file (a bearer token for every write)", host);
+        Checks.require(
+                tokenFile != null || isLoopback(host),
+                "--host %s is not a loopback address: binding beyond this machine requires --token-file (a bearer token for every write)",
+                host);
     }
 
     static boolean isLoopback(String host) {

@@ -3,7 +3,6 @@ package io.pikemix.service;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pikemix.mixer.GradientStats;
-
 import java.io.IOException;
 import java.util.Set;
 
@@ -21,11 +20,27 @@ import java.util.Set;
  * loss[k]              mean loss ≥ 0 (optional; needed by fair-pike)
  * </pre>
  */
-record StatsReport(long step, int worker, int workers, int[] microBatches, long[] sequences, double[] gradNormSq,
-                   double[] meanGradNormSq, double[] gradVar, double[] loss) {
+record StatsReport(
+        long step,
+        int worker,
+        int workers,
+        int[] microBatches,
+        long[] sequences,
+        double[] gradNormSq,
+        double[] meanGradNormSq,
+        double[] gradVar,
+        double[] loss) {
 
-    private static final Set<String> FIELDS = Set.of("step", "worker", "workers", "micro_batches", "sequences",
-            "grad_norm_sq", "mean_grad_norm_sq", "grad_var", "loss");
+    private static final Set<String> FIELDS = Set.of(
+            "step",
+            "worker",
+            "workers",
+            "micro_batches",
+            "sequences",
+            "grad_norm_sq",
+            "mean_grad_norm_sq",
+            "grad_var",
+            "loss");
 
     /** Parses and validates a report for {@code domains} domains; every problem is a 400 or 422 naming the field. */
     static StatsReport parse(JsonNode n, int domains) {
@@ -46,14 +61,18 @@ record StatsReport(long step, int worker, int workers, int[] microBatches, long[
         var micro = new int[domains];
         for (int k = 0; k < domains; k++) {
             if (m[k] < 2 || m[k] > 1_000_000)
-                throw ApiException.invalid("micro_batches[" + k + "] = " + m[k] + "; the variance estimate needs >= 2 micro-batches per domain");
+                throw ApiException.invalid("micro_batches[" + k + "] = " + m[k]
+                        + "; the variance estimate needs >= 2 micro-batches per domain");
             micro[k] = (int) m[k];
-            if (seqs[k] < m[k]) throw ApiException.invalid("sequences[" + k + "] = " + seqs[k] + " is below micro_batches[" + k + "] = " + m[k]);
+            if (seqs[k] < m[k])
+                throw ApiException.invalid(
+                        "sequences[" + k + "] = " + seqs[k] + " is below micro_batches[" + k + "] = " + m[k]);
             positive("mean_grad_norm_sq", k, meanNormSq[k]);
             positive("grad_var", k, var[k]);
             if (!Double.isFinite(normSq[k]) || normSq[k] > meanNormSq[k])
-                throw ApiException.invalid("grad_norm_sq[" + k + "] = " + normSq[k] + " must be finite and <= mean_grad_norm_sq[" + k
-                        + "] = " + meanNormSq[k] + " (it is ‖ḡ‖² − v/m)");
+                throw ApiException.invalid(
+                        "grad_norm_sq[" + k + "] = " + normSq[k] + " must be finite and <= mean_grad_norm_sq[" + k
+                                + "] = " + meanNormSq[k] + " (it is ‖ḡ‖² − v/m)");
             if (loss != null && !(Double.isFinite(loss[k]) && loss[k] >= 0))
                 throw ApiException.invalid("loss[" + k + "] = " + loss[k] + " must be finite and >= 0");
         }
@@ -62,7 +81,8 @@ record StatsReport(long step, int worker, int workers, int[] microBatches, long[
 
     private static void positive(String field, int k, double v) {
         if (!(Double.isFinite(v) && v > 0))
-            throw ApiException.invalid(field + "[" + k + "] = " + v + " must be finite and > 0; a zero or non-finite estimate cannot drive an update");
+            throw ApiException.invalid(field + "[" + k + "] = " + v
+                    + " must be finite and > 0; a zero or non-finite estimate cannot drive an update");
     }
 
     /** As a {@link GradientStats} for {@link GradientStats#pool} (inner products: only the diagonal is known). */
@@ -70,9 +90,19 @@ record StatsReport(long step, int worker, int workers, int[] microBatches, long[
         int K = gradNormSq.length;
         var inner = new double[K][K];
         var cos = new double[K][K];
-        for (int k = 0; k < K; k++) { inner[k][k] = gradNormSq[k]; cos[k][k] = 1; }
-        return new GradientStats(microBatches.clone(), sequences.clone(), gradNormSq.clone(), meanGradNormSq.clone(),
-                gradVar.clone(), inner, cos, loss == null ? null : loss.clone());
+        for (int k = 0; k < K; k++) {
+            inner[k][k] = gradNormSq[k];
+            cos[k][k] = 1;
+        }
+        return new GradientStats(
+                microBatches.clone(),
+                sequences.clone(),
+                gradNormSq.clone(),
+                meanGradNormSq.clone(),
+                gradVar.clone(),
+                inner,
+                cos,
+                loss == null ? null : loss.clone());
     }
 
     void write(JsonGenerator g) throws IOException {

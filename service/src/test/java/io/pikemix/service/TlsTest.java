@@ -1,11 +1,8 @@
 package io.pikemix.service;
 
-import io.pikemix.mixer.MixConfig;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.*;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
+import io.pikemix.mixer.MixConfig;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,25 +12,53 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** HTTPS with a self-signed certificate made here by the JDK's keytool; the bearer token still guards writes. */
 class TlsTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-    @Test void withAKeyStore_theServiceSpeaksHttpsOnly_andWritesStillNeedTheToken() throws Exception {
+    @Test
+    void withAKeyStore_theServiceSpeaksHttpsOnly_andWritesStillNeedTheToken() throws Exception {
         Path ks = dir.resolve("server.p12");
         String password = "changeit-123456";
-        Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-alias", "pike", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
-                "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-storetype", "PKCS12",
-                "-keystore", ks.toString(), "-storepass", password, "-keypass", password)).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(List.of(
+                        Path.of(System.getProperty("java.home"), "bin", "keytool")
+                                .toString(),
+                        "-genkeypair",
+                        "-alias",
+                        "pike",
+                        "-keyalg",
+                        "EC",
+                        "-groupname",
+                        "secp256r1",
+                        "-validity",
+                        "2",
+                        "-dname",
+                        "CN=localhost",
+                        "-ext",
+                        "SAN=ip:127.0.0.1,dns:localhost",
+                        "-storetype",
+                        "PKCS12",
+                        "-keystore",
+                        ks.toString(),
+                        "-storepass",
+                        password,
+                        "-keypass",
+                        password))
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);
 
         KeyStore trust = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(ks)) { trust.load(in, password.toCharArray()); }
+        try (InputStream in = Files.newInputStream(ks)) {
+            trust.load(in, password.toCharArray());
+        }
         var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
         SSLContext ssl = SSLContext.getInstance("TLS");
@@ -41,24 +66,42 @@ class TlsTest {
         HttpClient https = HttpClient.newBuilder().sslContext(ssl).build();
 
         MixConfig mix = Fixtures.mix(1);
-        try (var server = MixerServer.start(Fixtures.service(mix, Fixtures.pike(mix), 1, dir.resolve("s"), Fixtures.tokenFile(dir)),
+        try (var server = MixerServer.start(
+                Fixtures.service(mix, Fixtures.pike(mix), 1, dir.resolve("s"), Fixtures.tokenFile(dir)),
                 new MixerServer.Tls(ks, password))) {
             assertTrue(server.url().startsWith("https://127.0.0.1:"), server.url());
-            var health = https.send(HttpRequest.newBuilder(URI.create(server.url() + "/healthz")).build(), HttpResponse.BodyHandlers.ofString());
+            var health = https.send(
+                    HttpRequest.newBuilder(URI.create(server.url() + "/healthz"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertEquals(200, health.statusCode(), health.body());
-            assertEquals(200, https.send(HttpRequest.newBuilder(URI.create(server.url() + "/v1/manifest?step=0")).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertEquals(
+                    200,
+                    https.send(
+                                    HttpRequest.newBuilder(URI.create(server.url() + "/v1/manifest?step=0"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode());
             String stats = "{\"step\":0,\"worker\":0,\"workers\":1,\"micro_batches\":[2,2,2],\"sequences\":[8,8,8],"
                     + "\"grad_norm_sq\":[0.5,0.4,0.3],\"mean_grad_norm_sq\":[0.9,0.8,0.7],\"grad_var\":[3,2,1],\"loss\":[3.1,2.5,4.2]}";
-            var post = HttpRequest.newBuilder(URI.create(server.url() + "/v1/stats")).POST(HttpRequest.BodyPublishers.ofString(stats));
-            assertEquals(401, https.send(post.build(), HttpResponse.BodyHandlers.ofString()).statusCode(), "no token, no write");
-            var ok = https.send(post.header("Authorization", "Bearer " + Fixtures.TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+            var post = HttpRequest.newBuilder(URI.create(server.url() + "/v1/stats"))
+                    .POST(HttpRequest.BodyPublishers.ofString(stats));
+            assertEquals(
+                    401,
+                    https.send(post.build(), HttpResponse.BodyHandlers.ofString())
+                            .statusCode(),
+                    "no token, no write");
+            var ok = https.send(
+                    post.header("Authorization", "Bearer " + Fixtures.TOKEN).build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertEquals(200, ok.statusCode(), ok.body());
             // plain HTTP to the TLS port gets no HTTP answer
             String plain = "http://127.0.0.1:" + server.port() + "/healthz";
             int status;
             try {
-                status = Fixtures.HTTP.send(HttpRequest.newBuilder(URI.create(plain)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+                status = Fixtures.HTTP
+                        .send(HttpRequest.newBuilder(URI.create(plain)).build(), HttpResponse.BodyHandlers.ofString())
+                        .statusCode();
             } catch (java.io.IOException e) {
                 status = -1;
             }
@@ -66,8 +109,10 @@ class TlsTest {
         }
     }
 
-    @Test void aMissingKeyStore_isRefusedWithOneLine() {
-        var e = assertThrows(io.pikemix.format.UserException.class, () -> new MixerServer.Tls(dir.resolve("none.p12"), "x"));
+    @Test
+    void aMissingKeyStore_isRefusedWithOneLine() {
+        var e = assertThrows(
+                io.pikemix.format.UserException.class, () -> new MixerServer.Tls(dir.resolve("none.p12"), "x"));
         assertTrue(e.getMessage().contains("not a readable file"), e.getMessage());
     }
 }

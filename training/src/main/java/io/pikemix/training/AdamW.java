@@ -1,15 +1,14 @@
 package io.pikemix.training;
 
 import io.pikemix.format.Checks;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.AdamUpdater;
 import org.nd4j.linalg.learning.config.Adam;
-
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * AdamW (Loshchilov & Hutter 2019) with global gradient-norm clipping, as in Table 6 (β1 = 0.95, β2 = 0.98,
@@ -26,14 +25,25 @@ import java.util.Set;
  */
 public final class AdamW {
     /** Hyperparameters; Table 6's values by {@link #table6()}. */
-    public record Hyper(double beta1, double beta2, double epsilon, double weightDecay, double clipNorm) implements java.io.Serializable {
+    public record Hyper(double beta1, double beta2, double epsilon, double weightDecay, double clipNorm)
+            implements java.io.Serializable {
         public Hyper {
-            Checks.require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "--beta1/--beta2 must be in [0, 1), got %s, %s", beta1, beta2);
-            Checks.require(epsilon > 0 && weightDecay >= 0, "epsilon must be > 0 and weight decay >= 0, got %s, %s", epsilon, weightDecay);
+            Checks.require(
+                    beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
+                    "--beta1/--beta2 must be in [0, 1), got %s, %s",
+                    beta1,
+                    beta2);
+            Checks.require(
+                    epsilon > 0 && weightDecay >= 0,
+                    "epsilon must be > 0 and weight decay >= 0, got %s, %s",
+                    epsilon,
+                    weightDecay);
             Checks.require(clipNorm > 0, "--clip must be > 0, got %s", clipNorm);
         }
 
-        public static Hyper table6() { return new Hyper(0.95, 0.98, 1e-8, 0.1, 1.0); }
+        public static Hyper table6() {
+            return new Hyper(0.95, 0.98, 1e-8, 0.1, 1.0);
+        }
     }
 
     private final Hyper hyper;
@@ -47,7 +57,8 @@ public final class AdamW {
      * @param decayed names that get weight decay
      * @param saved   saved moments by name ([1, 2n] each), or null for zeros
      */
-    public AdamW(Hyper hyper, Map<String, long[]> shapes, Set<String> decayed, Map<String, INDArray> saved, long iteration) {
+    public AdamW(
+            Hyper hyper, Map<String, long[]> shapes, Set<String> decayed, Map<String, INDArray> saved, long iteration) {
         this.hyper = hyper;
         this.decayed = Set.copyOf(decayed);
         this.iteration = iteration;
@@ -56,7 +67,10 @@ public final class AdamW {
             long n = 1;
             for (long d : e.getValue()) n *= d;
             INDArray s = saved == null ? Nd4j.zeros(DataType.FLOAT, 1, 2 * n) : saved.get(e.getKey());
-            Checks.require(s != null && s.length() == 2 * n, "optimiser state for '%s' is missing or has the wrong size", e.getKey());
+            Checks.require(
+                    s != null && s.length() == 2 * n,
+                    "optimiser state for '%s' is missing or has the wrong size",
+                    e.getKey());
             var u = new AdamUpdater(config);
             u.setStateViewArray(s, e.getValue(), 'c', saved == null);
             state.put(e.getKey(), s);
@@ -81,14 +95,17 @@ public final class AdamW {
      */
     public double step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
         double sq = 0;
-        for (INDArray g : grads.values()) { double n = g.norm2Number().doubleValue(); sq += n * n; }
+        for (INDArray g : grads.values()) {
+            double n = g.norm2Number().doubleValue();
+            sq += n * n;
+        }
         double norm = Math.sqrt(sq);
         double scale = norm > hyper.clipNorm() ? hyper.clipNorm() / norm : 1.0;
         for (var e : updaters.entrySet()) {
             String name = e.getKey();
             INDArray g = grads.get(name), p = params.get(name);
             if (scale != 1.0) g.muli(scale);
-            e.getValue().applyUpdater(g, (int) iteration, 0);        // g ← u
+            e.getValue().applyUpdater(g, (int) iteration, 0); // g ← u
             if (decayed.contains(name)) p.muli(1 - lr * hyper.weightDecay());
             p.subi(g.muli(lr));
         }
@@ -97,10 +114,16 @@ public final class AdamW {
     }
 
     /** Moments by parameter name ([1, 2n]: m then v), live arrays. */
-    public Map<String, INDArray> state() { return java.util.Collections.unmodifiableMap(state); }
+    public Map<String, INDArray> state() {
+        return java.util.Collections.unmodifiableMap(state);
+    }
 
     /** Updates applied so far (Adam's t − 1). */
-    public long iteration() { return iteration; }
+    public long iteration() {
+        return iteration;
+    }
 
-    public Hyper hyper() { return hyper; }
+    public Hyper hyper() {
+        return hyper;
+    }
 }

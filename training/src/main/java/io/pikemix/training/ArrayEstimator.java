@@ -3,14 +3,13 @@ package io.pikemix.training;
 import io.pikemix.format.Checks;
 import io.pikemix.mixer.GradientStats;
 import io.pikemix.mixer.GradientStatsAccumulator;
+import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-
-import java.util.List;
-import java.util.Map;
 
 /**
  * PiKE's per-domain gradient statistics (the estimator of {@link GradientStatsAccumulator}: ‖ḡ‖² − v/m, σ² = s·v,
@@ -41,8 +40,14 @@ final class ArrayEstimator {
      * @param seqs      s_k, sequences per micro-batch of domain k
      * @param loss      per-domain mean loss carried into the result (may be null)
      */
-    static GradientStats estimate(List<Map<String, INDArray>> rows, INDArray matrix, List<String> names, int[] domainOf,
-                                  int K, int[] seqs, double[] loss) {
+    static GradientStats estimate(
+            List<Map<String, INDArray>> rows,
+            INDArray matrix,
+            List<String> names,
+            int[] domainOf,
+            int K,
+            int[] seqs,
+            double[] loss) {
         int R = rows.size();
         Checks.require(domainOf.length == R && R >= 2, "%d rows, %d domain labels", R, domainOf.length);
         var m = new int[K];
@@ -57,33 +62,41 @@ final class ArrayEstimator {
             e[r][domainOf[r]] = 1f;
         }
         long maxLen = 0, total = 0;
-        for (String n : names) { long len = rows.get(0).get(n).length(); maxLen = Math.max(maxLen, len); total += len; }
+        for (String n : names) {
+            long len = rows.get(0).get(n).length();
+            maxLen = Math.max(maxLen, len);
+            total += len;
+        }
         boolean strided = matrix != null && matrix.rank() == 2 && matrix.size(0) >= R && matrix.size(1) == total;
         int width = (int) Math.min(CHUNK, maxLen);
         var sumSqDev = new double[K];
         var dots = new double[K][K];
-        try (INDArray A = Nd4j.create(a); INDArray E = Nd4j.create(e);
-             INDArray mBuf = Nd4j.create(DataType.FLOAT, (long) K * width); INDArray dBuf = Nd4j.create(DataType.FLOAT, (long) R * width);
-             INDArray gramD = Nd4j.create(DataType.FLOAT, R, R); INDArray gramM = Nd4j.create(DataType.FLOAT, K, K)) {
+        try (INDArray A = Nd4j.create(a);
+                INDArray E = Nd4j.create(e);
+                INDArray mBuf = Nd4j.create(DataType.FLOAT, (long) K * width);
+                INDArray dBuf = Nd4j.create(DataType.FLOAT, (long) R * width);
+                INDArray gramD = Nd4j.create(DataType.FLOAT, R, R);
+                INDArray gramM = Nd4j.create(DataType.FLOAT, K, K)) {
             INDArray all = strided ? matrix.get(NDArrayIndex.interval(0, R), NDArrayIndex.all()) : null;
             long offset = 0;
             for (String name : names) {
                 long len = rows.get(0).get(name).length();
-                INDArray x = strided ? all.get(NDArrayIndex.all(), NDArrayIndex.interval(offset, offset + len)) : stack(rows, name, len);
+                INDArray x = strided
+                        ? all.get(NDArrayIndex.all(), NDArrayIndex.interval(offset, offset + len))
+                        : stack(rows, name, len);
                 for (long c0 = 0; c0 < len; c0 += width) {
                     long c = Math.min(width, len - c0);
                     INDArray xc = c == len ? x : x.get(NDArrayIndex.all(), NDArrayIndex.interval(c0, c0 + c));
                     INDArray mc = mBuf.get(NDArrayIndex.interval(0, K * c)).reshape('c', true, K, c);
                     INDArray dc = dBuf.get(NDArrayIndex.interval(0, R * c)).reshape('c', true, R, c);
-                    matmul(A, xc, mc, false, false, 1, 0);                  // M = A·X
+                    matmul(A, xc, mc, false, false, 1, 0); // M = A·X
                     dc.assign(xc);
-                    matmul(E, mc, dc, false, false, -1, 1);                 // D = X − E·M
-                    matmul(dc, dc, gramD, false, true, 1, 0);               // D·Dᵀ
-                    matmul(mc, mc, gramM, false, true, 1, 0);               // M·Mᵀ
+                    matmul(E, mc, dc, false, false, -1, 1); // D = X − E·M
+                    matmul(dc, dc, gramD, false, true, 1, 0); // D·Dᵀ
+                    matmul(mc, mc, gramM, false, true, 1, 0); // M·Mᵀ
                     float[] gd = gramD.data().asFloat(), gm = gramM.data().asFloat();
                     for (int r = 0; r < R; r++) sumSqDev[domainOf[r]] += gd[r * R + r];
-                    for (int k = 0; k < K; k++)
-                        for (int l = 0; l < K; l++) dots[k][l] += gm[k * K + l];
+                    for (int k = 0; k < K; k++) for (int l = 0; l < K; l++) dots[k][l] += gm[k * K + l];
                 }
                 if (!strided) x.close();
                 offset += len;
@@ -101,7 +114,11 @@ final class ArrayEstimator {
 
     /** z = alpha·op(x)·op(y) + beta·z (ND4J's {@code matmul}: iArgs transX, transY, transZ; tArgs alpha, beta). */
     private static void matmul(INDArray x, INDArray y, INDArray z, boolean tx, boolean ty, double alpha, double beta) {
-        Nd4j.exec(DynamicCustomOp.builder("matmul").addInputs(x, y).addOutputs(z)
-                .addIntegerArguments(tx ? 1 : 0, ty ? 1 : 0, 0).addFloatingPointArguments(alpha, beta).build());
+        Nd4j.exec(DynamicCustomOp.builder("matmul")
+                .addInputs(x, y)
+                .addOutputs(z)
+                .addIntegerArguments(tx ? 1 : 0, ty ? 1 : 0, 0)
+                .addFloatingPointArguments(alpha, beta)
+                .build());
     }
 }

@@ -4,9 +4,6 @@ import io.pikemix.format.Checks;
 import io.pikemix.format.UserException;
 import io.pikemix.mixer.MixerState;
 import io.pikemix.mixer.io.StateFile;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -22,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Everything needed to continue a run after {@code step} completed steps: the parameters, AdamW's moments and
@@ -36,10 +35,10 @@ import java.util.stream.Stream;
  *
  * A checkpoint directory is written under a temporary name and renamed, so a crash never leaves half of one.
  */
-public record Checkpoint(long step, Map<String, INDArray> params, Map<String, INDArray> adam, long adamIteration,
-                         MixerState mixer) {
+public record Checkpoint(
+        long step, Map<String, INDArray> params, Map<String, INDArray> adam, long adamIteration, MixerState mixer) {
     static final String DIR = "checkpoints";
-    private static final int MAGIC = 0x50494B54;   // "PIKT"
+    private static final int MAGIC = 0x50494B54; // "PIKT"
 
     public void write(Path run, int keep) {
         Path root = run.resolve(DIR);
@@ -50,7 +49,8 @@ public record Checkpoint(long step, Map<String, INDArray> params, Map<String, IN
             writeTensors(tmp.resolve("params.bin"), params);
             writeTensors(tmp.resolve("adam.bin"), adam);
             StateFile.write(tmp.resolve("mixer.json"), mixer);
-            Files.writeString(tmp.resolve("trainer.json"),
+            Files.writeString(
+                    tmp.resolve("trainer.json"),
                     "{\"step\": " + step + ", \"adam_iteration\": " + adamIteration + "}\n");
             if (Files.exists(dir)) deleteTree(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
@@ -69,9 +69,13 @@ public record Checkpoint(long step, Map<String, INDArray> params, Map<String, IN
 
     public static Checkpoint read(Path dir) {
         try {
-            var trainer = io.pikemix.format.DatasetInfo.mapper().readTree(dir.resolve("trainer.json").toFile());
-            return new Checkpoint(trainer.get("step").asLong(), readTensors(dir.resolve("params.bin")),
-                    readTensors(dir.resolve("adam.bin")), trainer.get("adam_iteration").asLong(),
+            var trainer = io.pikemix.format.DatasetInfo.mapper()
+                    .readTree(dir.resolve("trainer.json").toFile());
+            return new Checkpoint(
+                    trainer.get("step").asLong(),
+                    readTensors(dir.resolve("params.bin")),
+                    readTensors(dir.resolve("adam.bin")),
+                    trainer.get("adam_iteration").asLong(),
                     StateFile.read(dir.resolve("mixer.json")));
         } catch (IOException e) {
             throw new UserException("checkpoint " + dir + " is unreadable: " + e.getMessage(), e);
@@ -103,7 +107,9 @@ public record Checkpoint(long step, Map<String, INDArray> params, Map<String, IN
         Path root = run.resolve(DIR);
         if (!Files.isDirectory(root)) return List.of();
         try (Stream<Path> s = Files.list(root)) {
-            return s.filter(p -> p.getFileName().toString().matches("step-\\d{8}")).sorted(Comparator.naturalOrder()).toList();
+            return s.filter(p -> p.getFileName().toString().matches("step-\\d{8}"))
+                    .sorted(Comparator.naturalOrder())
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

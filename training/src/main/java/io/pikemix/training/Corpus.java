@@ -4,7 +4,6 @@ import io.pikemix.format.Checks;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.format.ShardStore;
 import io.pikemix.mixer.DomainRows;
-
 import java.nio.file.Path;
 import java.util.List;
 
@@ -14,12 +13,27 @@ import java.util.List;
  *
  * @param prior per-domain prior weights from the corpus spec, or null when the spec has none
  */
-public record Corpus(List<String> names, List<DomainRows> trainRows, long[] tokens, double[] prior, int vocabSize,
-                     int context, RowSource train, RowSource val) {
+public record Corpus(
+        List<String> names,
+        List<DomainRows> trainRows,
+        long[] tokens,
+        double[] prior,
+        int vocabSize,
+        int context,
+        RowSource train,
+        RowSource val) {
     public Corpus {
-        Checks.require(train.rowLength() == context + 1, "rows hold %d tokens but context + 1 = %d", train.rowLength(), context + 1);
-        Checks.require(names.size() == trainRows.size() && names.size() == train.domains() && names.size() == val.domains(),
-                "domain lists disagree: %d names, %d training domains, %d sources", names.size(), trainRows.size(), train.domains());
+        Checks.require(
+                train.rowLength() == context + 1,
+                "rows hold %d tokens but context + 1 = %d",
+                train.rowLength(),
+                context + 1);
+        Checks.require(
+                names.size() == trainRows.size() && names.size() == train.domains() && names.size() == val.domains(),
+                "domain lists disagree: %d names, %d training domains, %d sources",
+                names.size(),
+                trainRows.size(),
+                train.domains());
     }
 
     /**
@@ -31,11 +45,24 @@ public record Corpus(List<String> names, List<DomainRows> trainRows, long[] toke
         ShardStore store = ShardStore.open(uri, cacheBytes);
         DatasetInfo info = store.info();
         var names = info.domains().stream().map(DatasetInfo.DomainInfo::name).toList();
-        long[] tokens = info.domains().stream().mapToLong(d -> d.split("train").tokens()).toArray();
+        long[] tokens = info.domains().stream()
+                .mapToLong(d -> d.split("train").tokens())
+                .toArray();
         boolean hasPrior = info.domains().stream().allMatch(d -> d.prior() != null);
-        double[] prior = hasPrior ? info.domains().stream().mapToDouble(DatasetInfo.DomainInfo::prior).toArray() : null;
-        return new Corpus(names, DomainRows.training(info), tokens, prior, info.tokenizer().vocabSize(), info.context(),
-                new StoredRows(store, "train"), new StoredRows(store, "val"));
+        double[] prior = hasPrior
+                ? info.domains().stream()
+                        .mapToDouble(DatasetInfo.DomainInfo::prior)
+                        .toArray()
+                : null;
+        return new Corpus(
+                names,
+                DomainRows.training(info),
+                tokens,
+                prior,
+                info.tokenizer().vocabSize(),
+                info.context(),
+                new StoredRows(store, "train"),
+                new StoredRows(store, "val"));
     }
 
     /** {@link #open(String, long)} with the default cache bound ({@link ShardStore#DEFAULT_CACHE_MB}). */
@@ -45,10 +72,29 @@ public record Corpus(List<String> names, List<DomainRows> trainRows, long[] toke
 
     /** One split of a {@link ShardStore} as the trainer's {@link RowSource}. */
     private record StoredRows(ShardStore store, String split) implements RowSource {
-        @Override public int rowLength() { return store.rowLength(); }
-        @Override public int domains() { return store.info().domains().size(); }
-        @Override public long rows(int domain) { return store.rows(split, domain); }
-        @Override public void copyRow(int domain, int shard, long row, int[] into) { store.copyRow(split, domain, shard, row, into, 0); }
-        @Override public void copyRow(int domain, long globalRow, int[] into) { store.copyRow(split, domain, globalRow, into, 0); }
+        @Override
+        public int rowLength() {
+            return store.rowLength();
+        }
+
+        @Override
+        public int domains() {
+            return store.info().domains().size();
+        }
+
+        @Override
+        public long rows(int domain) {
+            return store.rows(split, domain);
+        }
+
+        @Override
+        public void copyRow(int domain, int shard, long row, int[] into) {
+            store.copyRow(split, domain, shard, row, into, 0);
+        }
+
+        @Override
+        public void copyRow(int domain, long globalRow, int[] into) {
+            store.copyRow(split, domain, globalRow, into, 0);
+        }
     }
 }

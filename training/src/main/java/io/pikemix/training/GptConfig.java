@@ -24,9 +24,15 @@ public record GptConfig(int vocabSize, int context, int nLayer, int nHead, int d
         Checks.require(vocabSize > 1, "vocab size must be > 1, got %d", vocabSize);
         Checks.require(context > 1, "context must be > 1, got %d", context);
         Checks.require(nLayer > 0, "--layers must be > 0, got %d", nLayer);
-        Checks.require(nHead > 0 && dModel > 0 && dModel % nHead == 0,
-                "--width (%d) must be a positive multiple of --heads (%d)", dModel, nHead);
-        Checks.require((dModel / nHead) % 2 == 0, "head width --width/--heads = %d must be even (rotary pairs)", dModel / nHead);
+        Checks.require(
+                nHead > 0 && dModel > 0 && dModel % nHead == 0,
+                "--width (%d) must be a positive multiple of --heads (%d)",
+                dModel,
+                nHead);
+        Checks.require(
+                (dModel / nHead) % 2 == 0,
+                "head width --width/--heads = %d must be even (rotary pairs)",
+                dModel / nHead);
         Checks.require(lnEpsilon >= 0 && lnEpsilon < 1, "LayerNorm epsilon must be in [0, 1), got %s", lnEpsilon);
     }
 
@@ -35,12 +41,14 @@ public record GptConfig(int vocabSize, int context, int nLayer, int nHead, int d
         return new GptConfig(vocabSize, context, 2, 4, 128, FLAX_LN_EPSILON);
     }
 
-    public int headSize() { return dModel / nHead; }
+    public int headSize() {
+        return dModel / nHead;
+    }
 
     /** Number of trainable parameters (embedding counted once: the output projection is tied to it). */
     public long parameterCount() {
         long C = dModel;
-        long perLayer = 2 * C + 2L * headSize() + 4 * C * C + 8 * C * C;   // ln1, ln2, q/k norm, attention, MLP
+        long perLayer = 2 * C + 2L * headSize() + 4 * C * C + 8 * C * C; // ln1, ln2, q/k norm, attention, MLP
         return (long) vocabSize * C + nLayer * perLayer + C;
     }
 }

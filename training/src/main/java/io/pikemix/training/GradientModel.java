@@ -1,13 +1,11 @@
 package io.pikemix.training;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import io.pikemix.format.Checks;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What the trainers, validation and evaluation need from a model: its named parameters, the mean next-token loss
@@ -21,7 +19,9 @@ public interface GradientModel extends AutoCloseable {
     /** The live parameter arrays by name, in {@link GptModel#specs} order (in-place updates change the model). */
     Map<String, INDArray> parameters();
 
-    default List<String> parameterNames() { return List.copyOf(parameters().keySet()); }
+    default List<String> parameterNames() {
+        return List.copyOf(parameters().keySet());
+    }
 
     /**
      * Mean next-token loss over the batch's rows·T tokens and its gradient. The gradient arrays are valid until
@@ -40,7 +40,10 @@ public interface GradientModel extends AutoCloseable {
         int T = batch.context();
         for (int j = 0; j + 1 < bounds.length; j++) {
             int from = bounds[j] * T, to = bounds[j + 1] * T;
-            out.add(gradient(new Batch(bounds[j + 1] - bounds[j], T, Arrays.copyOfRange(batch.inputs(), from, to),
+            out.add(gradient(new Batch(
+                    bounds[j + 1] - bounds[j],
+                    T,
+                    Arrays.copyOfRange(batch.inputs(), from, to),
                     Arrays.copyOfRange(batch.targets(), from, to))));
         }
         return out;
@@ -52,7 +55,9 @@ public interface GradientModel extends AutoCloseable {
      * gradients are; null when the model keeps them as separate arrays (the default). Lets the statistics run on
      * strided views of the gradients instead of copies.
      */
-    default INDArray groupGradientMatrix() { return null; }
+    default INDArray groupGradientMatrix() {
+        return null;
+    }
 
     /**
      * Σ_j w_j·g_j over the per-group gradients of the last {@link #groupGradients} call (one weight per group), in
@@ -60,7 +65,9 @@ public interface GradientModel extends AutoCloseable {
      * not offer it (the default: callers sum the arrays themselves). The engine does it as one GEMV over
      * {@link #groupGradientMatrix()}.
      */
-    default Map<String, INDArray> combineGroupGradients(double[] weights) { return null; }
+    default Map<String, INDArray> combineGroupGradients(double[] weights) {
+        return null;
+    }
 
     /** Per-token next-token losses of a batch, forward pass only. */
     float[] tokenLosses(Batch batch);
@@ -69,7 +76,10 @@ public interface GradientModel extends AutoCloseable {
     INDArray logits(Batch batch);
 
     /** True when {@link #gradient} returns views of one buffer that the next call overwrites. */
-    default boolean reusesGradientBuffers() { return false; }
+    default boolean reusesGradientBuffers() {
+        return false;
+    }
 
-    @Override void close();
+    @Override
+    void close();
 }

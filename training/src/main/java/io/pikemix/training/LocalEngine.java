@@ -1,9 +1,8 @@
 package io.pikemix.training;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.LinkedHashMap;
 import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The steps in this process, one per round: the step's gradient of eq. 2 (and at a statistics step the estimate)
@@ -22,10 +21,11 @@ final class LocalEngine implements StepEngine {
         this.heldOut = heldOut;
     }
 
-    @Override public Result run(GradientModel model, AdamW adam, List<Planned> steps) {
+    @Override
+    public Result run(GradientModel model, AdamW adam, List<Planned> steps) {
         Planned p = steps.get(0);
-        MixedBatch.Result r = MixedBatch.compute(model, rows, p.manifest(), p.stats(), statistics.microBatches(),
-                statistics.fused(), seed, heldOut);
+        MixedBatch.Result r = MixedBatch.compute(
+                model, rows, p.manifest(), p.stats(), statistics.microBatches(), statistics.fused(), seed, heldOut);
         double gradNorm;
         try {
             gradNorm = adam.step(model.parameters(), r.gradient(), p.lr());
@@ -35,7 +35,8 @@ final class LocalEngine implements StepEngine {
         var fields = new LinkedHashMap<String, Object>();
         fields.put("stats_ms", r.statsNanos() / 1e6);
         fields.put("graph_calls", r.graphCalls());
-        var outcome = new Outcome(r.loss(), r.domainLoss(), gradNorm, r.stats() == null ? List.of() : List.of(r.stats()), fields);
+        var outcome = new Outcome(
+                r.loss(), r.domainLoss(), gradNorm, r.stats() == null ? List.of() : List.of(r.stats()), fields);
         String progress = p.stats() ? String.format(" | stats %d ms", r.statsNanos() / 1_000_000) : "";
         return new Result(List.of(outcome), adam, p.stats() ? r.statsNanos() : 0, List.of(), progress);
     }

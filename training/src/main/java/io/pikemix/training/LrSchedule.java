@@ -15,7 +15,12 @@ import io.pikemix.format.Checks;
  */
 public record LrSchedule(double init, double peak, double fin, long warmup, long total) {
     public LrSchedule {
-        Checks.require(init >= 0 && peak > 0 && fin >= 0, "learning rates must be >= 0 (peak > 0): init %s, peak %s, final %s", init, peak, fin);
+        Checks.require(
+                init >= 0 && peak > 0 && fin >= 0,
+                "learning rates must be >= 0 (peak > 0): init %s, peak %s, final %s",
+                init,
+                peak,
+                fin);
         Checks.require(warmup >= 0 && total > 0, "--warmup (%d) must be >= 0 and --steps (%d) > 0", warmup, total);
     }
 

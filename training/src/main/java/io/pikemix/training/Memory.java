@@ -1,7 +1,7 @@
 package io.pikemix.training;
 
-import java.nio.charset.StandardCharsets;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -10,10 +10,14 @@ public final class Memory {
     private Memory() {}
 
     /** VmHWM of /proc/self/status (peak RSS) in bytes, or -1 where there is none. */
-    public static long peakRssBytes() { return status("VmHWM:"); }
+    public static long peakRssBytes() {
+        return status("VmHWM:");
+    }
 
     /** VmRSS (current RSS) in bytes, or -1. */
-    public static long rssBytes() { return status("VmRSS:"); }
+    public static long rssBytes() {
+        return status("VmRSS:");
+    }
 
     private static long status(String field) {
         try {

@@ -2,14 +2,13 @@ package io.pikemix.training;
 
 import io.pikemix.mixer.GradientStats;
 import io.pikemix.mixer.StepManifest;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * One step's gradient from the mixer's manifest, built per domain (paper eq. 2):
@@ -49,7 +48,9 @@ public final class MixedBatch {
      * statsIndex ≥ 0: a statistics micro-batch; {@link #HELD_OUT}: a held-out one; −1: update only.
      */
     record Micro(int domain, int[] positions, long[] topUpRows, boolean update, int statsIndex) {
-        int size() { return positions != null ? positions.length : topUpRows.length; }
+        int size() {
+            return positions != null ? positions.length : topUpRows.length;
+        }
     }
 
     static final int HELD_OUT = -2;
@@ -61,7 +62,9 @@ public final class MixedBatch {
     public record HeldOut(long[] first, long[] rows) {
         public static final HeldOut NONE = new HeldOut(null, null);
 
-        public boolean on() { return rows != null; }
+        public boolean on() {
+            return rows != null;
+        }
 
         /**
          * The slice a run's strategy asks for: {@code robust-pike:heldout=H} holds out min(H, ⌊n_k/4⌋) rows of each
@@ -75,8 +78,11 @@ public final class MixedBatch {
             var rows = new long[train.size()];
             for (int k = 0; k < rows.length; k++) {
                 long n = train.get(k).sequences();
-                io.pikemix.format.Checks.require(n >= 4, "domain '%s' has %d training rows; the held-out signal needs >= 4",
-                        train.get(k).name(), n);
+                io.pikemix.format.Checks.require(
+                        n >= 4,
+                        "domain '%s' has %d training rows; the held-out signal needs >= 4",
+                        train.get(k).name(),
+                        n);
                 rows[k] = Math.max(1, Math.min(h, n / 4));
                 first[k] = n - rows[k];
             }
@@ -109,16 +115,28 @@ public final class MixedBatch {
     }
 
     /** The step's gradient (caller closes), losses and, at a statistics step, the estimate. */
-    public record Result(Map<String, INDArray> gradient, double loss, double[] domainLoss, GradientStats stats,
-                  long statsNanos, int graphCalls) {}
+    public record Result(
+            Map<String, INDArray> gradient,
+            double loss,
+            double[] domainLoss,
+            GradientStats stats,
+            long statsNanos,
+            int graphCalls) {}
 
-    static List<Micro> plan(StepManifest m, int domains, boolean stats, int microBatches, boolean fused,
-                            long seed, RowSource source) {
+    static List<Micro> plan(
+            StepManifest m, int domains, boolean stats, int microBatches, boolean fused, long seed, RowSource source) {
         return plan(m, domains, stats, microBatches, fused, seed, source, HeldOut.NONE);
     }
 
-    static List<Micro> plan(StepManifest m, int domains, boolean stats, int microBatches, boolean fused,
-                            long seed, RowSource source, HeldOut heldOut) {
+    static List<Micro> plan(
+            StepManifest m,
+            int domains,
+            boolean stats,
+            int microBatches,
+            boolean fused,
+            long seed,
+            RowSource source,
+            HeldOut heldOut) {
         var out = new ArrayList<Micro>();
         if (!stats && fused) {
             out.add(new Micro(-1, range(0, m.size()), null, true, -1));
@@ -135,7 +153,13 @@ public final class MixedBatch {
                 long[] extra = topUp(seed, m.step(), k, (microBatches - ownBatches) * s, source.rows(k));
                 for (int j = 0; j < microBatches; j++) {
                     if (j < ownBatches) out.add(new Micro(k, range(start + j * s, start + (j + 1) * s), null, true, j));
-                    else out.add(new Micro(k, null, Arrays.copyOfRange(extra, (j - ownBatches) * s, (j - ownBatches + 1) * s), false, j));
+                    else
+                        out.add(new Micro(
+                                k,
+                                null,
+                                Arrays.copyOfRange(extra, (j - ownBatches) * s, (j - ownBatches + 1) * s),
+                                false,
+                                j));
                 }
                 int used = Math.min(own, microBatches * s);
                 if (own > used) out.add(new Micro(k, range(start + used, start + own), null, true, -1));
@@ -150,14 +174,27 @@ public final class MixedBatch {
         return out;
     }
 
-    public static Result compute(GradientModel model, RowSource source, StepManifest m, boolean stats, int microBatches,
-                          boolean fused, long seed) {
+    public static Result compute(
+            GradientModel model,
+            RowSource source,
+            StepManifest m,
+            boolean stats,
+            int microBatches,
+            boolean fused,
+            long seed) {
         return compute(model, source, m, stats, microBatches, fused, seed, HeldOut.NONE);
     }
 
     /** {@link #compute} with robust-pike's held-out micro-batches at statistics steps (see the class comment). */
-    public static Result compute(GradientModel model, RowSource source, StepManifest m, boolean stats, int microBatches,
-                          boolean fused, long seed, HeldOut heldOut) {
+    public static Result compute(
+            GradientModel model,
+            RowSource source,
+            StepManifest m,
+            boolean stats,
+            int microBatches,
+            boolean fused,
+            long seed,
+            HeldOut heldOut) {
         int K = source.domains(), b = m.size(), T = model.config().context();
         List<String> names = model.parameterNames();
         List<Micro> plan = plan(m, K, stats, microBatches, fused, seed, source, heldOut);
@@ -198,20 +235,33 @@ public final class MixedBatch {
             }
             var statsLoss = new double[K];
             for (int k = 0; k < K; k++) statsLoss[k] = lossSum[k] / microBatches;
-            estimate = ArrayEstimator.estimate(statsGrads, model.groupGradientMatrix(), names, domainOf, K, seqs, statsLoss);
+            estimate = ArrayEstimator.estimate(
+                    statsGrads, model.groupGradientMatrix(), names, domainOf, K, seqs, statsLoss);
             if (heldOut.on()) {
                 var train = new ArrayList<List<Map<String, INDArray>>>();
                 var held = new ArrayList<List<Map<String, INDArray>>>();
-                for (int k = 0; k < K; k++) { train.add(new ArrayList<>()); held.add(new ArrayList<>()); }
+                for (int k = 0; k < K; k++) {
+                    train.add(new ArrayList<>());
+                    held.add(new ArrayList<>());
+                }
                 for (int q = 0; q < order.size(); q++) {
                     Micro mb = plan.get(order.get(q));
-                    if (mb.statsIndex() >= 0) train.get(mb.domain()).add(gradients.get(q).gradients());
-                    else if (mb.statsIndex() == HELD_OUT) held.get(mb.domain()).add(gradients.get(q).gradients());
+                    if (mb.statsIndex() >= 0)
+                        train.get(mb.domain()).add(gradients.get(q).gradients());
+                    else if (mb.statsIndex() == HELD_OUT)
+                        held.get(mb.domain()).add(gradients.get(q).gradients());
                 }
                 var signal = new double[K];
                 for (int k = 0; k < K; k++) signal[k] = heldOutSignal(train.get(k), held.get(k), names);
-                estimate = new GradientStats(estimate.microBatches(), estimate.sequences(), signal, estimate.meanGradNormSq(),
-                        estimate.gradVar(), estimate.innerProducts(), estimate.cosine(), estimate.loss());
+                estimate = new GradientStats(
+                        estimate.microBatches(),
+                        estimate.sequences(),
+                        signal,
+                        estimate.meanGradNormSq(),
+                        estimate.gradVar(),
+                        estimate.innerProducts(),
+                        estimate.cosine(),
+                        estimate.loss());
             }
             statsNanos = System.nanoTime() - t0;
         }
@@ -232,8 +282,15 @@ public final class MixedBatch {
                 if (combined != null || share == 0) continue;
                 if (sum == null) {
                     sum = new LinkedHashMap<>();
-                    for (String n : names) sum.put(n, copy ? g.gradients().get(n).mul(share) : share == 1 ? g.gradients().get(n) : g.gradients().get(n).muli(share));
-                    if (!model.reusesGradientBuffers()) g.gradients().clear();      // now owned by sum
+                    for (String n : names)
+                        sum.put(
+                                n,
+                                copy
+                                        ? g.gradients().get(n).mul(share)
+                                        : share == 1
+                                                ? g.gradients().get(n)
+                                                : g.gradients().get(n).muli(share));
+                    if (!model.reusesGradientBuffers()) g.gradients().clear(); // now owned by sum
                 } else {
                     for (String n : names) sum.get(n).addi(g.gradients().get(n).muli(share));
                 }
@@ -249,11 +306,14 @@ public final class MixedBatch {
      * ŝ = ⟨t̄, h̄⟩ = Σ_tensors Σ_c t̄_c h̄_c with t̄, h̄ the means of the training and the held-out micro-batch gradients
      * (RobustPike.heldOutSignal on the arrays, in double).
      */
-    static double heldOutSignal(List<Map<String, INDArray>> train, List<Map<String, INDArray>> held, List<String> names) {
-        io.pikemix.format.Checks.require(!train.isEmpty() && !held.isEmpty(), "need training and held-out micro-batches");
+    static double heldOutSignal(
+            List<Map<String, INDArray>> train, List<Map<String, INDArray>> held, List<String> names) {
+        io.pikemix.format.Checks.require(
+                !train.isEmpty() && !held.isEmpty(), "need training and held-out micro-batches");
         double s = 0;
         for (String n : names) {
-            try (INDArray t = mean(train, n); INDArray h = mean(held, n)) {
+            try (INDArray t = mean(train, n);
+                    INDArray h = mean(held, n)) {
                 s += t.mul(h).sumNumber().doubleValue();
             }
         }
@@ -263,11 +323,13 @@ public final class MixedBatch {
     private static INDArray mean(List<Map<String, INDArray>> grads, String name) {
         INDArray acc = grads.get(0).get(name).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
         if (acc == grads.get(0).get(name)) acc = acc.dup();
-        for (int i = 1; i < grads.size(); i++) acc.addi(grads.get(i).get(name).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE));
+        for (int i = 1; i < grads.size(); i++)
+            acc.addi(grads.get(i).get(name).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE));
         return acc.divi(grads.size());
     }
 
-    private static void addDomainLosses(Micro mb, StepManifest m, GptModel.Gradient g, int T, double[] sum, int[] rows) {
+    private static void addDomainLosses(
+            Micro mb, StepManifest m, GptModel.Gradient g, int T, double[] sum, int[] rows) {
         if (mb.domain() >= 0) {
             sum[mb.domain()] += g.loss() * mb.size();
             rows[mb.domain()] += mb.size();
@@ -304,7 +366,8 @@ public final class MixedBatch {
         var used = new java.util.HashSet<Long>();
         for (int i = 0; i < size; i++) {
             long r;
-            do r = rnd.nextLong(domainRows); while (used.size() < domainRows && !used.add(r));
+            do r = rnd.nextLong(domainRows);
+            while (used.size() < domainRows && !used.add(r));
             out[i] = r;
         }
         return out;

@@ -2,17 +2,17 @@ package io.pikemix.training;
 
 import io.pikemix.format.Checks;
 import io.pikemix.training.engine.GptEngine;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.Locale;
 import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Which implementation computes the model: {@code engine} (the hand-written forward and backward, the default)
  * or {@code samediff} (the SameDiff reference). Both take the same parameters and checkpoints.
  */
 public enum ModelKind {
-    ENGINE, SAMEDIFF;
+    ENGINE,
+    SAMEDIFF;
 
     /** A fresh model with the seed's initial values (the same for both kinds). */
     public GradientModel initialize(GptConfig config, long seed) {
@@ -31,5 +31,8 @@ public enum ModelKind {
         throw new AssertionError();
     }
 
-    @Override public String toString() { return name().toLowerCase(Locale.ROOT); }
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 }

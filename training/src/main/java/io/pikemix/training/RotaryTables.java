@@ -1,7 +1,7 @@
 package io.pikemix.training;
 
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Constant tables of the attention: rotary position embeddings (Su et al. 2021, "rotate half" form as in
@@ -24,10 +24,14 @@ public final class RotaryTables {
     }
 
     /** cos(angle(t, j)) broadcast over heads: [T, H, D]. */
-    public static INDArray cos(int T, int H, int D) { return table(T, H, D, true); }
+    public static INDArray cos(int T, int H, int D) {
+        return table(T, H, D, true);
+    }
 
     /** sin(angle(t, j)) broadcast over heads: [T, H, D]. */
-    public static INDArray sin(int T, int H, int D) { return table(T, H, D, false); }
+    public static INDArray sin(int T, int H, int D) {
+        return table(T, H, D, false);
+    }
 
     private static INDArray table(int T, int H, int D, boolean cos) {
         var v = new float[T * H * D];
@@ -37,7 +41,7 @@ public final class RotaryTables {
                     double a = angle(t, j, D);
                     v[(t * H + h) * D + j] = (float) (cos ? Math.cos(a) : Math.sin(a));
                 }
-        return Nd4j.create(v, new long[]{T, H, D}, 'c');
+        return Nd4j.create(v, new long[] {T, H, D}, 'c');
     }
 
     /** R [D, D] with (x @ R) = (−x_(D/2…D), x_(0…D/2)). */
@@ -45,17 +49,16 @@ public final class RotaryTables {
         var r = new float[D * D];
         int half = D / 2;
         for (int j = 0; j < half; j++) {
-            r[(j + half) * D + j] = -1;      // out[j] = −x[j + D/2]
-            r[j * D + j + half] = 1;         // out[j + D/2] = x[j]
+            r[(j + half) * D + j] = -1; // out[j] = −x[j + D/2]
+            r[j * D + j + half] = 1; // out[j + D/2] = x[j]
         }
-        return Nd4j.create(r, new long[]{D, D}, 'c');
+        return Nd4j.create(r, new long[] {D, D}, 'c');
     }
 
     /** [T, T]: 0 where key j ≤ query i, {@code masked} above the diagonal. */
     public static INDArray causalMask(int T, float masked) {
         var m = new float[T * T];
-        for (int i = 0; i < T; i++)
-            for (int j = i + 1; j < T; j++) m[i * T + j] = masked;
-        return Nd4j.create(m, new long[]{T, T}, 'c');
+        for (int i = 0; i < T; i++) for (int j = i + 1; j < T; j++) m[i * T + j] = masked;
+        return Nd4j.create(m, new long[] {T, T}, 'c');
     }
 }

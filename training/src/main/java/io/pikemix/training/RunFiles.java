@@ -3,7 +3,6 @@ package io.pikemix.training;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
@@ -21,8 +20,12 @@ import java.util.function.LongPredicate;
 public final class RunFiles {
     private RunFiles() {}
 
-    public static final String CONFIG = "config.json", METRICS = "metrics.jsonl", VAL = "val.jsonl",
-            STATS = "stats.jsonl", WEIGHTS = "weights.jsonl", MANIFEST = "manifest.jsonl";
+    public static final String CONFIG = "config.json",
+            METRICS = "metrics.jsonl",
+            VAL = "val.jsonl",
+            STATS = "stats.jsonl",
+            WEIGHTS = "weights.jsonl",
+            MANIFEST = "manifest.jsonl";
 
     public static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final ObjectMapper LINE = new ObjectMapper();
@@ -33,7 +36,8 @@ public final class RunFiles {
 
         public Lines(Path file) {
             try {
-                out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                out = Files.newBufferedWriter(
+                        file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -49,8 +53,13 @@ public final class RunFiles {
             }
         }
 
-        @Override public void close() {
-            try { out.close(); } catch (IOException e) { throw new UncheckedIOException(e); }
+        @Override
+        public void close() {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 

@@ -1,12 +1,11 @@
 package io.pikemix.training;
 
 import io.pikemix.mixer.GradientStats;
-import org.slf4j.Logger;
-
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
 
 /**
  * The run-directory records both trainers write (training/README.md, "Run directory"): the single-process {@link Trainer}
@@ -17,9 +16,11 @@ public final class RunRecords {
     private RunRecords() {}
 
     /** Validation losses per domain on the held-out rows, appended to val.jsonl and logged. */
-    public static double[] validate(GradientModel model, Corpus corpus, TrainConfig config, RunFiles.Lines out, long step, Logger log) {
+    public static double[] validate(
+            GradientModel model, Corpus corpus, TrainConfig config, RunFiles.Lines out, long step, Logger log) {
         long t0 = System.nanoTime();
-        double[] losses = Validation.losses(model, corpus.val(), config.cadence().valRows(), config.batch());
+        double[] losses =
+                Validation.losses(model, corpus.val(), config.cadence().valRows(), config.batch());
         var rec = new LinkedHashMap<String, Object>();
         rec.put("step", step);
         rec.put("domains", corpus.names());
@@ -27,8 +28,12 @@ public final class RunRecords {
         rec.put("mean", Validation.mean(losses));
         rec.put("worst", Validation.worst(losses));
         out.write(rec);
-        log.info("val @ {} | mean {} | worst {} | {}", step, String.format("%.4f", Validation.mean(losses)),
-                String.format("%.4f", Validation.worst(losses)), String.format("%.1f s", (System.nanoTime() - t0) / 1e9));
+        log.info(
+                "val @ {} | mean {} | worst {} | {}",
+                step,
+                String.format("%.4f", Validation.mean(losses)),
+                String.format("%.4f", Validation.worst(losses)),
+                String.format("%.1f s", (System.nanoTime() - t0) / 1e9));
         return losses;
     }
 

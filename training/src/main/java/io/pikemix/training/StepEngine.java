@@ -2,7 +2,6 @@ package io.pikemix.training;
 
 import io.pikemix.mixer.GradientStats;
 import io.pikemix.mixer.StepManifest;
-
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -15,9 +14,13 @@ import java.util.Map;
 public interface StepEngine {
     /** One step as the mixer planned it: its global manifest, its learning rate, whether it takes statistics. */
     record Planned(StepManifest manifest, double lr, boolean stats) implements Serializable {
-        public long step() { return manifest.step(); }
+        public long step() {
+            return manifest.step();
+        }
 
-        public int rows() { return manifest.size(); }
+        public int rows() {
+            return manifest.size();
+        }
     }
 
     /**
@@ -29,7 +32,8 @@ public interface StepEngine {
      * @param stats      at a statistics step the estimates to pool (one per worker), else empty
      * @param fields     the engine's own metrics.jsonl fields (e.g. stats_ms; workers)
      */
-    record Outcome(double loss, double[] domainLoss, double gradNorm, List<GradientStats> stats, Map<String, Object> fields) {}
+    record Outcome(
+            double loss, double[] domainLoss, double gradNorm, List<GradientStats> stats, Map<String, Object> fields) {}
 
     /**
      * What a round gave.
@@ -40,20 +44,29 @@ public interface StepEngine {
      * @param records    lines for the engine's {@link #recordsFile()}
      * @param progress   appended to the progress line
      */
-    record Result(List<Outcome> steps, AdamW adam, long statsNanos, List<Map<String, Object>> records, String progress) {}
+    record Result(
+            List<Outcome> steps, AdamW adam, long statsNanos, List<Map<String, Object>> records, String progress) {}
 
     /** Runs the planned steps from the model's and the optimiser's state, updating the model in place. */
     Result run(GradientModel model, AdamW adam, List<Planned> steps);
 
     /** Steps from {@code step} (of {@code total}) that form one round: 1 unless the engine averages every A steps. */
-    default int roundLength(long step, long total) { return 1; }
+    default int roundLength(long step, long total) {
+        return 1;
+    }
 
     /** Workers whose statistics are pooled (stats.jsonl then says how many), or 0 in this process. */
-    default int workers() { return 0; }
+    default int workers() {
+        return 0;
+    }
 
     /** A JSON-lines file of the engine's own in the run directory (cut back on resume like the others), or null. */
-    default String recordsFile() { return null; }
+    default String recordsFile() {
+        return null;
+    }
 
     /** Entries the engine adds to config.json. */
-    default Map<String, Object> provenance() { return Map.of(); }
+    default Map<String, Object> provenance() {
+        return Map.of();
+    }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pikemix.format.Checks;
 import io.pikemix.format.UserException;
 import io.pikemix.mixer.StrategyOptions;
-
 import java.io.Serializable;
 
 /**
@@ -24,28 +23,50 @@ import java.io.Serializable;
  * @param statistics when and how the per-domain gradient statistics are taken
  * @param cadence    checkpoints, validation and progress lines
  */
-public record TrainConfig(String dataset, String strategy, int batch, long seed, ModelShape model, LrSchedule schedule,
-                          AdamW.Hyper adam, Pike pike, Statistics statistics, Cadence cadence) {
+public record TrainConfig(
+        String dataset,
+        String strategy,
+        int batch,
+        long seed,
+        ModelShape model,
+        LrSchedule schedule,
+        AdamW.Hyper adam,
+        Pike pike,
+        Statistics statistics,
+        Cadence cadence) {
     public TrainConfig {
         Checks.require(dataset != null && strategy != null, "a dataset and a strategy are required");
         Checks.require(batch > 0, "--batch must be > 0, got %d", batch);
-        Checks.require(model != null && schedule != null && adam != null && pike != null && statistics != null && cadence != null,
+        Checks.require(
+                model != null
+                        && schedule != null
+                        && adam != null
+                        && pike != null
+                        && statistics != null
+                        && cadence != null,
                 "every part of the training configuration is required");
-        Checks.require(schedule.warmup() < schedule.total(), "--warmup must be in [0, --steps), got %d (steps %d)",
-                schedule.warmup(), schedule.total());
-        pike.options(strategy).pike(batch);                 // PiKE's own checks, at this batch
+        Checks.require(
+                schedule.warmup() < schedule.total(),
+                "--warmup must be in [0, --steps), got %d (steps %d)",
+                schedule.warmup(),
+                schedule.total());
+        pike.options(strategy).pike(batch); // PiKE's own checks, at this batch
     }
 
     /** The GPT's shape without the dataset's vocabulary and context (paper Appendix D.3, Table 5 scaled down). */
     public record ModelShape(int layers, int heads, int width, double lnEpsilon) implements Serializable {
         public ModelShape {
-            new GptConfig(2, 2, layers, heads, width, lnEpsilon);   // its checks, for any vocabulary and context
+            new GptConfig(2, 2, layers, heads, width, lnEpsilon); // its checks, for any vocabulary and context
         }
 
         /** The demo model: 2 layers, width 128, 4 heads, Flax's LayerNorm ε ({@link GptConfig#tiny}). */
-        public static ModelShape tiny() { return new ModelShape(2, 4, 128, GptConfig.FLAX_LN_EPSILON); }
+        public static ModelShape tiny() {
+            return new ModelShape(2, 4, 128, GptConfig.FLAX_LN_EPSILON);
+        }
 
-        public GptConfig gpt(int vocabSize, int context) { return new GptConfig(vocabSize, context, layers, heads, width, lnEpsilon); }
+        public GptConfig gpt(int vocabSize, int context) {
+            return new GptConfig(vocabSize, context, layers, heads, width, lnEpsilon);
+        }
     }
 
     /** ζ1, ζ2, τ and the weight floor of PiKE / Fair-PiKE ({@link io.pikemix.mixer.PikeParams}, which adds b). */
@@ -57,7 +78,9 @@ public record TrainConfig(String dataset, String strategy, int batch, long seed,
         }
 
         /** The mixer's description of strategy {@code name} with these values. */
-        public StrategyOptions options(String name) { return StrategyOptions.defaults(name).withPike(zeta1, zeta2, tau, minWeight); }
+        public StrategyOptions options(String name) {
+            return StrategyOptions.defaults(name).withPike(zeta1, zeta2, tau, minWeight);
+        }
     }
 
     /**
@@ -68,7 +91,8 @@ public record TrainConfig(String dataset, String strategy, int batch, long seed,
     public record Statistics(int updateInterval, int microBatches, boolean fused) implements Serializable {
         public Statistics {
             Checks.require(updateInterval > 0, "--update-interval must be > 0, got %d", updateInterval);
-            Checks.require(microBatches >= 2, "--stats-micro-batches must be >= 2 (variance needs two), got %d", microBatches);
+            Checks.require(
+                    microBatches >= 2, "--stats-micro-batches must be >= 2 (variance needs two), got %d", microBatches);
         }
     }
 
@@ -81,15 +105,23 @@ public record TrainConfig(String dataset, String strategy, int batch, long seed,
     public record Cadence(long checkpointEvery, long evalEvery, int valRows, int logEvery) implements Serializable {
         public Cadence {
             Checks.require(checkpointEvery > 0, "--checkpoint-every must be > 0, got %d", checkpointEvery);
-            Checks.require(evalEvery >= 0 && valRows > 0, "--eval-every must be >= 0 and --val-rows > 0, got %d, %d", evalEvery, valRows);
+            Checks.require(
+                    evalEvery >= 0 && valRows > 0,
+                    "--eval-every must be >= 0 and --val-rows > 0, got %d, %d",
+                    evalEvery,
+                    valRows);
             Checks.require(logEvery > 0, "--log-every must be > 0, got %d", logEvery);
         }
     }
 
     /** S, the optimiser steps of the run. */
-    public long steps() { return schedule.total(); }
+    public long steps() {
+        return schedule.total();
+    }
 
-    public GptConfig model(int vocabSize, int context) { return model.gpt(vocabSize, context); }
+    public GptConfig model(int vocabSize, int context) {
+        return model.gpt(vocabSize, context);
+    }
 
     /** The same run trained to {@code newSteps} (the schedule then decays to its final rate at newSteps − 1). */
     public TrainConfig withSteps(long newSteps) {
@@ -103,24 +135,49 @@ public record TrainConfig(String dataset, String strategy, int batch, long seed,
      * run directories still resume and evaluate.
      */
     static TrainConfig fromFlat(JsonNode n) {
-        return new TrainConfig(text(n, "dataset"), text(n, "strategy"), (int) integer(n, "batch"), integer(n, "seed"),
-                new ModelShape((int) integer(n, "layers"), (int) integer(n, "heads"), (int) integer(n, "width"), number(n, "lnEpsilon")),
-                new LrSchedule(number(n, "lrInit"), number(n, "lrPeak"), number(n, "lrFinal"), integer(n, "warmup"), integer(n, "steps")),
-                new AdamW.Hyper(number(n, "beta1"), number(n, "beta2"), 1e-8, number(n, "weightDecay"), number(n, "clipNorm")),
+        return new TrainConfig(
+                text(n, "dataset"),
+                text(n, "strategy"),
+                (int) integer(n, "batch"),
+                integer(n, "seed"),
+                new ModelShape(
+                        (int) integer(n, "layers"),
+                        (int) integer(n, "heads"),
+                        (int) integer(n, "width"),
+                        number(n, "lnEpsilon")),
+                new LrSchedule(
+                        number(n, "lrInit"),
+                        number(n, "lrPeak"),
+                        number(n, "lrFinal"),
+                        integer(n, "warmup"),
+                        integer(n, "steps")),
+                new AdamW.Hyper(
+                        number(n, "beta1"), number(n, "beta2"), 1e-8, number(n, "weightDecay"), number(n, "clipNorm")),
                 new Pike(number(n, "zeta1"), number(n, "zeta2"), number(n, "tau"), number(n, "minWeight")),
-                new Statistics((int) integer(n, "updateInterval"), (int) integer(n, "statsMicroBatches"), field(n, "fused").asBoolean()),
-                new Cadence(integer(n, "checkpointEvery"), integer(n, "evalEvery"), (int) integer(n, "valRows"), (int) integer(n, "logEvery")));
+                new Statistics(
+                        (int) integer(n, "updateInterval"),
+                        (int) integer(n, "statsMicroBatches"),
+                        field(n, "fused").asBoolean()),
+                new Cadence(integer(n, "checkpointEvery"), integer(n, "evalEvery"), (int) integer(n, "valRows"), (int)
+                        integer(n, "logEvery")));
     }
 
     private static JsonNode field(JsonNode n, String name) {
         JsonNode v = n.get(name);
-        if (v == null || v.isNull()) throw new UserException("the run's configuration (flat, from an older version) has no '" + name + "'");
+        if (v == null || v.isNull())
+            throw new UserException("the run's configuration (flat, from an older version) has no '" + name + "'");
         return v;
     }
 
-    private static double number(JsonNode n, String name) { return field(n, name).asDouble(); }
+    private static double number(JsonNode n, String name) {
+        return field(n, name).asDouble();
+    }
 
-    private static long integer(JsonNode n, String name) { return field(n, name).asLong(); }
+    private static long integer(JsonNode n, String name) {
+        return field(n, name).asLong();
+    }
 
-    private static String text(JsonNode n, String name) { return field(n, name).asText(); }
+    private static String text(JsonNode n, String name) {
+        return field(n, name).asText();
+    }
 }

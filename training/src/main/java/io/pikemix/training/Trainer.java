@@ -12,9 +12,6 @@ import io.pikemix.mixer.Strategies;
 import io.pikemix.mixer.Strategy;
 import io.pikemix.mixer.io.ManifestWriter;
 import io.pikemix.mixer.io.WeightHistoryWriter;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -23,6 +20,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The training loop (paper Algorithm 1 around an AdamW step), one for every engine: the mixer's manifests → the
@@ -34,8 +33,13 @@ public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
 
     /** What a finished run reports. */
-    public record Summary(long steps, double lastLoss, double[] valLoss, double tokensPerSecond, long peakRssBytes,
-                          double statsShare) {}
+    public record Summary(
+            long steps,
+            double lastLoss,
+            double[] valLoss,
+            double tokensPerSecond,
+            long peakRssBytes,
+            double statsShare) {}
 
     /** Steps after the start (or the resume) left out of the tokens/s: JIT and allocation warm-up. */
     private static final int UNTIMED_STEPS = 10;
@@ -59,17 +63,23 @@ public final class Trainer {
         GptConfig gpt = config.model(corpus.vocabSize(), corpus.context());
         // robust-pike's held-out signal: the last rows of each domain never reach a manifest (MixedBatch.HeldOut)
         var heldOut = MixedBatch.HeldOut.forStrategy(config.strategy(), corpus.trainRows());
-        var mixConfig = new MixConfig(heldOut.trim(corpus.trainRows()), config.batch(), config.seed(), Rounding.CARRY,
+        var mixConfig = new MixConfig(
+                heldOut.trim(corpus.trainRows()),
+                config.batch(),
+                config.seed(),
+                Rounding.CARRY,
                 config.statistics().updateInterval());
         Strategy strategy = strategy(config, corpus);
         if (resume) {
-            Path dir = Checkpoint.latest(run).orElseThrow(() -> new UserException(run + " has no checkpoint to resume from"));
+            Path dir = Checkpoint.latest(run)
+                    .orElseThrow(() -> new UserException(run + " has no checkpoint to resume from"));
             Checkpoint c = Checkpoint.read(dir);
             model = kind.load(gpt, c.params());
             adam = AdamW.forModel(config.adam(), gpt, c.adam(), c.adamIteration());
             mixer = new Mixer(mixConfig, strategy, c.mixer());
             start = c.step();
-            RunRecords.truncateAfter(run, start, engine.recordsFile() == null ? new String[0] : new String[]{engine.recordsFile()});
+            RunRecords.truncateAfter(
+                    run, start, engine.recordsFile() == null ? new String[0] : new String[] {engine.recordsFile()});
             log.info("resuming {} from step {} ({})", run, start, dir.getFileName());
         } else {
             model = kind.initialize(gpt, config.seed());
@@ -87,17 +97,30 @@ public final class Trainer {
 
     /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, in this process on the given model implementation. */
     public static Summary run(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind) {
-        return run(config, corpus, run, resume, kind, new LocalEngine(corpus.train(), config.statistics(), config.seed(),
-                MixedBatch.HeldOut.forStrategy(config.strategy(), corpus.trainRows())));
+        return run(
+                config,
+                corpus,
+                run,
+                resume,
+                kind,
+                new LocalEngine(
+                        corpus.train(),
+                        config.statistics(),
+                        config.seed(),
+                        MixedBatch.HeldOut.forStrategy(config.strategy(), corpus.trainRows())));
     }
 
     /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, its steps computed by {@code engine}. */
-    public static Summary run(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind, StepEngine engine) {
+    public static Summary run(
+            TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind, StepEngine engine) {
         try {
             Files.createDirectories(run);
             if (!resume) {
-                Checks.require(!Files.exists(run.resolve(RunFiles.CONFIG)),
-                        "%s already holds a run; pass --resume %s to continue it, or choose another --out", run, run);
+                Checks.require(
+                        !Files.exists(run.resolve(RunFiles.CONFIG)),
+                        "%s already holds a run; pass --resume %s to continue it, or choose another --out",
+                        run,
+                        run);
                 Map<String, Object> provenance = RunRecords.provenance(config, corpus);
                 provenance.putAll(engine.provenance());
                 Files.writeString(run.resolve(RunFiles.CONFIG), RunFiles.MAPPER.writeValueAsString(provenance));
@@ -121,11 +144,11 @@ public final class Trainer {
         long timedNanos = 0, timedSteps = 0, statsNanos = 0;
         String own = engine.recordsFile();
         try (var metrics = new RunFiles.Lines(run.resolve(RunFiles.METRICS));
-             var valLines = new RunFiles.Lines(run.resolve(RunFiles.VAL));
-             var statsLines = new RunFiles.Lines(run.resolve(RunFiles.STATS));
-             var ownLines = own == null ? null : new RunFiles.Lines(run.resolve(own));
-             var weights = new WeightHistoryWriter(run.resolve(RunFiles.WEIGHTS));
-             var manifests = new ManifestWriter(run.resolve(RunFiles.MANIFEST))) {
+                var valLines = new RunFiles.Lines(run.resolve(RunFiles.VAL));
+                var statsLines = new RunFiles.Lines(run.resolve(RunFiles.STATS));
+                var ownLines = own == null ? null : new RunFiles.Lines(run.resolve(own));
+                var weights = new WeightHistoryWriter(run.resolve(RunFiles.WEIGHTS));
+                var manifests = new ManifestWriter(run.resolve(RunFiles.MANIFEST))) {
             if (start == 0) {
                 weights.write(mixer.initialChange());
                 if (cadence.evalEvery() > 0) val = RunRecords.validate(model, corpus, config, valLines, 0, log);
@@ -136,14 +159,16 @@ public final class Trainer {
                 int length = engine.roundLength(step, steps);
                 var planned = new ArrayList<StepEngine.Planned>();
                 for (int i = 0; i < length; i++)
-                    planned.add(new StepEngine.Planned(mixer.next(), schedule.at(step + i), mixer.wantsStatistics(step + i)));
+                    planned.add(new StepEngine.Planned(
+                            mixer.next(), schedule.at(step + i), mixer.wantsStatistics(step + i)));
                 StepEngine.Result round = engine.run(model, adam, planned);
                 adam = round.adam();
                 long nanos = System.nanoTime() - t0;
                 for (int i = 0; i < length; i++) {
                     StepEngine.Planned p = planned.get(i);
                     StepEngine.Outcome o = round.steps().get(i);
-                    Checks.require(Double.isFinite(o.loss()), "loss became %s at step %d; lower --lr", o.loss(), p.step());
+                    Checks.require(
+                            Double.isFinite(o.loss()), "loss became %s at step %d; lower --lr", o.loss(), p.step());
                     if (p.stats()) {
                         weights.write(mixer.report(p.step(), o.stats()));
                         statsLines.write(statsRecord(p.step(), o.stats()));
@@ -154,20 +179,33 @@ public final class Trainer {
                 }
                 manifests.flush();
                 if (ownLines != null) for (Map<String, Object> r : round.records()) ownLines.write(r);
-                if (step - start >= UNTIMED_STEPS) { timedNanos += nanos; timedSteps += length; }
+                if (step - start >= UNTIMED_STEPS) {
+                    timedNanos += nanos;
+                    timedSteps += length;
+                }
                 statsNanos += round.statsNanos();
                 long done = step + length;
                 if (crosses(step - 1, done - 1, cadence.logEvery()) || done == steps)
-                    log.info(progress(planned.get(length - 1), lastLoss, nanos, length, tokensPerStep, timedNanos, timedSteps, round));
+                    log.info(progress(
+                            planned.get(length - 1),
+                            lastLoss,
+                            nanos,
+                            length,
+                            tokensPerStep,
+                            timedNanos,
+                            timedSteps,
+                            round));
                 if (cadence.evalEvery() > 0 && (crosses(step, done, cadence.evalEvery()) || done == steps))
                     val = RunRecords.validate(model, corpus, config, valLines, done, log);
                 if (crosses(step, done, cadence.checkpointEvery()) || done == steps)
-                    new Checkpoint(done, model.parameters(), adam.state(), adam.iteration(), mixer.state()).write(run, 2);
+                    new Checkpoint(done, model.parameters(), adam.state(), adam.iteration(), mixer.state())
+                            .write(run, 2);
                 step = done;
             }
         }
         double tps = timedSteps == 0 ? Double.NaN : tokensPerStep * timedSteps / (timedNanos / 1e9);
-        double statsShare = timedNanos == 0 ? 0 : (double) statsNanos / timedNanos * timedSteps / Math.max(1, steps - start);
+        double statsShare =
+                timedNanos == 0 ? 0 : (double) statsNanos / timedNanos * timedSteps / Math.max(1, steps - start);
         return new Summary(steps, lastLoss, val, tps, Memory.peakRssBytes(), statsShare);
     }
 
@@ -201,22 +239,33 @@ public final class Trainer {
         return rec;
     }
 
-    private String progress(StepEngine.Planned last, double loss, long nanos, int length, long tokens, long timedNanos,
-                            long timedSteps, StepEngine.Result round) {
-        var sb = new StringBuilder(String.format("step %d/%d | loss %.4f | lr %.2e | w", last.step(), config.steps(), loss, last.lr()));
+    private String progress(
+            StepEngine.Planned last,
+            double loss,
+            long nanos,
+            int length,
+            long tokens,
+            long timedNanos,
+            long timedSteps,
+            StepEngine.Result round) {
+        var sb = new StringBuilder(
+                String.format("step %d/%d | loss %.4f | lr %.2e | w", last.step(), config.steps(), loss, last.lr()));
         double[] w = last.manifest().weights();
-        for (int k = 0; k < w.length; k++) sb.append(' ').append(corpus.names().get(k)).append(String.format(" %.2f", w[k]));
+        for (int k = 0; k < w.length; k++)
+            sb.append(' ').append(corpus.names().get(k)).append(String.format(" %.2f", w[k]));
         double perStep = timedSteps > 0 ? timedNanos / 1e9 / timedSteps : nanos / 1e9 / length;
         long eta = Math.round(perStep * (config.steps() - last.step() - 1));
-        sb.append(String.format(" | %.0f tok/s | %d ms | ETA %dm%02ds", tokens * length / (nanos / 1e9), nanos / length / 1_000_000,
-                eta / 60, eta % 60));
+        sb.append(String.format(
+                " | %.0f tok/s | %d ms | ETA %dm%02ds",
+                tokens * length / (nanos / 1e9), nanos / length / 1_000_000, eta / 60, eta % 60));
         return sb.append(round.progress()).toString();
     }
 
     /** The mixing strategy a run's configuration names, over the corpus's domains ({@link Strategies#forDataset}). */
     public static Strategy strategy(TrainConfig c, Corpus corpus) {
         double[] prior = c.strategy().equals("static") ? corpus.prior() : null;
-        Checks.require(!c.strategy().equals("static") || prior != null, "strategy 'static' needs priors in the corpus spec");
+        Checks.require(
+                !c.strategy().equals("static") || prior != null, "strategy 'static' needs priors in the corpus spec");
         var options = c.pike().options(c.strategy()).withPrior(prior);
         return Strategies.forDataset(corpus.names().size(), corpus.tokens(), c.batch(), c.seed(), options);
     }
@@ -231,7 +280,9 @@ public final class Trainer {
         try {
             JsonNode train = RunFiles.MAPPER.readTree(file.toFile()).get("train");
             Checks.require(train != null && train.isObject(), "%s has no \"train\" object", file);
-            return train.has("lrPeak") ? TrainConfig.fromFlat(train) : RunFiles.MAPPER.treeToValue(train, TrainConfig.class);
+            return train.has("lrPeak")
+                    ? TrainConfig.fromFlat(train)
+                    : RunFiles.MAPPER.treeToValue(train, TrainConfig.class);
         } catch (IOException e) {
             throw new UserException(file + " is unreadable: " + e.getMessage(), e);
         }

@@ -1,1 +1,2 @@
-/** training */ package io.pikemix.training;
+/** training */
+package io.pikemix.training;

@@ -1,20 +1,19 @@
 package io.pikemix.training;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import io.pikemix.mixer.GradientStats;
 import io.pikemix.mixer.GradientStatsAccumulator;
-import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /*
  * The estimator on arrays (GEMMs on float arrays, small results summed in double) against the streaming float[] path
@@ -25,11 +24,15 @@ import static org.junit.jupiter.api.Assertions.*;
  * (strided views). Tolerance 1e-5 relative: each ‖·‖² and ⟨·,·⟩ within 1e-5 × max_k ‖ḡ_k‖², each σ² within 1e-5 × σ².
  */
 class ArrayEstimatorTest {
-    static { io.pikemix.training.engine.NativeBackend.select(); }   // the build pike runs on (oneDNN where the CPU has AVX-512), before ND4J loads
+    static {
+        io.pikemix.training.engine.NativeBackend.select();
+    } // the build pike runs on (oneDNN where the CPU has AVX-512), before ND4J loads
+
     static final long[][] SHAPES = {{5, 7}, {300_001}, {33}};
     static final List<String> NAMES = List.of("a", "big", "c");
 
-    @Test void estimate_matchesTheFloatArrayAccumulator_bothLayouts() {
+    @Test
+    void estimate_matchesTheFloatArrayAccumulator_bothLayouts() {
         int K = 3;
         int[] m = {2, 3, 2}, s = {4, 1, 2};
         int[] domainOf = {0, 0, 1, 1, 1, 2, 2};
@@ -84,7 +87,9 @@ class ArrayEstimatorTest {
         long offset = 0;
         for (int i = 0; i < SHAPES.length; i++) {
             long len = length(SHAPES[i]);
-            out.put(NAMES.get(i), flat.get(NDArrayIndex.interval(offset, offset + len)).reshape('c', SHAPES[i]));
+            out.put(
+                    NAMES.get(i),
+                    flat.get(NDArrayIndex.interval(offset, offset + len)).reshape('c', SHAPES[i]));
             offset += len;
         }
         return out;
@@ -102,7 +107,11 @@ class ArrayEstimatorTest {
             assertEquals(want.gradNormSq()[k], got.gradNormSq()[k], 1e-5 * scale, "‖∇L‖² of domain " + k);
             assertEquals(want.gradVar()[k], got.gradVar()[k], 1e-5 * want.gradVar()[k], "σ² of domain " + k);
             for (int l = 0; l < K; l++) {
-                assertEquals(want.innerProducts()[k][l], got.innerProducts()[k][l], 1e-5 * scale, "⟨g_" + k + ", g_" + l + "⟩");
+                assertEquals(
+                        want.innerProducts()[k][l],
+                        got.innerProducts()[k][l],
+                        1e-5 * scale,
+                        "⟨g_" + k + ", g_" + l + "⟩");
                 assertEquals(want.cosine()[k][l], got.cosine()[k][l], 1e-5, "cosine " + k + ", " + l);
             }
         }
@@ -112,9 +121,14 @@ class ArrayEstimatorTest {
     private static float[] gaussian(SplittableRandom rnd, int n, double sd) {
         var out = new float[n];
         for (int i = 0; i < n; i++)
-            out[i] = (float) (sd * Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble()));
+            out[i] = (float)
+                    (sd * Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble()));
         return out;
     }
 
-    private static long length(long[] shape) { long n = 1; for (long d : shape) n *= d; return n; }
+    private static long length(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
 }

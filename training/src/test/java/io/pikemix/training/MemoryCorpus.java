@@ -1,7 +1,6 @@
 package io.pikemix.training;
 
 import io.pikemix.mixer.DomainRows;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -21,22 +20,36 @@ final class MemoryCorpus {
     private MemoryCorpus() {}
 
     record Rows(int rowLength, List<int[][]> data) implements RowSource {
-        @Override public int domains() { return data.size(); }
-        @Override public long rows(int domain) { return data.get(domain).length; }
-        @Override public void copyRow(int domain, int shard, long row, int[] into) {
+        @Override
+        public int domains() {
+            return data.size();
+        }
+
+        @Override
+        public long rows(int domain) {
+            return data.get(domain).length;
+        }
+
+        @Override
+        public void copyRow(int domain, int shard, long row, int[] into) {
             System.arraycopy(data.get(domain)[(int) row], 0, into, 0, rowLength);
         }
-        @Override public void copyRow(int domain, long globalRow, int[] into) { copyRow(domain, 0, globalRow, into); }
+
+        @Override
+        public void copyRow(int domain, long globalRow, int[] into) {
+            copyRow(domain, 0, globalRow, into);
+        }
     }
 
     static Corpus of(List<String> names, List<int[][]> train, List<int[][]> val, int vocab, int context) {
         var rows = new ArrayList<DomainRows>();
         var tokens = new long[names.size()];
         for (int k = 0; k < names.size(); k++) {
-            rows.add(new DomainRows(names.get(k), new long[]{train.get(k).length}));
+            rows.add(new DomainRows(names.get(k), new long[] {train.get(k).length}));
             tokens[k] = (long) train.get(k).length * context;
         }
-        return new Corpus(names, rows, tokens, null, vocab, context, new Rows(context + 1, train), new Rows(context + 1, val));
+        return new Corpus(
+                names, rows, tokens, null, vocab, context, new Rows(context + 1, train), new Rows(context + 1, val));
     }
 
     static Corpus random(int domains, int rowsPerDomain, int vocab, int context, long seed) {
@@ -67,7 +80,9 @@ final class MemoryCorpus {
             var bytes = new java.io.ByteArrayOutputStream();
             try (Stream<Path> s = Files.list(root.resolve(d))) {
                 for (Path f : s.sorted().limit(files).toList())
-                    try (var in = new GZIPInputStream(Files.newInputStream(f))) { in.transferTo(bytes); }
+                    try (var in = new GZIPInputStream(Files.newInputStream(f))) {
+                        in.transferTo(bytes);
+                    }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -85,13 +100,23 @@ final class MemoryCorpus {
     static Path repo() {
         Path p = Path.of("").toAbsolutePath();
         while (p != null && !Files.exists(p.resolve("corpus/genres"))) p = p.getParent();
-        if (p == null) throw new IllegalStateException("corpus/genres not found above " + Path.of("").toAbsolutePath());
+        if (p == null)
+            throw new IllegalStateException(
+                    "corpus/genres not found above " + Path.of("").toAbsolutePath());
         return p;
     }
 
     static TrainConfig config(String strategy, long steps, int batch, int updateInterval) {
-        return new TrainConfig("memory", strategy, batch, 7, new TrainConfig.ModelShape(1, 2, 32, GptConfig.FLAX_LN_EPSILON),
-                new LrSchedule(1e-4, 3e-3, 1e-4, Math.max(1, steps / 10), steps), AdamW.Hyper.table6(), TrainConfig.Pike.defaults(),
-                new TrainConfig.Statistics(updateInterval, 2, true), new TrainConfig.Cadence(Math.max(1, steps / 2), steps, 16, 1000));
+        return new TrainConfig(
+                "memory",
+                strategy,
+                batch,
+                7,
+                new TrainConfig.ModelShape(1, 2, 32, GptConfig.FLAX_LN_EPSILON),
+                new LrSchedule(1e-4, 3e-3, 1e-4, Math.max(1, steps / 10), steps),
+                AdamW.Hyper.table6(),
+                TrainConfig.Pike.defaults(),
+                new TrainConfig.Statistics(updateInterval, 2, true),
+                new TrainConfig.Cadence(Math.max(1, steps / 2), steps, 16, 1000));
     }
 }

@@ -24,17 +24,19 @@ public final class BpeTokenizer implements Tokenizer {
     public static final String EOS = "<|endoftext|>";
 
     private static final long NO_MERGE = Long.MAX_VALUE;
-    private static final int HEAP_ABOVE = 64;           // longer pre-tokens merge with a heap, not a scan
-    private static final int CACHE_SLOTS = 1 << 19;    // per concurrent caller: ≤ 262,144 pre-tokens, ≈ 30 MB
+    private static final int HEAP_ABOVE = 64; // longer pre-tokens merge with a heap, not a scan
+    private static final int CACHE_SLOTS = 1 << 19; // per concurrent caller: ≤ 262,144 pre-tokens, ≈ 30 MB
 
-    private final byte[][] tokenBytes;                  // id → bytes (special tokens: their UTF-8 text)
-    private final int[] byteToId;                       // byte → id of its one-byte token
-    private final int[][] merges;                       // by rank: {left id, right id, merged id}
-    private final LongLongMap mergeTable;               // pair(left, right) → rank << 32 | merged id
-    private final Map<Integer, String> specials;        // id → text, e.g. eosId → "<|endoftext|>"
+    private final byte[][] tokenBytes; // id → bytes (special tokens: their UTF-8 text)
+    private final int[] byteToId; // byte → id of its one-byte token
+    private final int[][] merges; // by rank: {left id, right id, merged id}
+    private final LongLongMap mergeTable; // pair(left, right) → rank << 32 | merged id
+    private final Map<Integer, String> specials; // id → text, e.g. eosId → "<|endoftext|>"
     private final int eosId;
     /** Warm caches not in use: an encode call takes one and gives it back, so a warm cache outlives a Spark task's thread. */
-    private final java.util.concurrent.ConcurrentLinkedDeque<PieceCache> caches = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private final java.util.concurrent.ConcurrentLinkedDeque<PieceCache> caches =
+            new java.util.concurrent.ConcurrentLinkedDeque<>();
+
     private volatile String contentHash;
 
     /**
@@ -44,9 +46,11 @@ public final class BpeTokenizer implements Tokenizer {
      * @param specials   special tokens, id → text; must contain {@code eosId}
      */
     BpeTokenizer(byte[][] tokenBytes, int[] byteToId, int[][] merges, Map<Integer, String> specials, int eosId) {
-        if (byteToId.length != 256) throw new IllegalArgumentException("byteToId has " + byteToId.length + " entries, expected 256");
+        if (byteToId.length != 256)
+            throw new IllegalArgumentException("byteToId has " + byteToId.length + " entries, expected 256");
         if (!EOS.equals(specials.get(eosId)))
-            throw new IllegalArgumentException("eosId " + eosId + " is not the special token " + EOS + " (specials " + specials + ")");
+            throw new IllegalArgumentException(
+                    "eosId " + eosId + " is not the special token " + EOS + " (specials " + specials + ")");
         this.tokenBytes = tokenBytes;
         this.byteToId = byteToId.clone();
         this.merges = merges;
@@ -60,19 +64,30 @@ public final class BpeTokenizer implements Tokenizer {
         }
     }
 
-    @Override public String name() { return "bpe-" + vocabSize(); }
+    @Override
+    public String name() {
+        return "bpe-" + vocabSize();
+    }
 
-    @Override public String contentHash() {
+    @Override
+    public String contentHash() {
         String h = contentHash;
         if (h == null) contentHash = h = Tokenizers.sha256(HfTokenizerJson.toBytes(this));
         return h;
     }
 
-    @Override public int vocabSize() { return tokenBytes.length; }
+    @Override
+    public int vocabSize() {
+        return tokenBytes.length;
+    }
 
-    @Override public int eosId() { return eosId; }
+    @Override
+    public int eosId() {
+        return eosId;
+    }
 
-    @Override public int[] encode(String text) {
+    @Override
+    public int[] encode(String text) {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         var out = new IntBuffer(utf8.length / 3 + 8);
         encodeUtf8(utf8, 0, utf8.length, out);
@@ -80,19 +95,20 @@ public final class BpeTokenizer implements Tokenizer {
     }
 
     /** Splits the bytes into pre-tokens and emits each one's ids: a single ASCII byte directly, others through the cache. */
-    @Override public void encodeUtf8(byte[] utf8, int offset, int length, TokenSink out) {
+    @Override
+    public void encodeUtf8(byte[] utf8, int offset, int length, TokenSink out) {
         PieceCache polled = caches.pollFirst();
         PieceCache pieces = polled != null ? polled : new PieceCache(CACHE_SLOTS);
         try {
             encodeUtf8(utf8, offset, length, out, pieces);
         } finally {
-            caches.offerFirst(pieces);              // most recently used first: the warmest is taken next
+            caches.offerFirst(pieces); // most recently used first: the warmest is taken next
         }
     }
 
     private void encodeUtf8(byte[] utf8, int offset, int length, TokenSink out, PieceCache pieces) {
         ByteLevel.splitUtf8(utf8, offset, offset + length, (s, e) -> {
-            if (e - s == 1 && utf8[s] >= 0) {                    // single ASCII byte: no merge possible
+            if (e - s == 1 && utf8[s] >= 0) { // single ASCII byte: no merge possible
                 out.token(byteToId[utf8[s]]);
                 return;
             }
@@ -106,11 +122,13 @@ public final class BpeTokenizer implements Tokenizer {
         });
     }
 
-    @Override public String decode(int[] ids) {
+    @Override
+    public String decode(int[] ids) {
         int n = 0;
         for (int id : ids) {
             if (!hasToken(id))
-                throw new IllegalArgumentException("token id " + id + " is not a token of " + name() + " (ids are in [0, " + tokenBytes.length + "))");
+                throw new IllegalArgumentException("token id " + id + " is not a token of " + name()
+                        + " (ids are in [0, " + tokenBytes.length + "))");
             n += tokenBytes[id].length;
         }
         byte[] bytes = new byte[n];
@@ -123,16 +141,26 @@ public final class BpeTokenizer implements Tokenizer {
     }
 
     /** The bytes of token {@code id} (a copy). */
-    public byte[] tokenBytes(int id) { return tokenBytes[id].clone(); }
+    public byte[] tokenBytes(int id) {
+        return tokenBytes[id].clone();
+    }
 
     /** Whether {@code id} names a token (a loaded tokenizer.json may leave ids unused). */
-    public boolean hasToken(int id) { return id >= 0 && id < tokenBytes.length && tokenBytes[id] != null; }
+    public boolean hasToken(int id) {
+        return id >= 0 && id < tokenBytes.length && tokenBytes[id] != null;
+    }
 
-    int[] byteToId() { return byteToId.clone(); }
+    int[] byteToId() {
+        return byteToId.clone();
+    }
 
-    int[][] merges() { return merges; }
+    int[][] merges() {
+        return merges;
+    }
 
-    Map<Integer, String> specials() { return specials; }
+    Map<Integer, String> specials() {
+        return specials;
+    }
 
     /** The ids of one pre-token's bytes after all merges. */
     int[] bpe(byte[] bytes) {
@@ -154,7 +182,10 @@ public final class BpeTokenizer implements Tokenizer {
             int best = -1;
             long bestValue = NO_MERGE;
             for (int i = 0; i < len - 1; i++) {
-                if (pairs[i] < bestValue) { bestValue = pairs[i]; best = i; }
+                if (pairs[i] < bestValue) {
+                    bestValue = pairs[i];
+                    best = i;
+                }
             }
             if (best < 0) break;
             sym[best] = (int) bestValue;
@@ -175,7 +206,10 @@ public final class BpeTokenizer implements Tokenizer {
     int[] mergeWithHeap(int[] sym) {
         int n = sym.length;
         int[] prev = new int[n], next = new int[n];
-        for (int i = 0; i < n; i++) { prev[i] = i - 1; next[i] = i + 1 < n ? i + 1 : -1; }
+        for (int i = 0; i < n; i++) {
+            prev[i] = i - 1;
+            next[i] = i + 1 < n ? i + 1 : -1;
+        }
         var heap = new LongHeap(n);
         for (int i = 0; i < n - 1; i++) pushPair(heap, sym, i, i + 1);
         boolean[] dead = new boolean[n];
@@ -186,7 +220,7 @@ public final class BpeTokenizer implements Tokenizer {
             int right = next[pos];
             if (dead[pos] || right < 0) continue;
             long value = mergeTable.get(LongLongMap.pair(sym[pos], sym[right]), NO_MERGE);
-            if (value == NO_MERGE || (value >>> 32) != (entry >>> 32)) continue;   // pair changed since pushed
+            if (value == NO_MERGE || (value >>> 32) != (entry >>> 32)) continue; // pair changed since pushed
             sym[pos] = (int) value;
             dead[right] = true;
             alive--;
@@ -210,14 +244,21 @@ public final class BpeTokenizer implements Tokenizer {
         private long[] a;
         private int size;
 
-        LongHeap(int capacity) { a = new long[Math.max(4, capacity)]; }
+        LongHeap(int capacity) {
+            a = new long[Math.max(4, capacity)];
+        }
 
-        boolean isEmpty() { return size == 0; }
+        boolean isEmpty() {
+            return size == 0;
+        }
 
         void push(long v) {
             if (size == a.length) a = Arrays.copyOf(a, size * 2);
             int i = size++;
-            while (i > 0 && a[(i - 1) >> 1] > v) { a[i] = a[(i - 1) >> 1]; i = (i - 1) >> 1; }
+            while (i > 0 && a[(i - 1) >> 1] > v) {
+                a[i] = a[(i - 1) >> 1];
+                i = (i - 1) >> 1;
+            }
             a[i] = v;
         }
 
@@ -242,19 +283,25 @@ public final class BpeTokenizer implements Tokenizer {
         private int[] a;
         private int size;
 
-        IntBuffer(int capacity) { a = new int[Math.max(8, capacity)]; }
+        IntBuffer(int capacity) {
+            a = new int[Math.max(8, capacity)];
+        }
 
-        @Override public void token(int v) {
+        @Override
+        public void token(int v) {
             if (size == a.length) a = Arrays.copyOf(a, size * 2);
             a[size++] = v;
         }
 
-        @Override public void tokens(int[] vs) {
+        @Override
+        public void tokens(int[] vs) {
             if (size + vs.length > a.length) a = Arrays.copyOf(a, Math.max(a.length * 2, size + vs.length));
             System.arraycopy(vs, 0, a, size, vs.length);
             size += vs.length;
         }
 
-        int[] toArray() { return Arrays.copyOf(a, size); }
+        int[] toArray() {
+            return Arrays.copyOf(a, size);
+        }
     }
 }

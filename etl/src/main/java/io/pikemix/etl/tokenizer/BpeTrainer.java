@@ -1,10 +1,6 @@
 package io.pikemix.etl.tokenizer;
 
 import io.pikemix.format.Checks;
-import org.apache.spark.api.java.JavaPairRDD;
-import org.apache.spark.api.java.JavaRDD;
-import scala.Tuple2;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.function.Consumer;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import scala.Tuple2;
 
 /**
  * Trains a byte-level BPE (Sennrich et al. 2016, "Neural Machine Translation of Rare Words with Subword
@@ -47,7 +46,8 @@ public final class BpeTrainer {
      * (pre-token, count) pairs are shuffled and collected to the driver.
      */
     static Map<String, Long> countPreTokens(JavaRDD<String> documents, int minCount) {
-        JavaPairRDD<String, Long> counts = documents.mapPartitionsToPair(BpeTrainer::countPartition).reduceByKey(Long::sum);
+        JavaPairRDD<String, Long> counts =
+                documents.mapPartitionsToPair(BpeTrainer::countPartition).reduceByKey(Long::sum);
         if (minCount > 1) counts = counts.filter(t -> t._2() >= minCount);
         return new HashMap<>(counts.collectAsMap());
     }
@@ -59,12 +59,18 @@ public final class BpeTrainer {
             String doc = documents.next();
             if (doc != null) ByteLevel.forEachPiece(doc, count);
         }
-        return local.entrySet().stream().map(e -> new Tuple2<>(e.getKey(), e.getValue()[0])).iterator();
+        return local.entrySet().stream()
+                .map(e -> new Tuple2<>(e.getKey(), e.getValue()[0]))
+                .iterator();
     }
 
     /** Learns merges from pre-token counts (pure, driver side); see the class comment for the rule. */
     public static BpeTokenizer train(Map<String, Long> preTokenCounts, int vocabSize) {
-        Checks.require(vocabSize >= 257, "BPE vocab size must be >= 257 (256 bytes + %s), got %d", BpeTokenizer.EOS, vocabSize);
+        Checks.require(
+                vocabSize >= 257,
+                "BPE vocab size must be >= 257 (256 bytes + %s), got %d",
+                BpeTokenizer.EOS,
+                vocabSize);
         var words = new Words(preTokenCounts);
         var queue = new PriorityQueue<QueueEntry>();
         words.forEachPair((pair, count) -> queue.add(new QueueEntry(count, pair)));
@@ -75,7 +81,7 @@ public final class BpeTrainer {
         while (tokenBytes.size() < vocabSize - 1 && !queue.isEmpty()) {
             QueueEntry top = queue.poll();
             long current = words.pairCounts.get(top.pair, 0);
-            if (current != top.count) {                       // stale: counts only fall, so re-queue and look again
+            if (current != top.count) { // stale: counts only fall, so re-queue and look again
                 if (current > 0) queue.add(new QueueEntry(current, top.pair));
                 continue;
             }
@@ -91,8 +97,12 @@ public final class BpeTrainer {
         tokenBytes.add(BpeTokenizer.EOS.getBytes(StandardCharsets.UTF_8));
         int[] byteToId = new int[256];
         Arrays.setAll(byteToId, b -> b);
-        return new BpeTokenizer(tokenBytes.toArray(byte[][]::new), byteToId, merges.toArray(int[][]::new),
-                Map.of(eos, BpeTokenizer.EOS), eos);
+        return new BpeTokenizer(
+                tokenBytes.toArray(byte[][]::new),
+                byteToId,
+                merges.toArray(int[][]::new),
+                Map.of(eos, BpeTokenizer.EOS),
+                eos);
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
@@ -103,7 +113,8 @@ public final class BpeTrainer {
 
     /** Max-queue order: larger count first, then the smaller pair key (lexicographic (a, b)). */
     private record QueueEntry(long count, long pair) implements Comparable<QueueEntry> {
-        @Override public int compareTo(QueueEntry o) {
+        @Override
+        public int compareTo(QueueEntry o) {
             return count != o.count ? Long.compare(o.count, count) : Long.compare(pair, o.pair);
         }
     }
@@ -121,7 +132,7 @@ public final class BpeTrainer {
             var cs = new ArrayList<Long>();
             for (var e : preTokenCounts.entrySet()) {
                 byte[] bytes = e.getKey().getBytes(StandardCharsets.UTF_8);
-                if (bytes.length < 2 || e.getValue() <= 0) continue;     // no pair to merge
+                if (bytes.length < 2 || e.getValue() <= 0) continue; // no pair to merge
                 int[] s = new int[bytes.length];
                 for (int i = 0; i < s.length; i++) s[i] = bytes[i] & 0xFF;
                 syms.add(s);
@@ -142,7 +153,9 @@ public final class BpeTrainer {
             }
         }
 
-        interface PairVisitor { void visit(long pair, long count); }
+        interface PairVisitor {
+            void visit(long pair, long count);
+        }
 
         void forEachPair(PairVisitor visitor) {
             for (long pair : where.keySet()) visitor.visit(pair, pairCounts.get(pair, 0));
@@ -181,9 +194,10 @@ public final class BpeTrainer {
         private void link(long pair, int word, long count, List<Long> created) {
             pairCounts.add(pair, count);
             where.computeIfAbsent(pair, k -> {
-                created.add(k);
-                return new IntList();
-            }).addOnce(word);
+                        created.add(k);
+                        return new IntList();
+                    })
+                    .addOnce(word);
         }
     }
 

@@ -20,11 +20,12 @@ final class ByteLevel {
     private ByteLevel() {}
 
     /** Unicode White_Space, spelled out so that it means the same in the regex and in {@link #isSpace}. */
-    private static final String WS = "\\t\\n\\x0B\\f\\r\\x20\\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
+    private static final String WS =
+            "\\t\\n\\x0B\\f\\r\\x20\\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
 
     /** The reference split pattern (tests compare {@link #split} against it). */
-    static final Pattern PATTERN = Pattern.compile(
-            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" + WS + "\\p{L}\\p{N}]+|[" + WS + "]+(?![^" + WS + "])|[" + WS + "]+");
+    static final Pattern PATTERN = Pattern.compile("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" + WS
+            + "\\p{L}\\p{N}]+|[" + WS + "]+(?![^" + WS + "])|[" + WS + "]+");
 
     /** bytes_to_unicode: the printable character that stands for each byte in tokenizer.json. */
     static final char[] BYTE_TO_CHAR = new char[256];
@@ -88,23 +89,23 @@ final class ByteLevel {
             if (cls == SPACE) {
                 int j = i + Character.charCount(text.codePointAt(i));
                 while (j < len && classAt(text, j, len) == SPACE) j += Character.charCount(text.codePointAt(j));
-                if (j == len) {                         // \s+(?!\S) at the end of the text
+                if (j == len) { // \s+(?!\S) at the end of the text
                     sink.accept(i, j);
                     i = j;
                     continue;
                 }
                 int last = j - Character.charCount(text.codePointBefore(j));
-                if (last > i) {                         // \s+(?!\S) gives back the last space
+                if (last > i) { // \s+(?!\S) gives back the last space
                     sink.accept(i, last);
                     i = last;
                     continue;
                 }
-                if (c != ' ') {                         // a lone non-' ' space before a non-space: \s+
+                if (c != ' ') { // a lone non-' ' space before a non-space: \s+
                     sink.accept(i, j);
                     i = j;
                     continue;
                 }
-                i = j;                                  // ' ' before a non-space: " ?" joins the next run
+                i = j; // ' ' before a non-space: " ?" joins the next run
                 cls = classAt(text, i, len);
             }
             i = run(text, i + Character.charCount(text.codePointAt(i)), len, cls);
@@ -133,24 +134,24 @@ final class ByteLevel {
             if (cls == SPACE) {
                 int j = i + utf8Length(c);
                 while (j < end && classAt(b, j) == SPACE) j += utf8Length(b[j]);
-                if (j == end) {                         // \s+(?!\S) at the end of the text
+                if (j == end) { // \s+(?!\S) at the end of the text
                     sink.accept(i, j);
                     i = j;
                     continue;
                 }
                 int last = j - 1;
-                while ((b[last] & 0xC0) == 0x80) last--;   // start of the last space
-                if (last > i) {                         // \s+(?!\S) gives back the last space
+                while ((b[last] & 0xC0) == 0x80) last--; // start of the last space
+                if (last > i) { // \s+(?!\S) gives back the last space
                     sink.accept(i, last);
                     i = last;
                     continue;
                 }
-                if (c != ' ') {                         // a lone non-' ' space before a non-space: \s+
+                if (c != ' ') { // a lone non-' ' space before a non-space: \s+
                     sink.accept(i, j);
                     i = j;
                     continue;
                 }
-                i = j;                                  // ' ' before a non-space: " ?" joins the next run
+                i = j; // ' ' before a non-space: " ?" joins the next run
                 cls = classAt(b, i);
             }
             i += utf8Length(b[i]);
@@ -214,8 +215,11 @@ final class ByteLevel {
     private static byte classify(int cp) {
         if (isSpace(cp)) return SPACE;
         return switch (Character.getType(cp)) {
-            case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER,
-                 Character.MODIFIER_LETTER, Character.OTHER_LETTER -> LETTER;
+            case Character.UPPERCASE_LETTER,
+                    Character.LOWERCASE_LETTER,
+                    Character.TITLECASE_LETTER,
+                    Character.MODIFIER_LETTER,
+                    Character.OTHER_LETTER -> LETTER;
             case Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER -> NUMBER;
             default -> OTHER;
         };
@@ -223,8 +227,16 @@ final class ByteLevel {
 
     /** Unicode White_Space (the set {@link #WS} spells out). */
     static boolean isSpace(int cp) {
-        return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680
-                || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F
-                || cp == 0x205F || cp == 0x3000;
+        return (cp >= 0x09 && cp <= 0x0D)
+                || cp == 0x20
+                || cp == 0x85
+                || cp == 0xA0
+                || cp == 0x1680
+                || (cp >= 0x2000 && cp <= 0x200A)
+                || cp == 0x2028
+                || cp == 0x2029
+                || cp == 0x202F
+                || cp == 0x205F
+                || cp == 0x3000;
     }
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pikemix.format.UserException;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -70,7 +69,7 @@ public final class HfTokenizerJson {
             writeModel(g, tokenizer);
             g.writeEndObject();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);   // a ByteArrayOutputStream does not fail
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
         }
         return out.toByteArray();
     }
@@ -130,14 +129,18 @@ public final class HfTokenizerJson {
         checkSupported(root, model);
         Map<String, Integer> vocab = readVocab(model.path("vocab"));
         var specials = new LinkedHashMap<Integer, String>();
-        for (JsonNode t : root.path("added_tokens")) specials.put(t.path("id").asInt(), t.path("content").asText());
-        int maxId = Math.max(vocab.values().stream().mapToInt(i -> i).max().orElse(-1),
+        for (JsonNode t : root.path("added_tokens"))
+            specials.put(t.path("id").asInt(), t.path("content").asText());
+        int maxId = Math.max(
+                vocab.values().stream().mapToInt(i -> i).max().orElse(-1),
                 specials.keySet().stream().mapToInt(i -> i).max().orElse(-1));
         var tokenBytes = new byte[maxId + 1][];
         for (var e : vocab.entrySet()) tokenBytes[e.getValue()] = ByteLevel.fromSymbols(e.getKey());
         for (var e : specials.entrySet()) tokenBytes[e.getKey()] = e.getValue().getBytes(StandardCharsets.UTF_8);
         for (var e : vocab.entrySet())
-            require(tokenBytes[e.getValue()] != null, "vocab token '" + e.getKey() + "' is not in the byte-level alphabet");
+            require(
+                    tokenBytes[e.getValue()] != null,
+                    "vocab token '" + e.getKey() + "' is not in the byte-level alphabet");
 
         int[] byteToId = new int[256];
         for (int b = 0; b < 256; b++) {
@@ -145,9 +148,12 @@ public final class HfTokenizerJson {
             require(id != null, "vocab lacks the token of byte " + b + " ('" + ByteLevel.BYTE_TO_CHAR[b] + "')");
             byteToId[b] = id;
         }
-        int eos = specials.entrySet().stream().filter(e -> BpeTokenizer.EOS.equals(e.getValue()))
-                .mapToInt(Map.Entry::getKey).findFirst()
-                .orElseThrow(() -> new UserException("tokenizer.json has no " + BpeTokenizer.EOS + " in added_tokens; it is the EOS token the packer needs"));
+        int eos = specials.entrySet().stream()
+                .filter(e -> BpeTokenizer.EOS.equals(e.getValue()))
+                .mapToInt(Map.Entry::getKey)
+                .findFirst()
+                .orElseThrow(() -> new UserException("tokenizer.json has no " + BpeTokenizer.EOS
+                        + " in added_tokens; it is the EOS token the packer needs"));
         return new BpeTokenizer(tokenBytes, byteToId, readMerges(model.path("merges"), vocab), specials, eos);
     }
 
@@ -156,7 +162,9 @@ public final class HfTokenizerJson {
         var vocab = new HashMap<String, Integer>();
         for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
             var e = it.next();
-            require(e.getValue().canConvertToInt() && e.getValue().asInt() >= 0, "model.vocab['" + e.getKey() + "'] is not a non-negative id: " + e.getValue());
+            require(
+                    e.getValue().canConvertToInt() && e.getValue().asInt() >= 0,
+                    "model.vocab['" + e.getKey() + "'] is not a non-negative id: " + e.getValue());
             vocab.put(e.getKey(), e.getValue().asInt());
         }
         return vocab;
@@ -177,7 +185,9 @@ public final class HfTokenizerJson {
                 right = m.asText().substring(space + 1);
             }
             Integer a = vocab.get(left), b = vocab.get(right), ab = vocab.get(left + right);
-            require(a != null && b != null && ab != null, "merge '" + left + " " + right + "' names a token missing from vocab");
+            require(
+                    a != null && b != null && ab != null,
+                    "merge '" + left + " " + right + "' names a token missing from vocab");
             merges.add(new int[] {a, b, ab});
         }
         return merges.toArray(int[][]::new);
@@ -186,21 +196,33 @@ public final class HfTokenizerJson {
     /** Only what {@link BpeTokenizer} implements: BPE model, no normalizer, ByteLevel pre-tokenizer. */
     private static void checkSupported(JsonNode root, JsonNode model) {
         require(model.isObject(), "has no \"model\" object");
-        require(model.path("type").isMissingNode() || "BPE".equals(model.path("type").asText()),
+        require(
+                model.path("type").isMissingNode()
+                        || "BPE".equals(model.path("type").asText()),
                 "model type is '" + model.path("type").asText() + "', only BPE is supported");
-        require(root.path("normalizer").isNull() || root.path("normalizer").isMissingNode(),
-                "has a normalizer (" + root.path("normalizer").path("type").asText() + "); only byte-level BPE without one is supported");
+        require(
+                root.path("normalizer").isNull() || root.path("normalizer").isMissingNode(),
+                "has a normalizer (" + root.path("normalizer").path("type").asText()
+                        + "); only byte-level BPE without one is supported");
         for (String field : new String[] {"continuing_subword_prefix", "end_of_word_suffix", "dropout"})
-            require(model.path(field).isNull() || model.path(field).isMissingNode() || model.path(field).asText().isEmpty(),
+            require(
+                    model.path(field).isNull()
+                            || model.path(field).isMissingNode()
+                            || model.path(field).asText().isEmpty(),
                     "model." + field + " is set (" + model.path(field) + "); byte-level BPE has none");
         checkByteLevel(root.path("pre_tokenizer"));
     }
 
     private static void checkByteLevel(JsonNode pre) {
-        require("ByteLevel".equals(pre.path("type").asText()),
-                "pre_tokenizer is " + (pre.isMissingNode() || pre.isNull() ? "missing" : "'" + pre.path("type").asText() + "'")
-                        + "; only ByteLevel is supported");
-        require(!pre.path("add_prefix_space").asBoolean(false), "pre_tokenizer.add_prefix_space is true; only false is supported");
+        require(
+                "ByteLevel".equals(pre.path("type").asText()),
+                "pre_tokenizer is "
+                        + (pre.isMissingNode() || pre.isNull()
+                                ? "missing"
+                                : "'" + pre.path("type").asText() + "'") + "; only ByteLevel is supported");
+        require(
+                !pre.path("add_prefix_space").asBoolean(false),
+                "pre_tokenizer.add_prefix_space is true; only false is supported");
         require(pre.path("use_regex").asBoolean(true), "pre_tokenizer.use_regex is false; only true is supported");
     }
 

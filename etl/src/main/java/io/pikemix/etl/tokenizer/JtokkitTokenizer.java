@@ -6,7 +6,6 @@ import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 import com.knuddels.jtokkit.api.IntArrayList;
 import io.pikemix.format.UserException;
-
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
@@ -21,6 +20,7 @@ final class JtokkitTokenizer implements Tokenizer {
             "p50k_base", new int[] {50256, 50281},
             "cl100k_base", new int[] {100257, 100277},
             "o200k_base", new int[] {199999, 200019});
+
     private static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
 
     private final String name;
@@ -35,32 +35,51 @@ final class JtokkitTokenizer implements Tokenizer {
         this.vocabSize = vocabSize;
     }
 
-    static boolean isKnown(String name) { return KNOWN.containsKey(name); }
+    static boolean isKnown(String name) {
+        return KNOWN.containsKey(name);
+    }
 
     /** The tokenizer for a tiktoken encoding name such as {@code cl100k_base}. */
     static JtokkitTokenizer of(String name) {
         int[] ids = KNOWN.get(name);
         EncodingType type = EncodingType.fromName(name).orElse(null);
         if (ids == null || type == null)
-            throw new UserException("unknown tokenizer encoding '" + name + "'; use one of " + KNOWN.keySet().stream().sorted().toList()
-                    + " or a path to a HuggingFace tokenizer.json");
+            throw new UserException("unknown tokenizer encoding '" + name + "'; use one of "
+                    + KNOWN.keySet().stream().sorted().toList() + " or a path to a HuggingFace tokenizer.json");
         return new JtokkitTokenizer(name, REGISTRY.getEncoding(type), ids[0], ids[1]);
     }
 
-    @Override public String name() { return name; }
+    @Override
+    public String name() {
+        return name;
+    }
 
-    @Override public String contentHash() { return Tokenizers.sha256(name.getBytes(StandardCharsets.UTF_8)); }
+    @Override
+    public String contentHash() {
+        return Tokenizers.sha256(name.getBytes(StandardCharsets.UTF_8));
+    }
 
-    @Override public int vocabSize() { return vocabSize; }
+    @Override
+    public int vocabSize() {
+        return vocabSize;
+    }
 
-    @Override public int eosId() { return eosId; }
+    @Override
+    public int eosId() {
+        return eosId;
+    }
 
-    @Override public int[] encode(String text) { return encoding.encodeOrdinary(text).toArray(); }
+    @Override
+    public int[] encode(String text) {
+        return encoding.encodeOrdinary(text).toArray();
+    }
 
-    @Override public String decode(int[] ids) {
+    @Override
+    public String decode(int[] ids) {
         var list = new IntArrayList(ids.length);
         for (int id : ids) {
-            if (id < 0 || id >= vocabSize) throw new IllegalArgumentException("token id " + id + " is outside [0, " + vocabSize + ") of " + name);
+            if (id < 0 || id >= vocabSize)
+                throw new IllegalArgumentException("token id " + id + " is outside [0, " + vocabSize + ") of " + name);
             list.add(id);
         }
         return encoding.decode(list);

@@ -8,7 +8,7 @@ import java.util.Arrays;
  * written (the merge table of a built {@link BpeTokenizer}) are safe.
  */
 final class LongLongMap {
-    private static final long EMPTY = Long.MIN_VALUE;   // never a pair key: pair ids are non-negative
+    private static final long EMPTY = Long.MIN_VALUE; // never a pair key: pair ids are non-negative
 
     private long[] keys;
     private long[] values;
@@ -28,11 +28,17 @@ final class LongLongMap {
         return ((long) a << 32) | (b & 0xFFFFFFFFL);
     }
 
-    static int first(long pair) { return (int) (pair >>> 32); }
+    static int first(long pair) {
+        return (int) (pair >>> 32);
+    }
 
-    static int second(long pair) { return (int) pair; }
+    static int second(long pair) {
+        return (int) pair;
+    }
 
-    int size() { return size; }
+    int size() {
+        return size;
+    }
 
     /** The value of {@code key}, or {@code missing}. */
     long get(long key, long missing) {

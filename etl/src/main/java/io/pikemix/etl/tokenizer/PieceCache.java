@@ -10,10 +10,10 @@ import java.util.Arrays;
  * thread-safe: one per thread.
  */
 final class PieceCache {
-    private final int[] lengths;            // 0: empty slot
-    private final long[] packed;            // ≤ 8 bytes: the bytes, little-endian
+    private final int[] lengths; // 0: empty slot
+    private final long[] packed; // ≤ 8 bytes: the bytes, little-endian
     private final int[] hashes;
-    private final byte[][] longKeys;        // > 8 bytes: the bytes
+    private final byte[][] longKeys; // > 8 bytes: the bytes
     private final int[][] values;
     private final int mask;
     private final int maxSize;

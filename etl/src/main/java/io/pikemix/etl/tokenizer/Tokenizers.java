@@ -1,7 +1,6 @@
 package io.pikemix.etl.tokenizer;
 
 import io.pikemix.format.UserException;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,11 +27,13 @@ public final class Tokenizers {
      * @throws UserException if the spec names no known encoding and no readable tokenizer.json
      */
     public static Tokenizer load(String spec, Path baseDir) {
-        if (spec == null || spec.isBlank()) throw new UserException("tokenizer spec is empty; use e.g. cl100k_base or path/to/tokenizer.json");
-        if (JtokkitTokenizer.isKnown(spec)) return CACHE.computeIfAbsent("tiktoken:" + spec, k -> JtokkitTokenizer.of(spec));
+        if (spec == null || spec.isBlank())
+            throw new UserException("tokenizer spec is empty; use e.g. cl100k_base or path/to/tokenizer.json");
+        if (JtokkitTokenizer.isKnown(spec))
+            return CACHE.computeIfAbsent("tiktoken:" + spec, k -> JtokkitTokenizer.of(spec));
         Path path = baseDir == null ? Path.of(spec) : baseDir.resolve(spec);
         if (!Files.isRegularFile(path)) {
-            if (!spec.endsWith(".json") && !spec.contains("/")) JtokkitTokenizer.of(spec);   // throws "unknown encoding"
+            if (!spec.endsWith(".json") && !spec.contains("/")) JtokkitTokenizer.of(spec); // throws "unknown encoding"
             throw new UserException("tokenizer file not found: " + path);
         }
         try {

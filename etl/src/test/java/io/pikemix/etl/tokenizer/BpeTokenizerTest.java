@@ -1,7 +1,9 @@
 package io.pikemix.etl.tokenizer;
 
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -12,39 +14,42 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 class BpeTokenizerTest {
     static BpeTokenizer bpe;
 
-    @BeforeAll static void trainOnFixture() {
+    @BeforeAll
+    static void trainOnFixture() {
         var counts = new HashMap<String, Long>();
         for (String doc : Fixture.documents()) ByteLevel.forEachPiece(doc, p -> counts.merge(p, 1L, Long::sum));
         bpe = BpeTrainer.train(counts, 2048);
     }
 
-    @Test void encode_decodeRoundTripsFixtureAndEdgeCases() {
+    @Test
+    void encode_decodeRoundTripsFixtureAndEdgeCases() {
         for (String doc : Fixture.documents()) assertEquals(doc, bpe.decode(bpe.encode(doc)));
         for (String doc : Fixture.edgeCases()) assertEquals(doc, bpe.decode(bpe.encode(doc)), doc);
     }
 
-    @Test void encode_matchesGpt2ReferenceAlgorithm() {
+    @Test
+    void encode_matchesGpt2ReferenceAlgorithm() {
         for (String doc : Fixture.documents()) assertArrayEquals(reference(bpe, doc), bpe.encode(doc));
         for (String doc : Fixture.edgeCases()) assertArrayEquals(reference(bpe, doc), bpe.encode(doc), doc);
     }
 
-    @Test void encode_idsWithinVocabAndNeverEos() {
+    @Test
+    void encode_idsWithinVocabAndNeverEos() {
         for (String doc : Fixture.documents()) {
             for (int id : bpe.encode(doc)) assertTrue(id >= 0 && id < bpe.eosId(), "id " + id);
         }
-        assertArrayEquals(bpe.encode("<|endoftext|>"), reference(bpe, "<|endoftext|>"));   // special text is ordinary text
+        assertArrayEquals(
+                bpe.encode("<|endoftext|>"), reference(bpe, "<|endoftext|>")); // special text is ordinary text
     }
 
-    @Test void mergeWithHeap_equalsMergeByScan() {
+    @Test
+    void mergeWithHeap_equalsMergeByScan() {
         var random = new SplittableRandom(11);
         List<String> docs = Fixture.documents();
         for (int trial = 0; trial < 2000; trial++) {
@@ -59,7 +64,8 @@ class BpeTokenizerTest {
         }
     }
 
-    @Test void encode_isThreadSafe() throws Exception {
+    @Test
+    void encode_isThreadSafe() throws Exception {
         List<String> docs = Fixture.documents();
         var expected = new ArrayList<int[]>();
         for (String doc : docs) expected.add(reference(bpe, doc));
@@ -81,7 +87,8 @@ class BpeTokenizerTest {
         }
     }
 
-    @Test void decode_rejectsUnknownId() {
+    @Test
+    void decode_rejectsUnknownId() {
         var e = assertThrows(IllegalArgumentException.class, () -> bpe.decode(new int[] {5, 2048}));
         assertEquals("token id 2048 is not a token of bpe-2048 (ids are in [0, 2048))", e.getMessage());
     }
@@ -113,7 +120,9 @@ class BpeTokenizerTest {
                 if (best == null) break;
                 var next = new ArrayList<Integer>();
                 for (int i = 0; i < word.size(); i++) {
-                    if (i + 1 < word.size() && word.get(i).equals(best.get(0)) && word.get(i + 1).equals(best.get(1))) {
+                    if (i + 1 < word.size()
+                            && word.get(i).equals(best.get(0))
+                            && word.get(i + 1).equals(best.get(1))) {
                         next.add(mergedId.get(best));
                         i++;
                     } else {

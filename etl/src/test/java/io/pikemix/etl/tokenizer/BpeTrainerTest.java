@@ -1,18 +1,17 @@
 package io.pikemix.etl.tokenizer;
 
-import io.pikemix.format.UserException;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.pikemix.format.UserException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 class BpeTrainerTest {
     /**
@@ -26,9 +25,11 @@ class BpeTrainerTest {
      *   merge 3: (aa,ab) = 2                               →  258 = "aaab"
      *   EOS = 259
      */
-    @Test void train_handWorkedMerges() {
+    @Test
+    void train_handWorkedMerges() {
         var bpe = BpeTrainer.train(Map.of("aaab", 2L, "abab", 1L, "ba", 1L), 260);
-        assertEquals(List.of(List.of(97, 97, 256), List.of(97, 98, 257), List.of(256, 257, 258)), asLists(bpe.merges()));
+        assertEquals(
+                List.of(List.of(97, 97, 256), List.of(97, 98, 257), List.of(256, 257, 258)), asLists(bpe.merges()));
         assertEquals(260, bpe.vocabSize());
         assertEquals(259, bpe.eosId());
         assertEquals("bpe-260", bpe.name());
@@ -43,25 +44,29 @@ class BpeTrainerTest {
      * Overlapping pairs: "aaaa" ×1. (a,a) occurs 3 times → 256 = "aa", and "aaaa" becomes [aa aa]
      * (left to right, not [a aa a]); then (aa,aa) → 257.
      */
-    @Test void train_overlappingPairsMergeLeftToRight() {
+    @Test
+    void train_overlappingPairsMergeLeftToRight() {
         var bpe = BpeTrainer.train(Map.of("aaaa", 1L), 259);
         assertEquals(List.of(List.of(97, 97, 256), List.of(256, 256, 257)), asLists(bpe.merges()));
         assertArrayEquals(new int[] {257}, bpe.encode("aaaa"));
         assertArrayEquals(new int[] {257, 97}, bpe.encode("aaaaa"));
     }
 
-    @Test void train_stopsWhenNoPairIsLeft() {
+    @Test
+    void train_stopsWhenNoPairIsLeft() {
         var bpe = BpeTrainer.train(Map.of("ab", 5L), 1000);
-        assertEquals(258, bpe.vocabSize());          // 256 bytes + "ab" + EOS
+        assertEquals(258, bpe.vocabSize()); // 256 bytes + "ab" + EOS
         assertEquals(257, bpe.eosId());
     }
 
-    @Test void train_rejectsVocabBelow257() {
+    @Test
+    void train_rejectsVocabBelow257() {
         var e = assertThrows(UserException.class, () -> BpeTrainer.train(Map.of("ab", 1L), 256));
         assertEquals("BPE vocab size must be >= 257 (256 bytes + <|endoftext|>), got 256", e.getMessage());
     }
 
-    @Test void train_matchesNaiveRecountOnRandomCorpora() {
+    @Test
+    void train_matchesNaiveRecountOnRandomCorpora() {
         var random = new SplittableRandom(7);
         for (int trial = 0; trial < 30; trial++) {
             var counts = new HashMap<String, Long>();
@@ -77,15 +82,19 @@ class BpeTrainerTest {
         }
     }
 
-    @Test void train_fixtureIsDeterministicAndRoundTrips() {
+    @Test
+    void train_fixtureIsDeterministicAndRoundTrips() {
         var counts = new HashMap<String, Long>();
         for (String doc : Fixture.documents()) ByteLevel.forEachPiece(doc, p -> counts.merge(p, 1L, Long::sum));
         long t0 = System.nanoTime();
         var bpe = BpeTrainer.train(counts, 4096);
-        System.out.printf("trained bpe-4096 on the fixture (%,d distinct pre-tokens) in %.2f s%n", counts.size(), (System.nanoTime() - t0) / 1e9);
+        System.out.printf(
+                "trained bpe-4096 on the fixture (%,d distinct pre-tokens) in %.2f s%n",
+                counts.size(), (System.nanoTime() - t0) / 1e9);
         assertEquals(4096, bpe.vocabSize());
         assertEquals(4095, bpe.eosId());
-        assertArrayEquals(HfTokenizerJson.toBytes(bpe), HfTokenizerJson.toBytes(BpeTrainer.train(new HashMap<>(counts), 4096)));
+        assertArrayEquals(
+                HfTokenizerJson.toBytes(bpe), HfTokenizerJson.toBytes(BpeTrainer.train(new HashMap<>(counts), 4096)));
         for (String doc : Fixture.documents()) assertEquals(doc, bpe.decode(bpe.encode(doc)));
     }
 
@@ -104,12 +113,14 @@ class BpeTrainerTest {
             var pairCounts = new HashMap<List<Integer>, Long>();
             for (int w = 0; w < words.size(); w++) {
                 var s = words.get(w);
-                for (int i = 0; i + 1 < s.size(); i++) pairCounts.merge(List.of(s.get(i), s.get(i + 1)), wordCounts.get(w), Long::sum);
+                for (int i = 0; i + 1 < s.size(); i++)
+                    pairCounts.merge(List.of(s.get(i), s.get(i + 1)), wordCounts.get(w), Long::sum);
             }
             List<Integer> best = null;
             for (var e : pairCounts.entrySet()) {
-                if (best == null || e.getValue() > pairCounts.get(best) || (e.getValue().equals(pairCounts.get(best)) && lexLess(e.getKey(), best)))
-                    best = e.getKey();
+                if (best == null
+                        || e.getValue() > pairCounts.get(best)
+                        || (e.getValue().equals(pairCounts.get(best)) && lexLess(e.getKey(), best))) best = e.getKey();
             }
             if (best == null) break;
             merges.add(List.of(best.get(0), best.get(1), next));

@@ -1,6 +1,7 @@
 package io.pikemix.etl.tokenizer;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,9 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
 
 /** decode(encode(doc)) = doc for every document of the embedded corpus (../corpus), when it is there. */
 class CorpusRoundTripTest {
@@ -24,7 +23,7 @@ class CorpusRoundTripTest {
         try {
             for (Path file : Fixture.corpusFiles()) {
                 try (InputStream raw = Files.newInputStream(file);
-                     InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw) {
+                        InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw) {
                     if (file.toString().contains(".json")) docs.addAll(Fixture.jsonlTexts(in));
                     else docs.add(new String(in.readAllBytes(), StandardCharsets.UTF_8));
                 }
@@ -40,14 +39,20 @@ class CorpusRoundTripTest {
         return docs.isEmpty() ? Fixture.documents() : docs;
     }
 
-    @Test void everyCorpusDocumentRoundTrips() {
+    @Test
+    void everyCorpusDocumentRoundTrips() {
         List<String> docs = corpusDocuments();
-        assumeTrue(!docs.isEmpty(), "no embedded corpus under ../corpus (relative to the etl module); nothing to check");
+        assumeTrue(
+                !docs.isEmpty(), "no embedded corpus under ../corpus (relative to the etl module); nothing to check");
         var counts = new HashMap<String, Long>();
         for (String doc : docs) ByteLevel.forEachPiece(doc, p -> counts.merge(p, 1L, Long::sum));
         List<Tokenizer> tokenizers = List.of(BpeTrainer.train(counts, 8192), Tokenizers.load("cl100k_base", null));
         for (Tokenizer tok : tokenizers) {
-            for (String doc : docs) assertEquals(doc, tok.decode(tok.encode(doc)), () -> tok.name() + " on: " + doc.substring(0, Math.min(80, doc.length())));
+            for (String doc : docs)
+                assertEquals(
+                        doc,
+                        tok.decode(tok.encode(doc)),
+                        () -> tok.name() + " on: " + doc.substring(0, Math.min(80, doc.length())));
         }
     }
 }

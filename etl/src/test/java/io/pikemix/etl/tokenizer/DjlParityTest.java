@@ -1,17 +1,16 @@
 package io.pikemix.etl.tokenizer;
 
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Independent check against HuggingFace's own Rust implementation (through DJL's binding, whose jar
@@ -19,9 +18,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Skipped, with the reason, where the native library cannot load.
  */
 class DjlParityTest {
-    private static final Map<String, String> OPTIONS = Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
+    private static final Map<String, String> OPTIONS =
+            Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
 
-    @Test void savedTokenizerJson_givesSameIdsAsHuggingFace(@TempDir Path dir) throws Exception {
+    @Test
+    void savedTokenizerJson_givesSameIdsAsHuggingFace(@TempDir Path dir) throws Exception {
         var counts = new HashMap<String, Long>();
         for (String doc : Fixture.documents()) ByteLevel.forEachPiece(doc, p -> counts.merge(p, 1L, Long::sum));
         BpeTokenizer bpe = BpeTrainer.train(counts, 2048);

@@ -1,7 +1,6 @@
 package io.pikemix.etl.tokenizer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,7 +24,8 @@ final class Fixture {
     static synchronized List<String> documents() {
         if (documents == null) {
             try (InputStream in = Fixture.class.getResourceAsStream("/tokenizer/multilingual.jsonl.gz")) {
-                if (in == null) throw new IllegalStateException("test resource /tokenizer/multilingual.jsonl.gz is missing");
+                if (in == null)
+                    throw new IllegalStateException("test resource /tokenizer/multilingual.jsonl.gz is missing");
                 documents = List.copyOf(jsonlTexts(new GZIPInputStream(in)));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -37,11 +37,21 @@ final class Fixture {
     /** Edge cases: emoji (surrogate pairs), CRLF, tabs, runs of spaces, Unicode spaces, contractions, digits. */
     static List<String> edgeCases() {
         return List.of(
-                "", " ", "  ", "\n", "\r\n", "a", "A b", "\t", " \t \n",
+                "",
+                " ",
+                "  ",
+                "\n",
+                "\r\n",
+                "a",
+                "A b",
+                "\t",
+                " \t \n",
                 "Hello, world! It's a test; they're here, we've won, I'm sure, you'll see, he'd know.",
                 "line one\r\nline two\r\n\r\nline four\r\n",
                 "tab\tseparated\t\tvalues\t\n  indented   with    spaces     ",
-                "trailing spaces   ", "   leading spaces", "many          spaces          inside",
+                "trailing spaces   ",
+                "   leading spaces",
+                "many          spaces          inside",
                 "emoji 😀👍🏽 family 👨‍👩‍👧 flags 🇩🇪🇮🇳 in text 🎉!",
                 "no\u00A0break\u00A0space, ideographic\u3000space, thin\u2009space, en\u2002space",
                 "Größe: 3½ m², Straße, Äpfel über Öl — „Anführungszeichen“ und ‚halbe‘",
@@ -70,12 +80,16 @@ final class Fixture {
         Path corpus = Path.of("..", "corpus");
         if (!Files.isDirectory(corpus)) return List.of();
         try (Stream<Path> files = Files.walk(corpus)) {
-            return files.filter(p -> p.toString().matches(".*\\.(jsonl?|txt)(\\.gz)?$")).sorted().toList();
+            return files.filter(p -> p.toString().matches(".*\\.(jsonl?|txt)(\\.gz)?$"))
+                    .sorted()
+                    .toList();
         }
     }
 
     /** Total UTF-8 size of {@code texts}. */
     static long utf8Bytes(List<String> texts) {
-        return texts.stream().mapToLong(t -> t.getBytes(StandardCharsets.UTF_8).length).sum();
+        return texts.stream()
+                .mapToLong(t -> t.getBytes(StandardCharsets.UTF_8).length)
+                .sum();
     }
 }

@@ -2,15 +2,13 @@ package io.pikemix.mixer.io;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 
 /** The one ObjectMapper of the mixer's files and small helpers for array fields. */
 final class Json {
     private Json() {}
 
-    static final ObjectMapper MAPPER = new ObjectMapper()
-            .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+    static final ObjectMapper MAPPER = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
 
     static void array(JsonGenerator g, String field, double[] values) throws IOException {
         g.writeFieldName(field);

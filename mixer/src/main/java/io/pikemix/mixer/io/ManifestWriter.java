@@ -2,7 +2,6 @@ package io.pikemix.mixer.io;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.pikemix.mixer.StepManifest;
-
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
@@ -27,7 +26,8 @@ public final class ManifestWriter implements Closeable {
 
     public ManifestWriter(Path file) {
         try {
-            out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            out = Files.newBufferedWriter(
+                    file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             gen = Json.MAPPER.getFactory().createGenerator(out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -59,10 +59,20 @@ public final class ManifestWriter implements Closeable {
     }
 
     public void flush() {
-        try { out.flush(); } catch (IOException e) { throw new UncheckedIOException(e); }
+        try {
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
-    @Override public void close() {
-        try { gen.close(); out.close(); } catch (IOException e) { throw new UncheckedIOException(e); }
+    @Override
+    public void close() {
+        try {
+            gen.close();
+            out.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pikemix.format.UserException;
 import io.pikemix.mixer.MixerState;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -41,9 +40,12 @@ public final class StateFile {
     public static MixerState read(Path file) {
         try {
             JsonNode n = Json.MAPPER.readTree(file.toFile());
-            for (String f : new String[]{"seed", "step", "weights", "carry", "epochs", "positions"})
-                if (n == null || !n.has(f)) throw new UserException("mixer state " + file + " has no field '" + f + "'");
-            return new MixerState(n.get("seed").asLong(), n.get("step").asLong(),
+            for (String f : new String[] {"seed", "step", "weights", "carry", "epochs", "positions"})
+                if (n == null || !n.has(f))
+                    throw new UserException("mixer state " + file + " has no field '" + f + "'");
+            return new MixerState(
+                    n.get("seed").asLong(),
+                    n.get("step").asLong(),
                     Json.MAPPER.treeToValue(n.get("weights"), double[].class),
                     Json.MAPPER.treeToValue(n.get("carry"), double[].class),
                     Json.MAPPER.treeToValue(n.get("epochs"), long[].class),

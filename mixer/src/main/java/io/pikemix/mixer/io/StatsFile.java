@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pikemix.format.UserException;
 import io.pikemix.mixer.DomainStats;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,17 +31,20 @@ public final class StatsFile {
         } catch (JacksonException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
-            throw new UserException("statistics file " + file + " is not valid JSON" + where + ": " + firstClause(e.getOriginalMessage()));
+            throw new UserException("statistics file " + file + " is not valid JSON" + where + ": "
+                    + firstClause(e.getOriginalMessage()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         if (root == null || !root.isObject())
-            throw new UserException("statistics file " + file + " must hold one JSON object with arrays grad_norm_sq, grad_var (and loss)");
+            throw new UserException("statistics file " + file
+                    + " must hold one JSON object with arrays grad_norm_sq, grad_var (and loss)");
         double[] normSq = numbers(file, root, "grad_norm_sq", true);
         double[] var = numbers(file, root, "grad_var", true);
         double[] loss = numbers(file, root, "loss", false);
         if (normSq.length != var.length || (loss != null && loss.length != normSq.length))
-            throw new UserException(String.format("statistics file %s: grad_norm_sq has %d entries, grad_var %d%s; they must match",
+            throw new UserException(String.format(
+                    "statistics file %s: grad_norm_sq has %d entries, grad_var %d%s; they must match",
                     file, normSq.length, var.length, loss == null ? "" : ", loss " + loss.length));
         return new DomainStats(normSq, var, loss);
     }
@@ -62,11 +64,13 @@ public final class StatsFile {
             return null;
         }
         if (!a.isArray() || a.isEmpty())
-            throw new UserException("statistics file " + file + ": '" + field + "' must be a non-empty array of numbers");
+            throw new UserException(
+                    "statistics file " + file + ": '" + field + "' must be a non-empty array of numbers");
         var out = new double[a.size()];
         for (int k = 0; k < out.length; k++) {
             if (!a.get(k).isNumber())
-                throw new UserException("statistics file " + file + ": " + field + "[" + k + "] is " + a.get(k) + ", not a number");
+                throw new UserException(
+                        "statistics file " + file + ": " + field + "[" + k + "] is " + a.get(k) + ", not a number");
             out[k] = a.get(k).doubleValue();
         }
         return out;

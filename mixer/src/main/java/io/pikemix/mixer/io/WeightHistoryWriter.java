@@ -3,7 +3,6 @@ package io.pikemix.mixer.io;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.pikemix.mixer.DomainStats;
 import io.pikemix.mixer.WeightChange;
-
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
@@ -29,7 +28,8 @@ public final class WeightHistoryWriter implements Closeable {
 
     public WeightHistoryWriter(Path file) {
         try {
-            out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            out = Files.newBufferedWriter(
+                    file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             gen = Json.MAPPER.getFactory().createGenerator(out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -60,7 +60,13 @@ public final class WeightHistoryWriter implements Closeable {
         }
     }
 
-    @Override public void close() {
-        try { gen.close(); out.close(); } catch (IOException e) { throw new UncheckedIOException(e); }
+    @Override
+    public void close() {
+        try {
+            gen.close();
+            out.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

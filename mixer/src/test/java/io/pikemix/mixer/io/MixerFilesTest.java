@@ -1,34 +1,39 @@
 package io.pikemix.mixer.io;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pikemix.format.UserException;
 import io.pikemix.mixer.*;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class MixerFilesTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     static MixConfig config() {
-        return new MixConfig(List.of(new DomainRows("web", new long[]{30, 12}), new DomainRows("code", new long[]{9})),
-                8, 5, Rounding.CARRY, 3);
+        return new MixConfig(
+                List.of(new DomainRows("web", new long[] {30, 12}), new DomainRows("code", new long[] {9})),
+                8,
+                5,
+                Rounding.CARRY,
+                3);
     }
 
     static DomainStats stats(long step) {
-        return new DomainStats(new double[]{1 + step % 3, 2}, new double[]{100, 50 + step}, null);
+        return new DomainStats(new double[] {1 + step % 3, 2}, new double[] {100, 50 + step}, null);
     }
 
     /* State saved to disk mid-run (weights changed by PiKE) and read back resumes bit-identically. */
-    @Test void stateFile_roundTripResumesIdentically() {
-        Strategy pike = Strategies.pike(new double[]{0.5, 0.5}, new PikeParams(0.3, 10, 8, 3, 1e-6));
+    @Test
+    void stateFile_roundTripResumesIdentically() {
+        Strategy pike = Strategies.pike(new double[] {0.5, 0.5}, new PikeParams(0.3, 10, 8, 3, 1e-6));
         var full = new Mixer(config(), pike);
         var manifests = new ArrayList<StepManifest>();
         Path state = dir.resolve("mixer-state.json");
@@ -46,12 +51,14 @@ class MixerFilesTest {
         }
     }
 
-    @Test void manifestAndWeightHistory_areJsonLines() throws Exception {
-        Strategy pike = Strategies.pike(new double[]{0.5, 0.5}, PikeParams.defaults(8));
+    @Test
+    void manifestAndWeightHistory_areJsonLines() throws Exception {
+        Strategy pike = Strategies.pike(new double[] {0.5, 0.5}, PikeParams.defaults(8));
         var mixer = new Mixer(config(), pike);
         Path manifest = dir.resolve("manifest.jsonl"), weights = dir.resolve("weights.jsonl");
         var expected = new ArrayList<StepManifest>();
-        try (var mw = new ManifestWriter(manifest); var hw = new WeightHistoryWriter(weights)) {
+        try (var mw = new ManifestWriter(manifest);
+                var hw = new WeightHistoryWriter(weights)) {
             hw.write(mixer.initialChange());
             for (int t = 0; t < 7; t++) {
                 StepManifest m = mixer.next();
@@ -86,25 +93,29 @@ class MixerFilesTest {
         assertFalse(second.get("stats").has("loss"));
     }
 
-    @Test void statsFile_readsHandMadeFile() throws Exception {
+    @Test
+    void statsFile_readsHandMadeFile() throws Exception {
         Path f = dir.resolve("stats.json");
-        Files.writeString(f, "{\"grad_norm_sq\": [1.5, 2], \"grad_var\": [300, 1e2], \"loss\": [3.0, 2.5], \"note\": \"ignored\"}");
+        Files.writeString(
+                f,
+                "{\"grad_norm_sq\": [1.5, 2], \"grad_var\": [300, 1e2], \"loss\": [3.0, 2.5], \"note\": \"ignored\"}");
         DomainStats s = StatsFile.read(f);
-        assertArrayEquals(new double[]{1.5, 2}, s.gradNormSq());
-        assertArrayEquals(new double[]{300, 100}, s.gradVar());
-        assertArrayEquals(new double[]{3, 2.5}, s.loss());
-        assertEquals("{\"weights\":[0.25,0.75]}", StatsFile.weightsJson(new double[]{0.25, 0.75}));
+        assertArrayEquals(new double[] {1.5, 2}, s.gradNormSq());
+        assertArrayEquals(new double[] {300, 100}, s.gradVar());
+        assertArrayEquals(new double[] {3, 2.5}, s.loss());
+        assertEquals("{\"weights\":[0.25,0.75]}", StatsFile.weightsJson(new double[] {0.25, 0.75}));
     }
 
-    @Test void statsFile_rejectsMalformedWithOneLine() throws Exception {
+    @Test
+    void statsFile_rejectsMalformedWithOneLine() throws Exception {
         String[][] cases = {
-                {"{\"grad_norm_sq\": [1, 2], \"grad_var\": [1, ", "is not valid JSON"},
-                {"[1, 2]", "must hold one JSON object"},
-                {"{\"grad_norm_sq\": [1, 2]}", "has no array 'grad_var'"},
-                {"{\"grad_norm_sq\": [1, \"x\"], \"grad_var\": [1, 2]}", "grad_norm_sq[1] is \"x\", not a number"},
-                {"{\"grad_norm_sq\": [1, 2], \"grad_var\": [1]}", "grad_norm_sq has 2 entries, grad_var 1"},
-                {"{\"grad_norm_sq\": [1, NaN], \"grad_var\": [1, 2]}", "is not valid JSON"},
-                {"", "must hold one JSON object"},
+            {"{\"grad_norm_sq\": [1, 2], \"grad_var\": [1, ", "is not valid JSON"},
+            {"[1, 2]", "must hold one JSON object"},
+            {"{\"grad_norm_sq\": [1, 2]}", "has no array 'grad_var'"},
+            {"{\"grad_norm_sq\": [1, \"x\"], \"grad_var\": [1, 2]}", "grad_norm_sq[1] is \"x\", not a number"},
+            {"{\"grad_norm_sq\": [1, 2], \"grad_var\": [1]}", "grad_norm_sq has 2 entries, grad_var 1"},
+            {"{\"grad_norm_sq\": [1, NaN], \"grad_var\": [1, 2]}", "is not valid JSON"},
+            {"", "must hold one JSON object"},
         };
         for (String[] c : cases) {
             Path f = dir.resolve("bad.json");

@@ -7,7 +7,6 @@ import io.pikemix.mixer.DomainStats;
 import io.pikemix.mixer.GradientStats;
 import io.pikemix.mixer.StepManifest;
 import io.pikemix.mixer.WeightChange;
-
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -55,7 +54,10 @@ public final class MixerClient {
         this.token = token;
         this.readyTimeout = readyTimeout;
         this.connectTimeout = connectTimeout;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
     }
 
     /** A client for {@code url}; {@code tokenFile} (or null) holds the bearer token for writes. Waits up to 1 h / 2 min. */
@@ -65,7 +67,8 @@ public final class MixerClient {
             try {
                 token = Files.readString(tokenFile).trim();
             } catch (IOException e) {
-                throw new MixerClientException(0, "token", "cannot read token file " + tokenFile + ": " + e.getMessage());
+                throw new MixerClientException(
+                        0, "token", "cannot read token file " + tokenFile + ": " + e.getMessage());
             }
         }
         return new MixerClient(URI.create(url), token, Duration.ofHours(1), Duration.ofMinutes(2));
@@ -76,17 +79,29 @@ public final class MixerClient {
 
     /** Token rows of a step: row j is {@code tokens[j·rowLength, (j+1)·rowLength)} from domain {@code domain[j]}. */
     public record Batch(long step, int rowLength, int[] domain, int[] tokens, boolean wantsStatistics) {
-        public int rows() { return domain.length; }
+        public int rows() {
+            return domain.length;
+        }
 
-        public int[] row(int j) { return java.util.Arrays.copyOfRange(tokens, j * rowLength, (j + 1) * rowLength); }
+        public int[] row(int j) {
+            return java.util.Arrays.copyOfRange(tokens, j * rowLength, (j + 1) * rowLength);
+        }
     }
 
     /** The service's answer to a report: reports received for the step so far, and whether it is now closed. */
     public record Reported(long step, int reported, int workers, boolean closed) {}
 
     /** {@code GET /v1/weights}. */
-    public record Weights(long step, double[] weights, List<String> domains, String strategy, String control,
-                          int updateInterval, int batchSize, int workers, long lastClosedStep) {}
+    public record Weights(
+            long step,
+            double[] weights,
+            List<String> domains,
+            String strategy,
+            String control,
+            int updateInterval,
+            int batchSize,
+            int workers,
+            long lastClosedStep) {}
 
     public Step manifest(long step, int worker, int workers) {
         JsonNode n = json(getReady("v1/manifest", step, worker, workers, "", "application/json"));
@@ -102,18 +117,28 @@ public final class MixerClient {
             shardRow[j] = r.get(2).asLong();
             row[j] = n.get("domain_rows").get(j).asLong();
         }
-        var m = new StepManifest(n.get("step").asLong(), doubles(n.get("weights")), ints(n.get("counts")), longs(n.get("epochs")),
-                domain, row, shard, shardRow);
+        var m = new StepManifest(
+                n.get("step").asLong(),
+                doubles(n.get("weights")),
+                ints(n.get("counts")),
+                longs(n.get("epochs")),
+                domain,
+                row,
+                shard,
+                shardRow);
         return new Step(m, n.get("wants_statistics").asBoolean());
     }
 
     public Batch batch(long step, int worker, int workers) {
-        HttpResponse<byte[]> r = getReady("v1/batch", step, worker, workers, "&format=binary", "application/vnd.pikemix.batch");
+        HttpResponse<byte[]> r =
+                getReady("v1/batch", step, worker, workers, "&format=binary", "application/vnd.pikemix.batch");
         ByteBuffer b = ByteBuffer.wrap(r.body()).order(ByteOrder.LITTLE_ENDIAN);
         if (b.remaining() < 24 || b.getInt() != BATCH_MAGIC)
             throw new MixerClientException(r.statusCode(), "format", "the batch does not start with the PIKB header");
         int version = b.getInt();
-        if (version != 1) throw new MixerClientException(r.statusCode(), "format", "batch format version " + version + ", this client reads 1");
+        if (version != 1)
+            throw new MixerClientException(
+                    r.statusCode(), "format", "batch format version " + version + ", this client reads 1");
         long s = b.getLong();
         int R = b.getInt(), L = b.getInt();
         var domain = new int[R];
@@ -121,7 +146,10 @@ public final class MixerClient {
         b.asIntBuffer().get(domain);
         b.position(24 + 4 * R);
         b.asIntBuffer().get(tokens);
-        boolean wants = r.headers().firstValue("X-Pike-Wants-Statistics").map(Boolean::parseBoolean).orElse(false);
+        boolean wants = r.headers()
+                .firstValue("X-Pike-Wants-Statistics")
+                .map(Boolean::parseBoolean)
+                .orElse(false);
         return new Batch(s, L, domain, tokens, wants);
     }
 
@@ -138,27 +166,49 @@ public final class MixerClient {
         body.set("grad_var", MAPPER.valueToTree(stats.gradVar()));
         if (stats.loss() != null) body.set("loss", MAPPER.valueToTree(stats.loss()));
         JsonNode n = json(send(HttpRequest.newBuilder(base.resolve("v1/stats")).POST(bodyOf(body)), true));
-        return new Reported(n.get("step").asLong(), n.get("reported").asInt(), n.get("workers").asInt(), n.get("closed").asBoolean());
+        return new Reported(
+                n.get("step").asLong(),
+                n.get("reported").asInt(),
+                n.get("workers").asInt(),
+                n.get("closed").asBoolean());
     }
 
     public Weights weights() {
-        JsonNode n = json(send(HttpRequest.newBuilder(base.resolve("v1/weights")).GET(), false));
+        JsonNode n =
+                json(send(HttpRequest.newBuilder(base.resolve("v1/weights")).GET(), false));
         var names = new ArrayList<String>();
         n.get("domains").forEach(d -> names.add(d.asText()));
-        return new Weights(n.get("step").asLong(), doubles(n.get("weights")), List.copyOf(names), n.get("strategy").asText(),
-                n.get("control").asText(), n.get("update_interval").asInt(), n.get("batch_size").asInt(), n.get("workers").asInt(),
+        return new Weights(
+                n.get("step").asLong(),
+                doubles(n.get("weights")),
+                List.copyOf(names),
+                n.get("strategy").asText(),
+                n.get("control").asText(),
+                n.get("update_interval").asInt(),
+                n.get("batch_size").asInt(),
+                n.get("workers").asInt(),
                 n.get("last_closed_step").asLong());
     }
 
     /** The frozen weight trajectory ({@code GET /v1/weights/history}, without the scheduled pins). */
     public List<WeightChange> history() {
-        JsonNode n = json(send(HttpRequest.newBuilder(base.resolve("v1/weights/history")).GET(), false));
+        JsonNode n = json(
+                send(HttpRequest.newBuilder(base.resolve("v1/weights/history")).GET(), false));
         var out = new ArrayList<WeightChange>();
         for (JsonNode c : n.get("changes")) {
             JsonNode s = c.get("stats");
-            DomainStats stats = s == null ? null : new DomainStats(doubles(s.get("grad_norm_sq")), doubles(s.get("grad_var")),
-                    s.has("loss") ? doubles(s.get("loss")) : null);
-            out.add(new WeightChange(c.get("step").asLong(), c.get("strategy").asText(), c.get("cause").asText(), doubles(c.get("weights")), stats));
+            DomainStats stats = s == null
+                    ? null
+                    : new DomainStats(
+                            doubles(s.get("grad_norm_sq")),
+                            doubles(s.get("grad_var")),
+                            s.has("loss") ? doubles(s.get("loss")) : null);
+            out.add(new WeightChange(
+                    c.get("step").asLong(),
+                    c.get("strategy").asText(),
+                    c.get("cause").asText(),
+                    doubles(c.get("weights")),
+                    stats));
         }
         return out;
     }
@@ -168,7 +218,9 @@ public final class MixerClient {
         ObjectNode body = MAPPER.createObjectNode();
         if (fromStep >= 0) body.put("from_step", fromStep);
         body.set("weights", MAPPER.valueToTree(weights));
-        return json(send(HttpRequest.newBuilder(base.resolve("v1/weights")).PUT(bodyOf(body)), true)).get("from_step").asLong();
+        return json(send(HttpRequest.newBuilder(base.resolve("v1/weights")).PUT(bodyOf(body)), true))
+                .get("from_step")
+                .asLong();
     }
 
     /** Hands control back to the strategy from {@code fromStep} on ({@code < 0}: the first step not yet handed out). */
@@ -176,17 +228,20 @@ public final class MixerClient {
         ObjectNode body = MAPPER.createObjectNode();
         if (fromStep >= 0) body.put("from_step", fromStep);
         body.put("release", true);
-        return json(send(HttpRequest.newBuilder(base.resolve("v1/weights")).PUT(bodyOf(body)), true)).get("from_step").asLong();
+        return json(send(HttpRequest.newBuilder(base.resolve("v1/weights")).PUT(bodyOf(body)), true))
+                .get("from_step")
+                .asLong();
     }
 
     // ---- transport ------------------------------------------------------------------------------------------
 
-    private HttpResponse<byte[]> getReady(String path, long step, int worker, int workers, String extra, String accept) {
+    private HttpResponse<byte[]> getReady(
+            String path, long step, int worker, int workers, String extra, String accept) {
         long deadline = System.nanoTime() + readyTimeout.toNanos();
         while (true) {
             long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-            URI uri = base.resolve(path + "?step=" + step + "&worker=" + worker + "&workers=" + workers
-                    + "&wait_ms=" + Math.min(POLL_MS, left) + extra);
+            URI uri = base.resolve(path + "?step=" + step + "&worker=" + worker + "&workers=" + workers + "&wait_ms="
+                    + Math.min(POLL_MS, left) + extra);
             try {
                 return send(HttpRequest.newBuilder(uri).header("Accept", accept).GET(), false);
             } catch (MixerClientException e) {
@@ -203,7 +258,7 @@ public final class MixerClient {
             HttpResponse<byte[]> r;
             try {
                 r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-            } catch (ConnectException e) {        // nothing was sent: safe to retry, also for writes
+            } catch (ConnectException e) { // nothing was sent: safe to retry, also for writes
                 if (System.nanoTime() + backoff * 1_000_000 > deadline)
                     throw new MixerClientException(0, "unreachable", "cannot connect to " + base + ": " + e);
                 sleep(backoff);
@@ -215,7 +270,8 @@ public final class MixerClient {
                 throw new MixerClientException(0, "interrupted", "interrupted");
             }
             if (r.statusCode() >= 400) {
-                String code = "http_" + r.statusCode(), message = new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
+                String code = "http_" + r.statusCode(),
+                        message = new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
                 try {
                     JsonNode n = MAPPER.readTree(r.body());
                     code = n.path("error").asText(code);

@@ -12,8 +12,12 @@ public final class MixerClientException extends RuntimeException {
     }
 
     /** HTTP status, or 0 when the service could not be reached. */
-    public int status() { return status; }
+    public int status() {
+        return status;
+    }
 
     /** The service's error code ("duplicate", "closed", "not_ready", "unauthorised", ...). */
-    public String code() { return code; }
+    public String code() {
+        return code;
+    }
 }

@@ -1,7 +1,6 @@
 package io.pikemix.training.spark;
 
 import io.pikemix.training.Corpus;
-
 import java.io.Serializable;
 
 /**
@@ -18,6 +17,9 @@ public interface CorpusSource extends Serializable {
     }
 
     record Dataset(String dir, long cacheBytes) implements CorpusSource {
-        @Override public Corpus open() { return Corpus.open(dir, cacheBytes); }
+        @Override
+        public Corpus open() {
+            return Corpus.open(dir, cacheBytes);
+        }
     }
 }

@@ -2,7 +2,6 @@ package io.pikemix.training.spark;
 
 import io.pikemix.mixer.StepManifest;
 import io.pikemix.training.StepEngine;
-
 import java.io.Serializable;
 import java.util.List;
 
@@ -12,4 +11,5 @@ import java.util.List;
  * manifests with their learning rates and statistics flags). Every worker takes its own share of each manifest
  * ({@link StepManifest#share}).
  */
-record Round(long index, Tensors params, Tensors adam, long adamIteration, List<StepEngine.Planned> steps) implements Serializable {}
+record Round(long index, Tensors params, Tensors adam, long adamIteration, List<StepEngine.Planned> steps)
+        implements Serializable {}

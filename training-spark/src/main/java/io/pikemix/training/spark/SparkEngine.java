@@ -5,14 +5,13 @@ import io.pikemix.training.AdamW;
 import io.pikemix.training.GradientModel;
 import io.pikemix.training.RunRecords;
 import io.pikemix.training.StepEngine;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The {@link StepEngine} of {@link SparkTrainer}: a round of A steps (rounds end at multiples of A) is one broadcast of
@@ -32,16 +31,24 @@ final class SparkEngine implements StepEngine {
         this.domains = domains;
     }
 
-    @Override public int roundLength(long step, long total) {
+    @Override
+    public int roundLength(long step, long total) {
         int A = options.averageEvery();
         return (int) Math.min(A - step % A, total - step);
     }
 
-    @Override public int workers() { return options.workers(); }
+    @Override
+    public int workers() {
+        return options.workers();
+    }
 
-    @Override public String recordsFile() { return SparkTrainer.WORKERS; }
+    @Override
+    public String recordsFile() {
+        return SparkTrainer.WORKERS;
+    }
 
-    @Override public Map<String, Object> provenance() {
+    @Override
+    public Map<String, Object> provenance() {
         var dist = new LinkedHashMap<String, Object>();
         dist.put("workers", options.workers());
         dist.put("average_every", options.averageEvery());
@@ -53,11 +60,16 @@ final class SparkEngine implements StepEngine {
         return rec;
     }
 
-    @Override public Result run(GradientModel model, AdamW adam, List<Planned> planned) {
+    @Override
+    public Result run(GradientModel model, AdamW adam, List<Planned> planned) {
         int n = options.workers(), A = options.averageEvery(), length = planned.size(), K = domains.size();
         long roundIndex = planned.get(0).step() / A;
-        var round = new Round(roundIndex, Tensors.of(model.parameters()), A > 1 ? Tensors.of(adam.state()) : null,
-                adam.iteration(), planned);
+        var round = new Round(
+                roundIndex,
+                Tensors.of(model.parameters()),
+                A > 1 ? Tensors.of(adam.state()) : null,
+                adam.iteration(),
+                planned);
         Broadcast<Round> shared = sc.broadcast(round);
         Worker w = worker;
         RoundSum sum;
@@ -91,7 +103,11 @@ final class SparkEngine implements StepEngine {
                 if (r.rows()[i] == 0) continue;
                 loss += r.loss()[i] * r.rows()[i] / s.rows();
                 int[] counts = r.counts()[i];
-                for (int k = 0; k < K; k++) if (counts[k] > 0) { domainSum[k] += r.domainLoss()[i][k] * counts[k]; domainRows[k] += counts[k]; }
+                for (int k = 0; k < K; k++)
+                    if (counts[k] > 0) {
+                        domainSum[k] += r.domainLoss()[i][k] * counts[k];
+                        domainRows[k] += counts[k];
+                    }
                 if (r.stats().get(i) != null) perWorkerStats.add(r.stats().get(i));
             }
             var domainLoss = new double[K];
@@ -100,7 +116,8 @@ final class SparkEngine implements StepEngine {
             var fields = new LinkedHashMap<String, Object>();
             fields.put("workers", n);
             fields.put("average_every", A);
-            outcomes.add(new Outcome(loss, domainLoss, A == 1 ? gradNorm : meanGradNorm(reports, i), perWorkerStats, fields));
+            outcomes.add(new Outcome(
+                    loss, domainLoss, A == 1 ? gradNorm : meanGradNorm(reports, i), perWorkerStats, fields));
         }
         long statsNanos = 0;
         var records = new ArrayList<Map<String, Object>>();
@@ -118,13 +135,17 @@ final class SparkEngine implements StepEngine {
     private static double meanGradNorm(List<WorkerReport> reports, int i) {
         double s = 0;
         int c = 0;
-        for (WorkerReport r : reports) if (!Double.isNaN(r.gradNorm()[i])) { s += r.gradNorm()[i]; c++; }
+        for (WorkerReport r : reports)
+            if (!Double.isNaN(r.gradNorm()[i])) {
+                s += r.gradNorm()[i];
+                c++;
+            }
         return c == 0 ? Double.NaN : s / c;
     }
 
     private Map<String, Object> workerRecord(WorkerReport r) {
         var rec = new LinkedHashMap<String, Object>();
-        rec.put("step", r.steps()[0]);          // the round's first step
+        rec.put("step", r.steps()[0]); // the round's first step
         rec.put("round", r.round());
         rec.put("worker", r.worker());
         rec.put("attempt", r.attempt());
@@ -137,7 +158,8 @@ final class SparkEngine implements StepEngine {
         rec.put("grad_norm", RunRecords.nullIfNaN(r.gradNorm()));
         var stats = new ArrayList<Map<String, Object>>();
         for (int i = 0; i < r.steps().length; i++)
-            if (r.stats().get(i) != null) stats.add(RunRecords.stats(r.steps()[i], domains, r.stats().get(i)));
+            if (r.stats().get(i) != null)
+                stats.add(RunRecords.stats(r.steps()[i], domains, r.stats().get(i)));
         rec.put("stats", stats);
         rec.put("ms", r.nanos() / 1e6);
         rec.put("stats_ms", r.statsNanos() / 1e6);

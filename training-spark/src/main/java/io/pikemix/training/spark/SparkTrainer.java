@@ -8,10 +8,9 @@ import io.pikemix.training.ModelKind;
 import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
-import org.apache.spark.api.java.JavaSparkContext;
-
 import java.io.IOException;
 import java.nio.file.Path;
+import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * Data-parallel training on Spark's own primitives (deploy/README.md, "Distributed training"): the {@link Trainer}'s
@@ -47,25 +46,40 @@ public final class SparkTrainer {
     }
 
     /** Trains {@code config.steps()} steps on the cluster behind {@code sc} into {@code run} (or continues it). */
-    public static Trainer.Summary run(JavaSparkContext sc, TrainConfig config, Options options, CorpusSource source,
-                                      Path run, boolean resume) {
+    public static Trainer.Summary run(
+            JavaSparkContext sc, TrainConfig config, Options options, CorpusSource source, Path run, boolean resume) {
         Corpus corpus = source.open();
         if (resume) {
             Options saved = readOptions(run);
-            Checks.require(saved == null || saved.equals(options),
-                    "%s was trained with --workers %d --average-every %d; resume it with the same", run,
-                    saved == null ? 0 : saved.workers(), saved == null ? 0 : saved.averageEvery());
+            Checks.require(
+                    saved == null || saved.equals(options),
+                    "%s was trained with --workers %d --average-every %d; resume it with the same",
+                    run,
+                    saved == null ? 0 : saved.workers(),
+                    saved == null ? 0 : saved.averageEvery());
         }
-        var worker = new Worker(source, config.model(corpus.vocabSize(), corpus.context()), config.adam(), config.statistics(),
-                options.workers(), config.seed());
-        return Trainer.run(config, corpus, run, resume, ModelKind.ENGINE, new SparkEngine(sc, options, worker, corpus.names()));
+        var worker = new Worker(
+                source,
+                config.model(corpus.vocabSize(), corpus.context()),
+                config.adam(),
+                config.statistics(),
+                options.workers(),
+                config.seed());
+        return Trainer.run(
+                config, corpus, run, resume, ModelKind.ENGINE, new SparkEngine(sc, options, worker, corpus.names()));
     }
 
     /** The --workers/--average-every a run was started with, or null for a single-process run. */
     public static Options readOptions(Path run) {
         try {
-            var node = RunFiles.MAPPER.readTree(run.resolve(RunFiles.CONFIG).toFile()).get("distributed");
-            return node == null ? null : new Options(node.get("workers").asInt(), node.get("average_every").asInt());
+            var node = RunFiles.MAPPER
+                    .readTree(run.resolve(RunFiles.CONFIG).toFile())
+                    .get("distributed");
+            return node == null
+                    ? null
+                    : new Options(
+                            node.get("workers").asInt(),
+                            node.get("average_every").asInt());
         } catch (IOException e) {
             throw new UserException(run.resolve(RunFiles.CONFIG) + " is unreadable: " + e.getMessage(), e);
         }

@@ -1,12 +1,11 @@
 package io.pikemix.training.spark;
 
 import io.pikemix.format.Checks;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Named float tensors as plain Java arrays: what a broadcast carries (parameters, AdamW moments) and what
@@ -34,7 +33,7 @@ public final class Tensors implements Serializable {
         for (var e : arrays.entrySet()) {
             names[i] = e.getKey();
             shapes[i] = e.getValue().shape();
-            values[i] = e.getValue().reshape(e.getValue().length()).toFloatVector();   // a copy
+            values[i] = e.getValue().reshape(e.getValue().length()).toFloatVector(); // a copy
             i++;
         }
         return new Tensors(names, shapes, values);
@@ -49,11 +48,16 @@ public final class Tensors implements Serializable {
 
     /** this += w · other (same names and shapes); returns this. Accumulates in float, as the trainer does. */
     public Tensors addScaled(Tensors other, double w) {
-        Checks.require(other.names.length == names.length, "cannot add %d tensors to %d", other.names.length, names.length);
+        Checks.require(
+                other.names.length == names.length, "cannot add %d tensors to %d", other.names.length, names.length);
         float fw = (float) w;
         for (int i = 0; i < values.length; i++) {
-            Checks.require(names[i].equals(other.names[i]) && values[i].length == other.values[i].length,
-                    "tensor %d is '%s' here and '%s' there", i, names[i], other.names[i]);
+            Checks.require(
+                    names[i].equals(other.names[i]) && values[i].length == other.values[i].length,
+                    "tensor %d is '%s' here and '%s' there",
+                    i,
+                    names[i],
+                    other.names[i]);
             float[] a = values[i], b = other.values[i];
             for (int j = 0; j < a.length; j++) a[j] += fw * b[j];
         }
@@ -71,8 +75,11 @@ public final class Tensors implements Serializable {
     public void assignTo(Map<String, INDArray> live) {
         for (int i = 0; i < names.length; i++) {
             INDArray target = live.get(names[i]);
-            Checks.require(target != null && target.length() == values[i].length, "no array '%s' of %d values to assign to",
-                    names[i], values[i].length);
+            Checks.require(
+                    target != null && target.length() == values[i].length,
+                    "no array '%s' of %d values to assign to",
+                    names[i],
+                    values[i].length);
             try (INDArray source = Nd4j.createFromArray(values[i]).reshape(target.shape())) {
                 target.assign(source);
             }
@@ -87,10 +94,14 @@ public final class Tensors implements Serializable {
         return out;
     }
 
-    public int size() { return names.length; }
+    public int size() {
+        return names.length;
+    }
 
     /** Values of tensor i (live). */
-    float[] values(int i) { return values[i]; }
+    float[] values(int i) {
+        return values[i];
+    }
 
     /** Largest |a − b| over all values (same names and shapes). */
     public double maxAbsDiff(Tensors other) {

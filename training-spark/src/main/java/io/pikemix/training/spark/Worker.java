@@ -10,15 +10,14 @@ import io.pikemix.training.Memory;
 import io.pikemix.training.MixedBatch;
 import io.pikemix.training.StepEngine;
 import io.pikemix.training.TrainConfig;
-import org.apache.spark.SparkEnv;
-import org.apache.spark.TaskContext;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What one Spark task does for worker w of n in one round: assign the broadcast parameters to this executor's
@@ -38,10 +37,13 @@ import java.util.Map;
  * @param statsSeed the seed of the statistics top-up rows; worker w uses seed ^ (w · φ) so workers draw
  *                  different rows (worker 0 draws the single-process trainer's rows)
  */
-record Worker(CorpusSource source, GptConfig gpt, AdamW.Hyper adam, TrainConfig.Statistics statistics, int workers, long seed)
+record Worker(
+        CorpusSource source, GptConfig gpt, AdamW.Hyper adam, TrainConfig.Statistics statistics, int workers, long seed)
         implements Serializable {
 
-    long statsSeed(int worker) { return seed ^ (worker * 0x9E3779B97F4A7C15L); }
+    long statsSeed(int worker) {
+        return seed ^ (worker * 0x9E3779B97F4A7C15L);
+    }
 
     RoundSum.Contribution run(Round round, int w) {
         long t0 = System.nanoTime();
@@ -57,7 +59,8 @@ record Worker(CorpusSource source, GptConfig gpt, AdamW.Hyper adam, TrainConfig.
             local = AdamW.forModel(adam, gpt, moments, round.adamIteration());
         }
         int S = round.steps().size(), K = corpus.names().size();
-        if (!averageParams && S != 1) throw new IllegalStateException("gradient averaging takes one step per round, got " + S);
+        if (!averageParams && S != 1)
+            throw new IllegalStateException("gradient averaging takes one step per round, got " + S);
         var steps = new long[S];
         var rows = new int[S];
         var counts = new int[S][];
@@ -76,14 +79,20 @@ record Worker(CorpusSource source, GptConfig gpt, AdamW.Hyper adam, TrainConfig.
             roundRows += step.rows();
             myRows += share.size();
             gradNorm[i] = Double.NaN;
-            if (share.size() == 0) {               // fewer rows than workers this step
+            if (share.size() == 0) { // fewer rows than workers this step
                 loss[i] = Double.NaN;
                 domainLoss[i] = nan(K);
                 stats.add(null);
                 continue;
             }
-            MixedBatch.Result o = MixedBatch.compute(model, corpus.train(), share, step.stats(), statistics.microBatches(),
-                    statistics.fused(), statsSeed(w));
+            MixedBatch.Result o = MixedBatch.compute(
+                    model,
+                    corpus.train(),
+                    share,
+                    step.stats(),
+                    statistics.microBatches(),
+                    statistics.fused(),
+                    statsSeed(w));
             loss[i] = o.loss();
             domainLoss[i] = o.domainLoss();
             stats.add(o.stats());
@@ -95,7 +104,8 @@ record Worker(CorpusSource source, GptConfig gpt, AdamW.Hyper adam, TrainConfig.
                     gradient = Tensors.of(o.gradient()).scale((double) share.size() / step.rows());
                 }
             } finally {
-                for (INDArray g : o.gradient().values()) GptModel.close(g);   // the engine's gradient views are not closeable
+                for (INDArray g : o.gradient().values())
+                    GptModel.close(g); // the engine's gradient views are not closeable
             }
         }
         Tensors sum = gradient, adamSum = null;
@@ -105,11 +115,25 @@ record Worker(CorpusSource source, GptConfig gpt, AdamW.Hyper adam, TrainConfig.
             adamSum = Tensors.of(local.state()).scale(rho);
             for (INDArray m : moments.values()) m.close();
         }
-        var report = new WorkerReport(round.index(), w, task == null ? 0 : task.attemptNumber(),
+        var report = new WorkerReport(
+                round.index(),
+                w,
+                task == null ? 0 : task.attemptNumber(),
                 SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId(),
-                SparkEnv.get() == null ? "localhost" : SparkEnv.get().blockManager().blockManagerId().host(),
-                ProcessHandle.current().pid(), steps, rows, counts, loss, domainLoss, stats, gradNorm,
-                System.nanoTime() - t0, statsNanos, Memory.rssBytes());
+                SparkEnv.get() == null
+                        ? "localhost"
+                        : SparkEnv.get().blockManager().blockManagerId().host(),
+                ProcessHandle.current().pid(),
+                steps,
+                rows,
+                counts,
+                loss,
+                domainLoss,
+                stats,
+                gradNorm,
+                System.nanoTime() - t0,
+                statsNanos,
+                Memory.rssBytes());
         return new RoundSum.Contribution(sum, adamSum, report);
     }
 

@@ -1,7 +1,6 @@
 package io.pikemix.training.spark;
 
 import io.pikemix.mixer.GradientStats;
-
 import java.io.Serializable;
 import java.util.List;
 
@@ -16,6 +15,21 @@ import java.util.List;
  * @param stats      its estimate at each statistics step of the round (null entries elsewhere)
  * @param gradNorm   A > 1: its local gradient norm per step before clipping; A = 1: NaN (the driver clips)
  */
-record WorkerReport(long round, int worker, int attempt, String executor, String host, long pid, long[] steps,
-                    int[] rows, int[][] counts, double[] loss, double[][] domainLoss, List<GradientStats> stats, double[] gradNorm,
-                    long nanos, long statsNanos, long rssBytes) implements Serializable {}
+record WorkerReport(
+        long round,
+        int worker,
+        int attempt,
+        String executor,
+        String host,
+        long pid,
+        long[] steps,
+        int[] rows,
+        int[][] counts,
+        double[] loss,
+        double[][] domainLoss,
+        List<GradientStats> stats,
+        double[] gradNorm,
+        long nanos,
+        long statsNanos,
+        long rssBytes)
+        implements Serializable {}

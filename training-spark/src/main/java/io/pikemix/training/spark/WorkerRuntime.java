@@ -2,8 +2,6 @@ package io.pikemix.training.spark;
 
 import io.pikemix.training.Corpus;
 import io.pikemix.training.GptConfig;
-import io.pikemix.training.GptModel;
-
 import java.util.HashMap;
 import java.util.Map;
 
@@ -17,7 +15,8 @@ final class WorkerRuntime {
     private WorkerRuntime() {}
 
     static {
-        if (System.getProperty("org.bytedeco.javacpp.maxbytes") == null) System.setProperty("org.bytedeco.javacpp.maxbytes", "1g");
+        if (System.getProperty("org.bytedeco.javacpp.maxbytes") == null)
+            System.setProperty("org.bytedeco.javacpp.maxbytes", "1g");
         if (System.getProperty("org.bytedeco.javacpp.maxphysicalbytes") == null)
             System.setProperty("org.bytedeco.javacpp.maxphysicalbytes", "2500m");
     }
@@ -40,7 +39,10 @@ final class WorkerRuntime {
     private static Held held(CorpusSource source, GptConfig config, int worker) {
         return HELD.computeIfAbsent(new Slot(source, config, worker), s -> {
             Corpus c = source.open();
-            return new Held(c, io.pikemix.training.ModelKind.ENGINE.initialize(config, 0));   // weights are overwritten from every round's broadcast
+            return new Held(
+                    c,
+                    io.pikemix.training.ModelKind.ENGINE.initialize(
+                            config, 0)); // weights are overwritten from every round's broadcast
         });
     }
 }

@@ -1,16 +1,15 @@
 package io.pikemix.training.engine;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.CustomOp;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.Op;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * One call site of the engine: an ND4J op whose inputs, outputs and arguments are fixed when the engine is
@@ -26,6 +25,7 @@ import java.util.TreeMap;
 final class Call {
     /** Per-kind nanoseconds when profiling (bench/train --profile); off by default. */
     static boolean profile = false;
+
     private static final Map<String, long[]> TIMES = new TreeMap<>();
 
     private final String kind;
@@ -54,24 +54,34 @@ final class Call {
     /** Profile key: the op name, for matmul also the operand shapes ("ᵀ" = transposed) and whether they are views. */
     private static String profileKey(String name, INDArray[] in, long[] iArgs) {
         if (!name.equals("matmul")) return name;
-        return name + " " + java.util.Arrays.toString(in[0].shape()) + (iArgs[0] == 1 ? "ᵀ" : "") + (in[0].ordering() == 'c' && in[0].elementWiseStride() == 1 ? "" : "(view)")
-                + "·" + java.util.Arrays.toString(in[1].shape()) + (iArgs[1] == 1 ? "ᵀ" : "") + (in[1].ordering() == 'c' && in[1].elementWiseStride() == 1 ? "" : "(view)");
+        return name + " " + java.util.Arrays.toString(in[0].shape()) + (iArgs[0] == 1 ? "ᵀ" : "")
+                + (in[0].ordering() == 'c' && in[0].elementWiseStride() == 1 ? "" : "(view)") + "·"
+                + java.util.Arrays.toString(in[1].shape()) + (iArgs[1] == 1 ? "ᵀ" : "")
+                + (in[1].ordering() == 'c' && in[1].elementWiseStride() == 1 ? "" : "(view)");
     }
 
-    static Call legacy(Op op) { return new Call(op.opName(), null, null, op); }
+    static Call legacy(Op op) {
+        return new Call(op.opName(), null, null, op);
+    }
 
     /** z = alpha · op(x) · op(y) + beta · z. */
     static Call matmul(INDArray x, INDArray y, INDArray z, boolean transX, boolean transY, double alpha, double beta) {
-        return custom("matmul", new INDArray[]{x, y}, new INDArray[]{z},
-                new long[]{transX ? 1 : 0, transY ? 1 : 0, 0}, new double[]{alpha, beta});
+        return custom(
+                "matmul",
+                new INDArray[] {x, y},
+                new INDArray[] {z},
+                new long[] {transX ? 1 : 0, transY ? 1 : 0, 0},
+                new double[] {alpha, beta});
     }
 
     static Call pairwise(String name, INDArray x, INDArray y, INDArray z) {
-        return custom(name, new INDArray[]{x, y}, new INDArray[]{z}, null, null);
+        return custom(name, new INDArray[] {x, y}, new INDArray[] {z}, null, null);
     }
 
     /** Replaces input i (per-step index arrays). */
-    void input(int i, INDArray a) { context.setInputArray(i, a); }
+    void input(int i, INDArray a) {
+        context.setInputArray(i, a);
+    }
 
     void run() {
         long t0 = profile ? System.nanoTime() : 0;
@@ -84,11 +94,17 @@ final class Call {
         }
     }
 
-    static void runAll(List<Call> calls) { for (Call c : calls) c.run(); }
+    static void runAll(List<Call> calls) {
+        for (Call c : calls) c.run();
+    }
 
     void close() {
         if (context != null) {
-            try { context.close(); } catch (Exception e) { throw new IllegalStateException(e); }
+            try {
+                context.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 
@@ -99,13 +115,25 @@ final class Call {
         return out;
     }
 
-    static void resetProfile() { TIMES.clear(); }
+    static void resetProfile() {
+        TIMES.clear();
+    }
 
     /** A growing list of calls built in order; {@link #run} replays them. */
     static final class Seq {
         final List<Call> calls = new ArrayList<>();
-        Call add(Call c) { calls.add(c); return c; }
-        void run() { runAll(calls); }
-        void close() { for (Call c : calls) c.close(); }
+
+        Call add(Call c) {
+            calls.add(c);
+            return c;
+        }
+
+        void run() {
+            runAll(calls);
+        }
+
+        void close() {
+            for (Call c : calls) c.close();
+        }
     }
 }

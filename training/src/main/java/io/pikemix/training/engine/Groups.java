@@ -1,10 +1,9 @@
 package io.pikemix.training.engine;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
-
 import java.util.List;
 import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * How a pass's rows split into groups whose weight gradients are kept apart (paper eq. 2: per-domain,
@@ -17,7 +16,9 @@ import java.util.Map;
  * @param grads  per group, the gradient views it is written into
  */
 record Groups(int[] bounds, List<Map<String, INDArray>> grads) {
-    int size() { return bounds.length - 1; }
+    int size() {
+        return bounds.length - 1;
+    }
 
     /** Rows [b_g·per, b_(g+1)·per) of a 2-D array whose batch row spans {@code per} array rows. */
     INDArray rows(INDArray a, int g, long per) {

@@ -20,20 +20,34 @@ final class LayerNormStep {
      * @param column   [W, 1] of 1/W
      * @param meanTemp [M, 1] scratch
      */
-    LayerNormStep(INDArray x, INDArray g, INDArray y, INDArray xhat, INDArray rstd, INDArray column, INDArray meanTemp, double eps) {
-        this.x = x; this.g = g; this.y = y; this.xhat = xhat; this.rstd = rstd; this.column = column; this.meanTemp = meanTemp;
+    LayerNormStep(
+            INDArray x,
+            INDArray g,
+            INDArray y,
+            INDArray xhat,
+            INDArray rstd,
+            INDArray column,
+            INDArray meanTemp,
+            double eps) {
+        this.x = x;
+        this.g = g;
+        this.y = y;
+        this.xhat = xhat;
+        this.rstd = rstd;
+        this.column = column;
+        this.meanTemp = meanTemp;
         this.eps = eps;
     }
 
     void forward(Call.Seq f) {
-        f.add(Call.matmul(x, column, meanTemp, false, false, 1, 0));          // μ      [M, 1]
-        f.add(Call.pairwise("subtract", x, meanTemp, xhat));                   // x − μ  [M, W]
-        f.add(Call.pairwise("multiply", xhat, xhat, y));                       // (x − μ)², y as scratch
-        f.add(Call.matmul(y, column, rstd, false, false, 1, 0));               // σ²     [M, 1]
-        f.add(Call.legacy(new ScalarAdd(rstd, null, rstd, eps)));              // σ² + ε
-        f.add(Call.legacy(new RSqrt(rstd, rstd)));                             // r      [M, 1]
-        f.add(Call.pairwise("multiply", xhat, rstd, xhat));                    // x̂      [M, W]
-        f.add(Call.pairwise("multiply", xhat, g, y));                          // y      [M, W]
+        f.add(Call.matmul(x, column, meanTemp, false, false, 1, 0)); // μ      [M, 1]
+        f.add(Call.pairwise("subtract", x, meanTemp, xhat)); // x − μ  [M, W]
+        f.add(Call.pairwise("multiply", xhat, xhat, y)); // (x − μ)², y as scratch
+        f.add(Call.matmul(y, column, rstd, false, false, 1, 0)); // σ²     [M, 1]
+        f.add(Call.legacy(new ScalarAdd(rstd, null, rstd, eps))); // σ² + ε
+        f.add(Call.legacy(new RSqrt(rstd, rstd))); // r      [M, 1]
+        f.add(Call.pairwise("multiply", xhat, rstd, xhat)); // x̂      [M, W]
+        f.add(Call.pairwise("multiply", xhat, g, y)); // y      [M, W]
     }
 
     /**
@@ -45,25 +59,43 @@ final class LayerNormStep {
      * @param accumulate dx is added to {@code dx} (a residual stream's gradient) instead of written
      * @param ones       1-D ones, at least M long;  dxhat, temp: [M, W] scratch;  m1, m2: [M, 1] scratch
      */
-    void backward(Call.Seq b, INDArray dy, INDArray dx, Groups groups, String gain, long per, boolean accumulate,
-                  INDArray ones, INDArray dxhat, INDArray temp, INDArray m1, INDArray m2) {
-        b.add(Call.pairwise("multiply", dy, xhat, temp));                      // dy ⊙ x̂  [M, W]
+    void backward(
+            Call.Seq b,
+            INDArray dy,
+            INDArray dx,
+            Groups groups,
+            String gain,
+            long per,
+            boolean accumulate,
+            INDArray ones,
+            INDArray dxhat,
+            INDArray temp,
+            INDArray m1,
+            INDArray m2) {
+        b.add(Call.pairwise("multiply", dy, xhat, temp)); // dy ⊙ x̂  [M, W]
         for (int k = 0; k < groups.size(); k++) {
             INDArray dg = groups.grads().get(k).get(gain);
-            b.add(Call.matmul(groups.ones(ones, k, per), groups.rows(temp, k, per), dg.reshape('c', true, 1, dg.length()), false, false, 1, 0));   // dg [1, W]
+            b.add(Call.matmul(
+                    groups.ones(ones, k, per),
+                    groups.rows(temp, k, per),
+                    dg.reshape('c', true, 1, dg.length()),
+                    false,
+                    false,
+                    1,
+                    0)); // dg [1, W]
         }
-        b.add(Call.pairwise("multiply", dy, g, dxhat));                        // dx̂      [M, W]
-        b.add(Call.matmul(dxhat, column, m1, false, false, 1, 0));             // mean(dx̂)       [M, 1]
-        b.add(Call.pairwise("multiply", dxhat, xhat, temp));                   // dx̂ ⊙ x̂  [M, W]
-        b.add(Call.matmul(temp, column, m2, false, false, 1, 0));              // mean(dx̂ ⊙ x̂)  [M, 1]
-        b.add(Call.pairwise("multiply", xhat, m2, temp));                      // x̂ ⊙ mean(dx̂ ⊙ x̂)
+        b.add(Call.pairwise("multiply", dy, g, dxhat)); // dx̂      [M, W]
+        b.add(Call.matmul(dxhat, column, m1, false, false, 1, 0)); // mean(dx̂)       [M, 1]
+        b.add(Call.pairwise("multiply", dxhat, xhat, temp)); // dx̂ ⊙ x̂  [M, W]
+        b.add(Call.matmul(temp, column, m2, false, false, 1, 0)); // mean(dx̂ ⊙ x̂)  [M, 1]
+        b.add(Call.pairwise("multiply", xhat, m2, temp)); // x̂ ⊙ mean(dx̂ ⊙ x̂)
         b.add(Call.pairwise("subtract", dxhat, m1, dxhat));
         b.add(Call.pairwise("subtract", dxhat, temp, dxhat));
         if (accumulate) {
             b.add(Call.pairwise("multiply", dxhat, rstd, dxhat));
-            b.add(Call.pairwise("add", dx, dxhat, dx));                        // dx += …  [M, W]
+            b.add(Call.pairwise("add", dx, dxhat, dx)); // dx += …  [M, W]
         } else {
-            b.add(Call.pairwise("multiply", dxhat, rstd, dx));                 // dx       [M, W]
+            b.add(Call.pairwise("multiply", dxhat, rstd, dx)); // dx       [M, W]
         }
     }
 }

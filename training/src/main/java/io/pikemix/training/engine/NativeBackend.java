@@ -35,9 +35,11 @@ public final class NativeBackend {
 
     static boolean fastUsable() {
         ClassLoader cl = NativeBackend.class.getClassLoader();
-        if (cl.getResource("org/nd4j/linalg/cpu/nativecpu/CpuBackend.class") == null) return false;        // not nd4j-native
-        if (cl.getResource("org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64" + FAST + "/libjnind4jcpu.so") == null) return false;
-        if (!"Linux".equals(System.getProperty("os.name")) || !"amd64".equals(System.getProperty("os.arch"))) return false;
+        if (cl.getResource("org/nd4j/linalg/cpu/nativecpu/CpuBackend.class") == null) return false; // not nd4j-native
+        if (cl.getResource("org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64" + FAST + "/libjnind4jcpu.so") == null)
+            return false;
+        if (!"Linux".equals(System.getProperty("os.name")) || !"amd64".equals(System.getProperty("os.arch")))
+            return false;
         return cpuHas(FLAGS);
     }
 
@@ -46,7 +48,8 @@ public final class NativeBackend {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (!line.startsWith("flags")) continue;
-                var have = java.util.Set.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+"));
+                var have = java.util.Set.of(
+                        line.substring(line.indexOf(':') + 1).trim().split("\\s+"));
                 return have.containsAll(flags);
             }
         } catch (IOException | RuntimeException e) {

@@ -3,16 +3,15 @@ package io.pikemix.training.engine;
 import io.pikemix.training.GptConfig;
 import io.pikemix.training.GptModel;
 import io.pikemix.training.RotaryTables;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.ScalarMultiplication;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Log;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The forward and backward call sequences of the whole model for one row count n (N = n·T tokens), built once
@@ -29,9 +28,42 @@ import java.util.Map;
 final class Pass implements AutoCloseable {
     /** Arrays shared by all layers of a pass: the residual stream, its gradient, constants and scratch. */
     static final class Shared {
-        final INDArray ones, res, dRes, qRaw, kRaw, qN, kN, ropeTemp, cos, sin, mask, colC, colD, onesT,
-                meanN, meanNH, dA, dY, dQ, dK, dV, dQn, dKn, dH, geluGrad, dAtt, attTemp, rowSum,
-                lnDxhat, lnTemp, lnDxhatNH, lnTempNH, m1N, m2N, m1NH, m2NH;
+        final INDArray ones,
+                res,
+                dRes,
+                qRaw,
+                kRaw,
+                qN,
+                kN,
+                ropeTemp,
+                cos,
+                sin,
+                mask,
+                colC,
+                colD,
+                onesT,
+                meanN,
+                meanNH,
+                dA,
+                dY,
+                dQ,
+                dK,
+                dV,
+                dQn,
+                dKn,
+                dH,
+                geluGrad,
+                dAtt,
+                attTemp,
+                rowSum,
+                lnDxhat,
+                lnTemp,
+                lnDxhatNH,
+                lnTempNH,
+                m1N,
+                m2N,
+                m1NH,
+                m2NH;
 
         Shared(int n, GptConfig c, Arena a, Constants k) {
             int T = c.context(), H = c.nHead(), D = c.headSize(), C = c.dModel(), N = n * T, NH = N * H;
@@ -82,18 +114,22 @@ final class Pass implements AutoCloseable {
             int T = c.context(), H = c.nHead(), D = c.headSize(), C = c.dModel();
             long NH = (long) maxRows * T * H;
             // [T·H, D/2] tables of the first D/2 angles, tiled over maxRows rows
-            var cosT = RotaryTables.cos(T, H, D).reshape((long) T * H, D).get(
-                    NDArrayIndex.all(), NDArrayIndex.interval(0, D / 2)).dup('c');
-            var sinT = RotaryTables.sin(T, H, D).reshape((long) T * H, D).get(
-                    NDArrayIndex.all(), NDArrayIndex.interval(0, D / 2)).dup('c');
+            var cosT = RotaryTables.cos(T, H, D)
+                    .reshape((long) T * H, D)
+                    .get(NDArrayIndex.all(), NDArrayIndex.interval(0, D / 2))
+                    .dup('c');
+            var sinT = RotaryTables.sin(T, H, D)
+                    .reshape((long) T * H, D)
+                    .get(NDArrayIndex.all(), NDArrayIndex.interval(0, D / 2))
+                    .dup('c');
             cos = Nd4j.tile(cosT, maxRows, 1);
             sin = Nd4j.tile(sinT, maxRows, 1);
             mask = RotaryTables.causalMask(T, GptModel.MASKED);
-            colC = Nd4j.valueArrayOf(new long[]{C, 1}, 1.0 / C, DataType.FLOAT);
-            colD = Nd4j.valueArrayOf(new long[]{D, 1}, 1.0 / D, DataType.FLOAT);
+            colC = Nd4j.valueArrayOf(new long[] {C, 1}, 1.0 / C, DataType.FLOAT);
+            colD = Nd4j.valueArrayOf(new long[] {D, 1}, 1.0 / D, DataType.FLOAT);
             onesT = Nd4j.ones(DataType.FLOAT, T, 1);
             ones = Nd4j.ones(DataType.FLOAT, NH);
-            minusOnes = Nd4j.valueArrayOf(new long[]{(long) maxRows * T}, -1.0, DataType.FLOAT);
+            minusOnes = Nd4j.valueArrayOf(new long[] {(long) maxRows * T}, -1.0, DataType.FLOAT);
         }
     }
 
@@ -108,7 +144,7 @@ final class Pass implements AutoCloseable {
         int T = c.context(), V = c.vocabSize(), C = c.dModel(), N = n * T;
         s = new Shared(n, c, a, k);
         ids = a.take("ids", DataType.INT32, n, N);
-        targets = a.take("targets", DataType.INT32, n, N);                 // flat indices i·V + y_i
+        targets = a.take("targets", DataType.INT32, n, N); // flat indices i·V + y_i
         probs = a.take("probs", n, N, V);
         INDArray probsFlat = probs.reshape('c', true, (long) N * V);
         INDArray picked = a.take("picked", n, N);
@@ -119,32 +155,57 @@ final class Pass implements AutoCloseable {
         INDArray wte = w.get("wte");
         for (int l = 0; l < c.nLayer(); l++) blocks.add(new BlockStep(l, n, c, a, w, groups, s));
 
-        body.add(Call.custom("gather", new INDArray[]{wte, ids}, new INDArray[]{s.res}, new long[]{0}, null));   // x = wte[ids] [N, C]
+        body.add(Call.custom(
+                "gather",
+                new INDArray[] {wte, ids},
+                new INDArray[] {s.res},
+                new long[] {0},
+                null)); // x = wte[ids] [N, C]
         for (BlockStep b : blocks) b.forward(body);
-        lnF.forward(body);                                                                      // a_f [N, C]
-        body.add(Call.matmul(aF, wte, probs, false, true, 1, 0));                               // logits [N, V]
-        head.add(Call.custom("softmax", new INDArray[]{probs}, new INDArray[]{probs}, new long[]{1}, null));   // P [N, V]
-        head.add(Call.custom("gather", new INDArray[]{probsFlat, targets}, new INDArray[]{picked}, new long[]{0}, null));
+        lnF.forward(body); // a_f [N, C]
+        body.add(Call.matmul(aF, wte, probs, false, true, 1, 0)); // logits [N, V]
+        head.add(Call.custom(
+                "softmax", new INDArray[] {probs}, new INDArray[] {probs}, new long[] {1}, null)); // P [N, V]
+        head.add(Call.custom(
+                "gather", new INDArray[] {probsFlat, targets}, new INDArray[] {picked}, new long[] {0}, null));
         head.add(Call.legacy(new Log(picked, tokenLoss)));
-        head.add(Call.legacy(new ScalarMultiplication(tokenLoss, null, tokenLoss, -1.0)));       // loss_i [N]
+        head.add(Call.legacy(new ScalarMultiplication(tokenLoss, null, tokenLoss, -1.0))); // loss_i [N]
 
-        backward.add(Call.custom("scatter_add", new INDArray[]{probsFlat, targets, minusOnes}, new INDArray[]{probsFlat}, null, null));   // P − onehot
-        if (groups.size() == 1) {                                                               // the mean over N tokens: alpha = 1/N
-            backward.add(Call.matmul(probs, wte, s.dA, false, false, 1.0 / N, 0));             // da_f [N, C]
-            backward.add(Call.matmul(probs, aF, groups.grads().get(0).get("wte"), true, false, 1.0 / N, 0));   // dwte [V, C]
-        } else {                                                                                // group j: the mean over its own tokens
+        backward.add(Call.custom(
+                "scatter_add",
+                new INDArray[] {probsFlat, targets, minusOnes},
+                new INDArray[] {probsFlat},
+                null,
+                null)); // P − onehot
+        if (groups.size() == 1) { // the mean over N tokens: alpha = 1/N
+            backward.add(Call.matmul(probs, wte, s.dA, false, false, 1.0 / N, 0)); // da_f [N, C]
+            backward.add(
+                    Call.matmul(probs, aF, groups.grads().get(0).get("wte"), true, false, 1.0 / N, 0)); // dwte [V, C]
+        } else { // group j: the mean over its own tokens
             for (int j = 0; j < groups.size(); j++) {
                 double alpha = 1.0 / ((long) (groups.bounds()[j + 1] - groups.bounds()[j]) * T);
-                backward.add(Call.matmul(groups.rows(probs, j, T), wte, groups.rows(s.dA, j, T), false, false, alpha, 0));
-                backward.add(Call.matmul(groups.rows(probs, j, T), groups.rows(aF, j, T), groups.grads().get(j).get("wte"), true, false, alpha, 0));
+                backward.add(
+                        Call.matmul(groups.rows(probs, j, T), wte, groups.rows(s.dA, j, T), false, false, alpha, 0));
+                backward.add(Call.matmul(
+                        groups.rows(probs, j, T),
+                        groups.rows(aF, j, T),
+                        groups.grads().get(j).get("wte"),
+                        true,
+                        false,
+                        alpha,
+                        0));
             }
         }
         lnF.backward(backward, s.dA, s.dRes, groups, "ln_f", T, false, s.ones, s.lnDxhat, s.lnTemp, s.m1N, s.m2N);
         for (int l = blocks.size() - 1; l >= 0; l--) blocks.get(l).backward(backward);
-        for (int j = 0; j < groups.size(); j++) {                                               // dwte[ids] += dx per group
+        for (int j = 0; j < groups.size(); j++) { // dwte[ids] += dx per group
             INDArray dWte = groups.grads().get(j).get("wte");
-            backward.add(Call.custom("scatter_add", new INDArray[]{dWte, groups.range(ids, j, T), groups.rows(s.dRes, j, T)},
-                    new INDArray[]{dWte}, null, null));
+            backward.add(Call.custom(
+                    "scatter_add",
+                    new INDArray[] {dWte, groups.range(ids, j, T), groups.rows(s.dRes, j, T)},
+                    new INDArray[] {dWte},
+                    null,
+                    null));
         }
     }
 
@@ -156,13 +217,23 @@ final class Pass implements AutoCloseable {
         targets.assign(Nd4j.createFromArray(flat));
     }
 
-    void logits() { body.run(); }
+    void logits() {
+        body.run();
+    }
 
-    void forward() { body.run(); head.run(); }
+    void forward() {
+        body.run();
+        head.run();
+    }
 
-    void backward() { backward.run(); }
+    void backward() {
+        backward.run();
+    }
 
-    @Override public void close() {
-        body.close(); head.close(); backward.close();
+    @Override
+    public void close() {
+        body.close();
+        head.close();
+        backward.close();
     }
 }

@@ -16,11 +16,21 @@ final class RotaryStep {
     private final INDArray cos, sin, temp;
 
     /** @param cos, sin [M, D/2] tables;  temp [M, D/2] scratch */
-    RotaryStep(INDArray cos, INDArray sin, INDArray temp) { this.cos = cos; this.sin = sin; this.temp = temp; }
+    RotaryStep(INDArray cos, INDArray sin, INDArray temp) {
+        this.cos = cos;
+        this.sin = sin;
+        this.temp = temp;
+    }
 
-    static INDArray first(INDArray a) { long h = a.size(1) / 2; return a.get(NDArrayIndex.all(), NDArrayIndex.interval(0, h)); }
+    static INDArray first(INDArray a) {
+        long h = a.size(1) / 2;
+        return a.get(NDArrayIndex.all(), NDArrayIndex.interval(0, h));
+    }
 
-    static INDArray second(INDArray a) { long h = a.size(1) / 2; return a.get(NDArrayIndex.all(), NDArrayIndex.interval(h, 2 * h)); }
+    static INDArray second(INDArray a) {
+        long h = a.size(1) / 2;
+        return a.get(NDArrayIndex.all(), NDArrayIndex.interval(h, 2 * h));
+    }
 
     /** y = rope(x); x, y: [M, D], distinct. */
     void forward(Call.Seq f, INDArray x, INDArray y) {
