@@ -335,7 +335,14 @@ public final class CompareCommand implements Callable<Integer> {
      * seed-averaged per-domain losses.
      */
     record Report(List<RunRow> runs, List<SummaryRow> summary, String reference, List<String> domains) {
-        record RunRow(String strategy, long seed, double mean, double worst, double[] domains, Long stepsToReference) {}
+        record RunRow(
+                String strategy,
+                long seed,
+                double mean,
+                double worst,
+                double[] domains,
+                Long stepsToReference,
+                double cloze) {}
 
         record SummaryRow(
                 String strategy,
@@ -346,7 +353,8 @@ public final class CompareCommand implements Callable<Integer> {
                 double[] domainStd,
                 double stepsToReference,
                 int reached,
-                double speedup) {}
+                double speedup,
+                double cloze) {}
 
         static Report of(List<Run> runs, List<String> strategies, List<String> domains) {
             String reference = strategies.contains("mix") ? "mix" : strategies.get(0);
@@ -372,7 +380,8 @@ public final class CompareCommand implements Callable<Integer> {
                         e.mean(),
                         e.worst(),
                         e.valLoss(),
-                        stepsToReach(RunFiles.read(r.dir().resolve(RunFiles.VAL)), target)));
+                        stepsToReach(RunFiles.read(r.dir().resolve(RunFiles.VAL)), target),
+                        e.clozeAccuracy()));
             }
             var summary = new ArrayList<SummaryRow>();
             for (String s : strategies) summary.add(summarise(s, rows, reference, domains.size()));
@@ -424,7 +433,13 @@ public final class CompareCommand implements Callable<Integer> {
                     domainStd,
                     reached == 0 ? Double.NaN : stepsSum / reached,
                     reached,
-                    sped == 0 ? Double.NaN : speedSum / sped);
+                    sped == 0 ? Double.NaN : speedSum / sped,
+                    // the validation cloze accuracy (issue 14), averaged over the seeds that scored it
+                    mine.stream()
+                            .mapToDouble(RunRow::cloze)
+                            .filter(c -> !Double.isNaN(c))
+                            .average()
+                            .orElse(Double.NaN));
         }
 
         static double mean(double[] v) {
@@ -488,8 +503,10 @@ public final class CompareCommand implements Callable<Integer> {
                     reference));
             sb.append("| strategy |");
             for (String d : domains) sb.append(' ').append(d).append(" |");
-            sb.append(" mean | worst | steps to ").append(reference).append(" | speed-up |\n|---|");
-            sb.append("---|".repeat(domains.size() + 4)).append('\n');
+            sb.append(" mean | worst | cloze acc (chance 0.25) | steps to ")
+                    .append(reference)
+                    .append(" | speed-up |\n|---|");
+            sb.append("---|".repeat(domains.size() + 5)).append('\n');
             for (SummaryRow s : summary) {
                 sb.append("| ").append(s.strategy()).append(" |");
                 for (int k = 0; k < domains.size(); k++)
@@ -500,6 +517,8 @@ public final class CompareCommand implements Callable<Integer> {
                         .append(pm(s.mean(), s.std()))
                         .append(" | ")
                         .append(String.format(Locale.ROOT, "%.4f", s.worst()))
+                        .append(" | ")
+                        .append(Double.isNaN(s.cloze()) ? "–" : String.format(Locale.ROOT, "%.3f", s.cloze()))
                         .append(" | ")
                         .append(
                                 s.reached() == 0

@@ -75,7 +75,16 @@ class CompareCommandTest {
         JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
         assertShape(report);
         assertNumbersFollowFromRuns(report, out);
-        assertTrue(Files.readString(out.resolve("report.md")).contains("| robust-pike |"));
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("| robust-pike |"));
+        // the validation cloze accuracy column (issue 14): a fraction in [0, 1] for every strategy's row
+        assertTrue(md.contains("| cloze acc (chance 0.25) |"), md);
+        for (String line :
+                md.lines().filter(l -> l.startsWith("| ") && l.contains(" ± ")).toList()) {
+            String[] cells = line.split("\\|");
+            double cloze = Double.parseDouble(cells[cells.length - 3].trim());
+            assertTrue(cloze >= 0 && cloze <= 1, line);
+        }
 
         MainTest.Result again = run(args); // everything finished: nothing is trained again
         assertEquals(0, again.status(), again.err());

@@ -17,7 +17,7 @@ class DemoCommandTest {
     Path dir;
 
     static RunRow row(String strategy, long seed, double mean) {
-        return new RunRow(strategy, seed, mean, mean, new double[] {mean}, null);
+        return new RunRow(strategy, seed, mean, mean, new double[] {mean}, null, Double.NaN);
     }
 
     /*
