@@ -65,6 +65,13 @@ public final class Main {
             err.flush();
             return 2;
         }
+        String full = diskFull(ex);
+        if (full != null) { // not a bug: one line, status 1, the trace only with --verbose
+            err.println("error: disk full: " + full + "; free space (or write elsewhere) and run the command again");
+            if (verbose) ex.printStackTrace(err);
+            err.flush();
+            return 1;
+        }
         err.println("internal error: " + ex);
         ex.printStackTrace(err);
         err.flush();
@@ -78,6 +85,20 @@ public final class Main {
             if (c instanceof NoSuchFileException nsf) return new UserException("no such file: " + nsf.getFile());
             if (c instanceof UncheckedIOException && c.getCause() instanceof NoSuchFileException nsf)
                 return new UserException("no such file: " + nsf.getFile());
+        }
+        return null;
+    }
+
+    /**
+     * What the outermost one-line message in the cause chain that reports ENOSPC ("No space left on device") says,
+     * without exception class names, or null when the disk is not full. Spark passes an executor's exception to the
+     * driver as the cause of its (multi-line) SparkException.
+     */
+    static String diskFull(Throwable t) {
+        for (Throwable c = t; c != null && c.getCause() != c; c = c.getCause()) {
+            String m = c.getMessage();
+            if (m != null && m.contains("No space left on device") && !m.contains("\n"))
+                return m.replaceAll("([\\w$]+\\.)+[\\w$]*(Exception|Error): ", "");
         }
         return null;
     }

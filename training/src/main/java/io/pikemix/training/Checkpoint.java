@@ -52,6 +52,21 @@ public record Checkpoint(
             Files.writeString(
                     tmp.resolve("trainer.json"),
                     "{\"step\": " + step + ", \"adam_iteration\": " + adamIteration + "}\n");
+        } catch (IOException | UncheckedIOException e) {
+            // e.g. the disk is full: remove the half-written directory (it only takes space; the checkpoints before
+            // it are untouched) and say which complete checkpoint a --resume would start from
+            try {
+                if (Files.exists(tmp)) deleteTree(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new UncheckedIOException(
+                    new IOException(
+                            "could not write checkpoint " + dir + " (" + e.getMessage() + "); the newest complete one is "
+                                    + latest(run).map(Path::toString).orElse("none"),
+                            e));
+        }
+        try {
             if (Files.exists(dir)) deleteTree(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             List<Path> all = list(run);

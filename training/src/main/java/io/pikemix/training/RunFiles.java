@@ -80,8 +80,21 @@ public final class RunFiles {
         if (!Files.exists(file)) return;
         try {
             var kept = new ArrayList<String>();
-            for (String line : Files.readAllLines(file))
-                if (!line.isBlank() && keep.test(LINE.readTree(line).get("step").asLong())) kept.add(line);
+            List<String> lines = Files.readAllLines(file);
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
+                if (line.isBlank()) continue;
+                JsonNode node;
+                try {
+                    node = LINE.readTree(line);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    // a process killed mid-line (a line longer than the writer's buffer is written in pieces)
+                    // leaves the last line torn; its step comes after the checkpoint anyway
+                    if (i == lines.size() - 1) continue;
+                    throw new UncheckedIOException(file + " line " + (i + 1) + " is damaged", e);
+                }
+                if (keep.test(node.get("step").asLong())) kept.add(line);
+            }
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.write(tmp, kept);
             Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
