@@ -125,6 +125,20 @@ public final class MixerCommand {
         Path tokenFile;
 
         @Option(
+                names = "--tls-keystore",
+                paramLabel = "FILE",
+                description = "Serve HTTPS only, with the key and certificate chain in this PKCS#12 or JKS key store.")
+        Path tlsKeyStore;
+
+        @Option(
+                names = "--tls-password-env",
+                paramLabel = "VAR",
+                defaultValue = "PIKE_TLS_PASSWORD",
+                description =
+                        "Environment variable holding the key store's password, never given on the command line (default ${DEFAULT-VALUE}).")
+        String tlsPasswordEnv;
+
+        @Option(
                 names = "--max-body",
                 defaultValue = "" + ServiceConfig.DEFAULT_MAX_BODY,
                 description = "Request body limit in bytes (default ${DEFAULT-VALUE}).")
@@ -170,9 +184,21 @@ public final class MixerCommand {
                     shardCache.bytes());
         }
 
+        /** HTTPS settings from --tls-keystore and the variable --tls-password-env names, or null for plain HTTP. */
+        MixerServer.Tls tls() {
+            if (tlsKeyStore == null) return null;
+            String password = System.getenv(tlsPasswordEnv);
+            if (password == null)
+                throw new io.pikemix.format.UserException("--tls-keystore " + tlsKeyStore
+                        + " needs its password in the environment variable " + tlsPasswordEnv
+                        + ", which is not set (--tls-password-env names another)");
+            return new MixerServer.Tls(tlsKeyStore, password);
+        }
+
         @Override
         public Integer call() throws InterruptedException {
-            MixerServer server = MixerServer.start(config());
+            MixerServer.Tls tls = tls();
+            MixerServer server = MixerServer.start(config(), tls);
             System.out.println(
                     "pike mixer: serving on " + server.url() + " (state " + state.toAbsolutePath() + "); Ctrl-C stops");
             var stopped = new CountDownLatch(1);

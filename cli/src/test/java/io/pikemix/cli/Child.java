@@ -36,6 +36,12 @@ final class Child implements AutoCloseable {
      * arguments (e.g. a shell script that mounts a file system first and runs {@code "$@"}).
      */
     static Child start(Path logs, String name, List<String> wrapper, String... args) throws IOException {
+        return start(logs, name, wrapper, java.util.Map.of(), args);
+    }
+
+    /** As {@link #start(Path, String, List, String...)}, with extra environment variables. */
+    static Child start(Path logs, String name, List<String> wrapper, java.util.Map<String, String> env, String... args)
+            throws IOException {
         Files.createDirectories(logs);
         var cmd = new ArrayList<>(wrapper);
         cmd.addAll(javaCommand(logs, args));
@@ -43,6 +49,7 @@ final class Child implements AutoCloseable {
                 .redirectOutput(logs.resolve(name + ".out").toFile())
                 .redirectError(logs.resolve(name + ".err").toFile());
         pb.environment().put("OMP_NUM_THREADS", "1");
+        pb.environment().putAll(env);
         return new Child(pb.start(), logs.resolve(name + ".out"), logs.resolve(name + ".err"));
     }
 

@@ -93,7 +93,7 @@ class EtlFaultTest {
         try (Child c = Child.pike(logs, "rerun", etl(out))) {
             assertEquals(0, c.await(120), c.err());
         }
-        ClusterTest.assertSameDataset(reference, out);
+        assertSameDataset(reference, out);
         assertFalse(Files.exists(staging), "_staging left behind");
         assertEquals(List.of(), files(out, ".tmp"), "temporary files left behind");
     }
@@ -121,6 +121,36 @@ class EtlFaultTest {
         }
         assertTrue(Files.isDirectory(copy.resolve("data")), "the ETL did not start writing");
         assertFalse(Files.exists(copy.resolve("data").resolve(DatasetInfo.FILE_NAME)), "a dataset was published");
+    }
+
+    /** dataset.json (less the spec's absolute path) and every shard's rows in order. */
+    static void assertSameDataset(Path expected, Path actual) throws java.io.IOException {
+        var mapper = DatasetInfo.mapper();
+        var a = (com.fasterxml.jackson.databind.node.ObjectNode)
+                mapper.readTree(expected.resolve(DatasetInfo.FILE_NAME).toFile());
+        var b = (com.fasterxml.jackson.databind.node.ObjectNode)
+                mapper.readTree(actual.resolve(DatasetInfo.FILE_NAME).toFile());
+        assertEquals(a, b, "dataset.json differs");
+        List<Path> shards = files(expected, ".parquet").stream()
+                .map(expected::relativize)
+                .sorted()
+                .toList();
+        assertEquals(
+                shards,
+                files(actual, ".parquet").stream().map(actual::relativize).sorted().toList(),
+                "shard files");
+        long rows = 0;
+        for (Path s : shards) {
+            var x = io.pikemix.format.ShardReader.read(expected.resolve(s).toString(), -1);
+            var y = io.pikemix.format.ShardReader.read(actual.resolve(s).toString(), -1);
+            assertEquals(x.size(), y.size(), s + ": rows");
+            for (int i = 0; i < x.size(); i++) {
+                assertEquals(x.get(i).seqId(), y.get(i).seqId(), s + " row " + i + ": seq_id");
+                assertArrayEquals(x.get(i).tokens(), y.get(i).tokens(), s + " row " + i + ": tokens");
+            }
+            rows += x.size();
+        }
+        assertTrue(rows > 1000, "only " + rows + " rows");
     }
 
     /** Regular files under {@code root} whose names end with {@code suffix} (none when root does not exist). */

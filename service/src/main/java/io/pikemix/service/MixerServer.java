@@ -58,6 +58,12 @@ public final class MixerServer implements AutoCloseable {
             if (keyStore == null || !Files.isReadable(keyStore))
                 throw new UserException("TLS key store " + keyStore + " is not a readable file");
             if (password == null) throw new UserException("the TLS key store needs its password");
+            try {
+                java.security.KeyStore.getInstance(keyStore.toFile(), password.toCharArray());
+            } catch (IOException | java.security.GeneralSecurityException e) {
+                throw new UserException("cannot open the TLS key store " + keyStore + " (PKCS#12 or JKS) with the password given: "
+                        + e.getMessage());
+            }
         }
     }
 
