@@ -38,6 +38,10 @@ public final class ServiceBench {
     static final int CLIENTS = 8;
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--soak")) {
+            ServiceSoak.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         Path dataset = Path.of(args[0]);
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 10;
         int maxRequests = args.length > 2 ? Integer.parseInt(args[2]) : 3000;
