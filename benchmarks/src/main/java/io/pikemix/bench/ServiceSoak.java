@@ -81,7 +81,8 @@ final class ServiceSoak {
                                     synchronized (firstError) {
                                         if (firstError[0] == null)
                                             firstError[0] = r.method() + " " + r.uri() + " -> " + resp.statusCode()
-                                                    + " " + new String(resp.body(), java.nio.charset.StandardCharsets.UTF_8);
+                                                    + " "
+                                                    + new String(resp.body(), java.nio.charset.StandardCharsets.UTF_8);
                                     }
                                 }
                             } catch (Exception e) {
@@ -169,8 +170,7 @@ final class ServiceSoak {
     static double rssMb() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status")))
-                if (line.startsWith("VmRSS:"))
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
         } catch (Exception e) {
             // not Linux
         }

@@ -84,8 +84,8 @@ final class Child implements AutoCloseable {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         while (!condition.getAsBoolean()) {
             if (!process.isAlive())
-                throw new AssertionError("ended (status " + process.exitValue() + ") before " + what + "; stderr:\n"
-                        + err());
+                throw new AssertionError(
+                        "ended (status " + process.exitValue() + ") before " + what + "; stderr:\n" + err());
             if (System.nanoTime() > deadline)
                 throw new AssertionError("no " + what + " after " + seconds + " s; stderr:\n" + err());
             Thread.sleep(2);

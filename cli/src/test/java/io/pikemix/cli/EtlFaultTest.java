@@ -81,7 +81,10 @@ class EtlFaultTest {
         }
         Path staging = out.resolve("_staging");
         try (Child c = Child.pike(logs, "killed", etl(out))) {
-            c.waitUntil("a finished shard in _staging", 120, () -> !files(staging, ".parquet").isEmpty());
+            c.waitUntil(
+                    "a finished shard in _staging",
+                    120,
+                    () -> !files(staging, ".parquet").isEmpty());
             c.kill();
         }
         assertFalse(Files.exists(out.resolve(DatasetInfo.FILE_NAME)), "a killed run published dataset.json");
@@ -137,7 +140,10 @@ class EtlFaultTest {
                 .toList();
         assertEquals(
                 shards,
-                files(actual, ".parquet").stream().map(actual::relativize).sorted().toList(),
+                files(actual, ".parquet").stream()
+                        .map(actual::relativize)
+                        .sorted()
+                        .toList(),
                 "shard files");
         long rows = 0;
         for (Path s : shards) {

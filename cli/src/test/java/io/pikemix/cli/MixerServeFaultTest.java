@@ -47,8 +47,18 @@ class MixerServeFaultTest {
     void serveKilledMidLoad_restartKeepsEveryAcknowledgedReportAndServesTheSameManifests() throws Exception {
         Path data = dataset(dir);
         String[] options = {
-            "--dataset", data.toString(), "--state", dir.resolve("state").toString(), "--port", "0",
-            "--batch", "24", "--update-interval", "1", "--workers", Integer.toString(CLIENTS)
+            "--dataset",
+            data.toString(),
+            "--state",
+            dir.resolve("state").toString(),
+            "--port",
+            "0",
+            "--batch",
+            "24",
+            "--update-interval",
+            "1",
+            "--workers",
+            Integer.toString(CLIENTS)
         };
         var args = new ArrayList<>(List.of("mixer", "serve"));
         args.addAll(List.of(options));
@@ -122,7 +132,9 @@ class MixerServeFaultTest {
                         if (m.statusCode() != 200) throw new IllegalStateException(m.statusCode() + " " + m.body());
                         served.putIfAbsent(step + "/" + worker, m.body());
                         var r = post(url, step, worker);
-                        boolean resent = !stopOnError && r.statusCode() == 409 && r.body().contains("\"duplicate\"");
+                        boolean resent = !stopOnError
+                                && r.statusCode() == 409
+                                && r.body().contains("\"duplicate\"");
                         if (r.statusCode() != 200 && !resent)
                             throw new IllegalStateException(r.statusCode() + " " + r.body());
                         acked.put(step + "/" + worker, true);

@@ -81,9 +81,12 @@ class MixerServeTlsTest {
                     .POST(HttpRequest.BodyPublishers.ofString(
                             MixerServeFaultTest.report(0, 0).replace("\"workers\":8", "\"workers\":1")));
             assertEquals(
-                    401, https.send(post.build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+                    401,
+                    https.send(post.build(), HttpResponse.BodyHandlers.ofString())
+                            .statusCode());
             var ok = https.send(
-                    post.header("Authorization", "Bearer cli-tls-token-0123456789").build(),
+                    post.header("Authorization", "Bearer cli-tls-token-0123456789")
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, ok.statusCode(), ok.body());
             // the same port without TLS gets no HTTP answer
@@ -105,7 +108,8 @@ class MixerServeTlsTest {
     @Test
     void tlsWithoutItsPasswordVariable_orAWrongPassword_isOneErrorLine() throws Exception {
         Path ks = keyStore(dir.resolve("server.p12"));
-        String data = MixerServeFaultTest.dataset(dir).toString(), state = dir.resolve("s").toString();
+        String data = MixerServeFaultTest.dataset(dir).toString(),
+                state = dir.resolve("s").toString();
         MainTest.assertOneLineError(
                 WeightsCommandTest.run(
                         "mixer",
@@ -129,7 +133,8 @@ class MixerServeTlsTest {
     /** A PKCS#12 key store with one self-signed EC certificate for 127.0.0.1 and localhost. */
     static Path keyStore(Path ks) throws Exception {
         Process p = new ProcessBuilder(List.of(
-                        Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                        Path.of(System.getProperty("java.home"), "bin", "keytool")
+                                .toString(),
                         "-genkeypair",
                         "-alias",
                         "pike",

@@ -40,10 +40,33 @@ class TrainFaultTest {
 
     static String[] train(Path run, int steps, int width, int checkpointEvery) {
         return new String[] {
-            "train", "--dataset", data.toString(), "--out", run.toString(), "--strategy", "pike",
-            "--steps", Integer.toString(steps), "--batch", "8", "--layers", "1", "--heads", "2",
-            "--width", Integer.toString(width), "--update-interval", "2", "--eval-every", "20", "--val-rows", "4",
-            "--checkpoint-every", Integer.toString(checkpointEvery), "--log-every", "1000"
+            "train",
+            "--dataset",
+            data.toString(),
+            "--out",
+            run.toString(),
+            "--strategy",
+            "pike",
+            "--steps",
+            Integer.toString(steps),
+            "--batch",
+            "8",
+            "--layers",
+            "1",
+            "--heads",
+            "2",
+            "--width",
+            Integer.toString(width),
+            "--update-interval",
+            "2",
+            "--eval-every",
+            "20",
+            "--val-rows",
+            "4",
+            "--checkpoint-every",
+            Integer.toString(checkpointEvery),
+            "--log-every",
+            "1000"
         };
     }
 
@@ -115,7 +138,8 @@ class TrainFaultTest {
                     s.map(p -> p.getFileName().toString()).sorted().toList(),
                     "the complete checkpoint only, no half-written one");
         }
-        assertEquals(10, Checkpoint.read(run.resolve("checkpoints/step-00000010")).step());
+        assertEquals(
+                10, Checkpoint.read(run.resolve("checkpoints/step-00000010")).step());
         try (Child c = Child.pike(logs, "resume", "train", "--resume", run.toString())) {
             assertEquals(0, c.await(120), c.err());
         }
@@ -172,10 +196,14 @@ class TrainFaultTest {
             Files.createDirectories(probe);
             var cmd = new ArrayList<>(wrapper);
             Files.createDirectories(work.resolve("probe-copy"));
-            cmd.addAll(List.of("65536", probe.toString(), work.resolve("probe-copy").toString(), "true"));
+            cmd.addAll(List.of(
+                    "65536", probe.toString(), work.resolve("probe-copy").toString(), "true"));
             int status;
             try {
-                status = new ProcessBuilder(cmd).redirectErrorStream(true).start().waitFor();
+                status = new ProcessBuilder(cmd)
+                        .redirectErrorStream(true)
+                        .start()
+                        .waitFor();
             } catch (java.io.IOException e) {
                 status = -1;
             }

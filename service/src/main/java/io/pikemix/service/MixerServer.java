@@ -61,8 +61,8 @@ public final class MixerServer implements AutoCloseable {
             try {
                 java.security.KeyStore.getInstance(keyStore.toFile(), password.toCharArray());
             } catch (IOException | java.security.GeneralSecurityException e) {
-                throw new UserException("cannot open the TLS key store " + keyStore + " (PKCS#12 or JKS) with the password given: "
-                        + e.getMessage());
+                throw new UserException("cannot open the TLS key store " + keyStore
+                        + " (PKCS#12 or JKS) with the password given: " + e.getMessage());
             }
         }
     }

@@ -60,11 +60,10 @@ public record Checkpoint(
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw new UncheckedIOException(
-                    new IOException(
-                            "could not write checkpoint " + dir + " (" + e.getMessage() + "); the newest complete one is "
-                                    + latest(run).map(Path::toString).orElse("none"),
-                            e));
+            throw new UncheckedIOException(new IOException(
+                    "could not write checkpoint " + dir + " (" + e.getMessage() + "); the newest complete one is "
+                            + latest(run).map(Path::toString).orElse("none"),
+                    e));
         }
         try {
             if (Files.exists(dir)) deleteTree(dir);
