@@ -5,12 +5,8 @@ import io.pikemix.evaluation.Comparison;
 import io.pikemix.evaluation.RunEvaluation;
 import io.pikemix.format.Checks;
 import io.pikemix.format.DatasetInfo;
-import io.pikemix.mixer.Strategies;
-import io.pikemix.training.AdamW;
 import io.pikemix.training.Checkpoint;
 import io.pikemix.training.Corpus;
-import io.pikemix.training.GptConfig;
-import io.pikemix.training.LrSchedule;
 import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
@@ -52,6 +48,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Mixin
     PikeOptions pikeOptions;
 
+    @Mixin
+    ModelOptions model;
+
     @Option(
             names = "--spec",
             paramLabel = "FILE",
@@ -82,7 +81,7 @@ public final class CompareCommand implements Callable<Integer> {
 
     @Option(
             names = "--strategies",
-            split = ",",
+            split = ModelOptions.STRATEGY_SPLIT,
             defaultValue = "mix,temperature,robust-pike",
             description =
                     "Strategies to compare; the reference for 'steps to' is mix when listed, else the first (default ${DEFAULT-VALUE}).")
@@ -101,29 +100,8 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "16", description = "Rows per step (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--layers", defaultValue = "2", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
-    int layers;
-
-    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default ${DEFAULT-VALUE}).")
-    int heads;
-
-    @Option(names = "--width", defaultValue = "128", description = "Model width d (default ${DEFAULT-VALUE}).")
-    int width;
-
     @Option(names = "--lr", defaultValue = "2e-3", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
     double lrPeak;
-
-    @Option(
-            names = "--update-interval",
-            defaultValue = "10",
-            description = "T: statistics every T steps (default ${DEFAULT-VALUE}).")
-    int updateInterval;
-
-    @Option(
-            names = "--stats-micro-batches",
-            defaultValue = "2",
-            description = "Micro-batches per domain at a statistics step (default ${DEFAULT-VALUE}).")
-    int statsMicroBatches;
 
     @Option(
             names = "--checkpoint-every",
@@ -160,18 +138,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         TrainCommand.boundNativeMemory();
-        Checks.require(!strategies.isEmpty() && !seeds.isEmpty(), "--strategies and --seeds must not be empty");
-        Checks.require(
-                strategies.stream().distinct().count() == strategies.size(),
-                "--strategies lists a strategy twice: %s",
-                strategies);
-        Checks.require(seeds.stream().distinct().count() == seeds.size(), "--seeds lists a seed twice: %s", seeds);
-        for (String s : strategies)
-            Checks.require(
-                    Strategies.NAMES.contains(s),
-                    "unknown strategy '%s'; expected one of %s",
-                    s,
-                    String.join(", ", Strategies.NAMES));
+        ModelOptions.checkStrategies(strategies, seeds);
         Path data = dataset != null ? dataset : out.resolve("dataset");
         int status = ensureDataset(data);
         if (status != 0) return status;
@@ -182,15 +149,13 @@ public final class CompareCommand implements Callable<Integer> {
                 runs.add(new Run(s, seed, out.resolve("runs").resolve(s + "-seed" + seed)));
         System.err.printf(
                 Locale.ROOT,
-                "compare: %d runs (%s x seeds %s), %d steps at batch %d, model %dx%d (%d heads) on %s%n",
+                "compare: %d runs (%s x seeds %s), %d steps at batch %d, %s on %s%n",
                 runs.size(),
-                String.join(",", strategies),
+                String.join(" ", strategies),
                 seeds,
                 steps,
                 batch,
-                layers,
-                width,
-                heads,
+                model.describe(),
                 data);
         long t0 = System.nanoTime(), stepsDone = 0, stepsLeft = (long) runs.size() * steps;
         for (int i = 0; i < runs.size(); i++) {
@@ -280,34 +245,31 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     TrainConfig config(Path data, Run r) {
-        return new TrainConfig(
+        return model.config(
                 data.toAbsolutePath().normalize().toString(),
                 pikeOptions.strategySpec(r.strategy()),
                 batch,
                 r.seed(),
-                new TrainConfig.ModelShape(layers, heads, width, GptConfig.FLAX_LN_EPSILON),
-                new LrSchedule(7e-6, lrPeak, 7e-6, steps / 10, steps),
-                AdamW.Hyper.table6(),
+                steps,
+                lrPeak,
                 new TrainConfig.Pike(pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight),
-                new TrainConfig.Statistics(updateInterval, statsMicroBatches, true),
+                2,
                 new TrainConfig.Cadence(checkpointEvery, evalEvery, valRows, logEvery));
     }
 
     private String header(Path data) {
         return String.format(
                 Locale.ROOT,
-                "dataset %s; %d steps at batch %d; model %d layers x %d wide, %d heads; lr %s; "
+                "dataset %s; %d steps at batch %d; %s; lr %s; "
                         + "seeds %s; PiKE T = %d, m = %d, zeta1 = %s, zeta2 = %s; robust-pike %s; %s",
                 data,
                 steps,
                 batch,
-                layers,
-                width,
-                heads,
+                model.describe(),
                 lrPeak,
                 seeds,
-                updateInterval,
-                statsMicroBatches,
+                model.updateInterval,
+                model.microBatches(2),
                 pikeOptions.zeta1,
                 pikeOptions.zeta2,
                 pikeOptions.robust(),

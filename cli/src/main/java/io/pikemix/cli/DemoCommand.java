@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -29,6 +30,9 @@ import picocli.CommandLine.Option;
             "the differences exceed the seed-to-seed spread (about five minutes on 2 cores)."
         })
 public final class DemoCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
     @Option(
             names = "--spec",
             paramLabel = "FILE",
@@ -49,7 +53,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(
             names = "--strategies",
-            split = ",",
+            split = ModelOptions.STRATEGY_SPLIT,
             defaultValue = "mix,temperature,robust-pike",
             description = "Strategies to compare, the reference first (default ${DEFAULT-VALUE}).")
     List<String> strategies;
@@ -69,27 +73,6 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--batch", defaultValue = "8", description = "Rows per step (default ${DEFAULT-VALUE}).")
     int batch;
-
-    @Option(names = "--layers", defaultValue = "2", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
-    int layers;
-
-    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default ${DEFAULT-VALUE}).")
-    int heads;
-
-    @Option(names = "--width", defaultValue = "128", description = "Model width d (default ${DEFAULT-VALUE}).")
-    int width;
-
-    @Option(names = "--update-interval", defaultValue = "10", description = "PiKE's T (default ${DEFAULT-VALUE}).")
-    int updateInterval;
-
-    @Option(
-            names = "--stats-micro-batches",
-            defaultValue = "4",
-            description = {
-                "Micro-batches per domain at a statistics step",
-                "(default ${DEFAULT-VALUE}: at batch 8 each holds one row, so the estimate sees 4 rows per domain)."
-            })
-    int statsMicroBatches;
 
     @Option(
             names = "--zeta1",
@@ -138,20 +121,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         TrainCommand.boundNativeMemory();
-        io.pikemix.format.Checks.require(
-                !strategies.isEmpty() && !seeds.isEmpty(), "--strategies and --seeds must not be empty");
-        io.pikemix.format.Checks.require(
-                strategies.stream().distinct().count() == strategies.size(),
-                "--strategies lists a strategy twice: %s",
-                strategies);
-        io.pikemix.format.Checks.require(
-                seeds.stream().distinct().count() == seeds.size(), "--seeds lists a seed twice: %s", seeds);
-        for (String s : strategies)
-            io.pikemix.format.Checks.require(
-                    io.pikemix.mixer.Strategies.NAMES.contains(s),
-                    "unknown strategy '%s'; expected one of %s",
-                    s,
-                    String.join(", ", io.pikemix.mixer.Strategies.NAMES));
+        ModelOptions.checkStrategies(strategies, seeds);
         Path home = Path.of(System.getProperty("pike.home", "."));
         Path data = dataset != null ? dataset : home.resolve("data/genres");
         Path runs = out != null ? out : home.resolve("runs/demo");
@@ -165,8 +135,14 @@ public final class DemoCommand implements Callable<Integer> {
         }
         Corpus corpus = Corpus.open(data);
         System.err.printf(
-                "demo: %s x seeds %s, %d steps each at batch %d, model %dx%d; statistics every %d steps, %d micro-batches per domain%n",
-                String.join(",", strategies), seeds, steps, batch, layers, width, updateInterval, statsMicroBatches);
+                "demo: %s x seeds %s, %d steps each at batch %d, %s; statistics every %d steps, %d micro-batches per domain%n",
+                String.join(" ", strategies),
+                seeds,
+                steps,
+                batch,
+                model.describe(),
+                model.updateInterval,
+                model.microBatches(DEMO_MICRO_BATCHES));
         var all = new ArrayList<CompareCommand.Run>();
         for (String strategy : strategies)
             for (long seed : seeds)
@@ -191,12 +167,11 @@ public final class DemoCommand implements Callable<Integer> {
         var report = CompareCommand.Report.of(all, strategies, corpus.names());
         System.out.print(report.markdown(String.format(
                 java.util.Locale.ROOT,
-                "dataset %s; %d steps at batch %d; model %d layers x %d wide; seeds %s",
+                "dataset %s; %d steps at batch %d; %s; seeds %s",
                 data,
                 steps,
                 batch,
-                layers,
-                width,
+                model.describe(),
                 seeds)));
         System.out.println();
         System.out.println(verdict(report.runs(), strategies.get(0)));
@@ -259,21 +234,23 @@ public final class DemoCommand implements Callable<Integer> {
                         : ": no difference exceeds it, so this budget cannot show a real difference (bench/quality runs longer, with more seeds)");
     }
 
+    /** At the demo's batch of 8, 4 micro-batches of one row each: the estimate sees 4 rows per domain. */
+    static final int DEMO_MICRO_BATCHES = 4;
+
     TrainConfig config(Path data, String strategy, long seed) {
-        return new TrainConfig(
+        return model.config(
                 data.toAbsolutePath().normalize().toString(),
                 strategy,
                 batch,
                 seed,
-                new TrainConfig.ModelShape(layers, heads, width, io.pikemix.training.GptConfig.FLAX_LN_EPSILON),
-                new io.pikemix.training.LrSchedule(7e-6, 2e-3, 7e-6, steps / 10, steps),
-                io.pikemix.training.AdamW.Hyper.table6(),
+                steps,
+                2e-3,
                 new TrainConfig.Pike(
                         zeta1,
                         zeta2(),
                         io.pikemix.mixer.PikeParams.DEFAULT_TAU,
                         io.pikemix.mixer.PikeParams.DEFAULT_MIN_WEIGHT),
-                new TrainConfig.Statistics(updateInterval, statsMicroBatches, true),
+                DEMO_MICRO_BATCHES,
                 new TrainConfig.Cadence(Math.max(1, steps / 2), evalEvery, valRows, logEvery));
     }
 

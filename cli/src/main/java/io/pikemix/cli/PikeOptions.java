@@ -112,9 +112,10 @@ public final class PikeOptions {
 
     /**
      * The strategy name a run records: {@code robust-pike} becomes {@code robust-pike:key=value,...} when a --robust-*
-     * flag differs from its default (so the knobs reach the trainer through config.json and survive --resume).
+     * flag differs from its default (so the knobs reach the trainer through config.json and survive --resume). A spec
+     * given as the name ({@code robust-pike:shrink=0.5}) is kept as it is.
      */
     String strategySpec(String name) {
-        return RobustPikeParams.isSpec(name) ? robust().spec() : name;
+        return name.equals(RobustPikeParams.NAME) ? robust().spec() : name;
     }
 }

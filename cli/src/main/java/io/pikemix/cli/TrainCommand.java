@@ -5,7 +5,6 @@ import io.pikemix.format.DatasetDir;
 import io.pikemix.mixer.Strategies;
 import io.pikemix.training.AdamW;
 import io.pikemix.training.Corpus;
-import io.pikemix.training.GptConfig;
 import io.pikemix.training.LrSchedule;
 import io.pikemix.training.ModelKind;
 import io.pikemix.training.TrainConfig;
@@ -35,6 +34,9 @@ import picocli.CommandLine.Option;
 public final class TrainCommand implements Callable<Integer> {
     @Mixin
     PikeOptions pikeOptions;
+
+    @Mixin
+    ModelOptions model;
 
     @Mixin
     SparkOptions spark;
@@ -95,21 +97,6 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Seed of init, manifests and statistics rows (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--layers", defaultValue = "2", description = "Transformer blocks (default ${DEFAULT-VALUE}).")
-    int layers;
-
-    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default ${DEFAULT-VALUE}).")
-    int heads;
-
-    @Option(names = "--width", defaultValue = "128", description = "Model width d (default ${DEFAULT-VALUE}).")
-    int width;
-
-    @Option(
-            names = "--ln-epsilon",
-            defaultValue = "" + GptConfig.FLAX_LN_EPSILON,
-            description = "LayerNorm epsilon (default ${DEFAULT-VALUE}, Flax's; 0 = ND4J's fused layer_norm kernel).")
-    double lnEpsilon;
-
     @Option(
             names = "--lr",
             defaultValue = "2e-3",
@@ -148,18 +135,6 @@ public final class TrainCommand implements Callable<Integer> {
             defaultValue = "1.0",
             description = "Global gradient-norm clip (default ${DEFAULT-VALUE}).")
     double clip;
-
-    @Option(
-            names = "--update-interval",
-            defaultValue = "10",
-            description = "T: statistics every T steps (default ${DEFAULT-VALUE}; Table 7: 1000).")
-    int updateInterval;
-
-    @Option(
-            names = "--stats-micro-batches",
-            defaultValue = "2",
-            description = "Micro-batches per domain at a statistics step (default ${DEFAULT-VALUE}).")
-    int statsMicroBatches;
 
     @Option(
             names = "--no-fused",
@@ -237,11 +212,11 @@ public final class TrainCommand implements Callable<Integer> {
                 pikeOptions.strategySpec(strategy),
                 batch,
                 seed,
-                new TrainConfig.ModelShape(layers, heads, width, lnEpsilon),
+                model.shape(),
                 new LrSchedule(lrInit, lrPeak, lrFinal, warmup == null ? s / 10 : warmup, s),
                 new AdamW.Hyper(beta1, beta2, 1e-8, weightDecay, clip),
                 new TrainConfig.Pike(pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight),
-                new TrainConfig.Statistics(updateInterval, statsMicroBatches, fused),
+                model.statistics(2, fused),
                 new TrainConfig.Cadence(checkpointEvery, evalEvery, valRows, logEvery));
         if (workers > 0) train(config, new SparkTrainer.Options(workers, averageEvery), target.out, false);
         else

@@ -136,6 +136,29 @@ class CompareCommandTest {
                         .strategy());
     }
 
+    /* A robust-pike spec is one entry of --strategies although its key=value pairs are comma-separated; it reaches
+     * config.json as given, and a bad key in it is a one-line usage error before any work. */
+    @Test
+    void strategies_acceptRobustPikeSpecsWithTheirCommas() {
+        var cmd = new CompareCommand();
+        new picocli.CommandLine(cmd)
+                .parseArgs(
+                        "--out",
+                        dir.toString(),
+                        "--strategies",
+                        "mix,robust-pike:shrink=0.5,anchor=initial,temperature,robust-pike");
+        assertEquals(
+                List.of("mix", "robust-pike:shrink=0.5,anchor=initial", "temperature", "robust-pike"), cmd.strategies);
+        assertEquals(
+                "robust-pike:shrink=0.5,anchor=initial",
+                cmd.config(dir.resolve("d"), new CompareCommand.Run(cmd.strategies.get(1), 1, dir))
+                        .strategy());
+        assertOneLineError(
+                run("compare", "--out", dir.resolve("y").toString(), "--strategies", "mix,robust-pike:shrnk=0.5"),
+                "unknown key 'shrnk'");
+        assertFalse(Files.exists(dir.resolve("y")));
+    }
+
     /* {"runs": [{strategy, seed, mean_val_loss, worst_val_loss, domains: {NAME: X}, steps_to_reference}], "summary": [{strategy, mean, std, worst}]} */
     static void assertShape(JsonNode report) {
         assertEquals(List.of("runs", "summary"), fields(report));

@@ -80,7 +80,7 @@ public final class Plots {
                 c.label() + ": sampling weight per domain (paper Fig. 8)", "step", "weight (fraction of the batch)");
         for (int k = 0; k < c.domains().size(); k++) line(chart, c.domains().get(k), c.steps(), c.weights()[k], false);
         chart.getStyler().setYAxisMin(0.0);
-        return chart;
+        return niceStepTicks(chart);
     }
 
     /** Figure 2 right / Figure 5: cos(∇L_k, ∇L_l) for every pair k < l at the statistics steps. */
@@ -92,8 +92,8 @@ public final class Plots {
         for (int k = 0; k < c.domains().size(); k++)
             for (int l = k + 1; l < c.domains().size(); l++)
                 line(chart, c.domains().get(k) + "-" + c.domains().get(l), c.statSteps(), c.cosine(k, l), true);
-        chart.getStyler().setYAxisMin(-1.0).setYAxisMax(1.0);
-        return chart;
+        chart.getStyler().setYAxisMin(-1.0).setYAxisMax(1.0).setYAxisDecimalPattern("0.0#");
+        return niceStepTicks(chart);
     }
 
     /** Rows drawn so far / the domain's training rows. */
@@ -104,7 +104,7 @@ public final class Plots {
                 "epochs (rows drawn / training rows)");
         for (int k = 0; k < c.domains().size(); k++) line(chart, c.domains().get(k), c.steps(), c.epochs()[k], false);
         chart.getStyler().setYAxisMin(0.0);
-        return chart;
+        return niceStepTicks(chart);
     }
 
     /** One panel per domain and one for the mean: validation loss over steps, one line per run. */
@@ -120,7 +120,8 @@ public final class Plots {
                 line(chart, r.label(), r.valSteps(), kr < 0 ? r.valMean() : r.valLoss()[kr], true);
             }
             chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-            panels.add(chart);
+            chart.getStyler().setYAxisDecimalPattern("0.0#");
+            panels.add(niceStepTicks(chart));
         }
         int n = panels.size(), cols = (int) Math.ceil(Math.sqrt(n * 1.5)), rows = (int) Math.ceil((double) n / cols);
         var img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
@@ -165,6 +166,29 @@ public final class Plots {
         s.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 16));
         s.setMarkerSize(7);
         s.setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        // steps are whole numbers: "1,200", never "1,200.0" or a tick every 7 steps crowding the axis
+        s.setXAxisDecimalPattern("#,##0");
+        s.setXAxisTickMarkSpacingHint(110);
+        // a leading zero ("0.05", not XChart's default ".05"); the figures below narrow it where they know the range
+        s.setYAxisDecimalPattern("0.0##");
+        return chart;
+    }
+
+    /**
+     * XChart 3.8.8 places x ticks only at data values when the chart's distinct x values are equally spaced
+     * ({@code AxisTickCalculator_.calculateForEquallySpacedAxisValues}): with one x per step that is a tick every 7 or
+     * 13 steps, crowded and odd. One invisible point half a step after the first x (no line, no marker, not in the
+     * legend, added last so no colour shifts) makes them unequally spaced, and XChart's round-number ticks (0, 50,
+     * 100, ...) are used instead. It lies inside the data's range, so it changes neither axis.
+     */
+    static XYChart niceStepTicks(XYChart chart) {
+        XYSeries first = chart.getSeriesMap().values().stream().findFirst().orElse(null);
+        if (first == null || first.getXData().length < 2) return chart;
+        double x0 = first.getXData()[0], x1 = first.getXData()[1];
+        XYSeries s = chart.addSeries(" ticks", new double[] {x0 + (x1 - x0) / 2}, new double[] {first.getYData()[0]});
+        s.setMarker(SeriesMarkers.NONE);
+        s.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.NONE);
+        s.setShowInLegend(false);
         return chart;
     }
 
