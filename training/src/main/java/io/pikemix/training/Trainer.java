@@ -54,7 +54,14 @@ public final class Trainer {
     private AdamW adam;
     private final long start;
 
-    private Trainer(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind, StepEngine engine) {
+    private Trainer(
+            TrainConfig config,
+            Corpus corpus,
+            Path run,
+            boolean resume,
+            ModelKind kind,
+            StepEngine engine,
+            MixedBatch.HeldOut heldOut) {
         this.config = config;
         this.corpus = corpus;
         this.run = run;
@@ -62,7 +69,6 @@ public final class Trainer {
         this.schedule = config.schedule();
         GptConfig gpt = config.model(corpus.vocabSize(), corpus.context());
         // robust-pike's held-out signal: the last rows of each domain never reach a manifest (MixedBatch.HeldOut)
-        var heldOut = MixedBatch.HeldOut.forStrategy(config.strategy(), corpus.trainRows());
         var mixConfig = new MixConfig(
                 heldOut.trim(corpus.trainRows()),
                 config.batch(),
@@ -97,22 +103,39 @@ public final class Trainer {
 
     /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, in this process on the given model implementation. */
     public static Summary run(TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind) {
+        // computed once: the local engine draws its held-out micro-batches from the slice the mixer never sees
+        var heldOut = MixedBatch.HeldOut.forStrategy(config.strategy(), corpus.trainRows());
         return run(
                 config,
                 corpus,
                 run,
                 resume,
                 kind,
-                new LocalEngine(
-                        corpus.train(),
-                        config.statistics(),
-                        config.seed(),
-                        MixedBatch.HeldOut.forStrategy(config.strategy(), corpus.trainRows())));
+                new LocalEngine(corpus.train(), config.statistics(), config.seed(), heldOut),
+                heldOut);
     }
 
     /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, its steps computed by {@code engine}. */
     public static Summary run(
             TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind, StepEngine engine) {
+        return run(
+                config,
+                corpus,
+                run,
+                resume,
+                kind,
+                engine,
+                MixedBatch.HeldOut.forStrategy(config.strategy(), corpus.trainRows()));
+    }
+
+    private static Summary run(
+            TrainConfig config,
+            Corpus corpus,
+            Path run,
+            boolean resume,
+            ModelKind kind,
+            StepEngine engine,
+            MixedBatch.HeldOut heldOut) {
         try {
             Files.createDirectories(run);
             if (!resume) {
@@ -128,7 +151,7 @@ public final class Trainer {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        var trainer = new Trainer(config, corpus, run, resume, kind, engine);
+        var trainer = new Trainer(config, corpus, run, resume, kind, engine, heldOut);
         try {
             return trainer.loop();
         } finally {
