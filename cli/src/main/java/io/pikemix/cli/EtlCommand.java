@@ -49,8 +49,30 @@ public final class EtlCommand implements Callable<Integer> {
     @Option(names = "--val-fraction", description = "Override the spec: fraction of documents held out.")
     Double valFraction;
 
+    /** The values of {@code --dedup}. */
+    enum Dedup {
+        off,
+        exact
+    }
+
+    @Option(
+            names = "--dedup",
+            paramLabel = "off|exact",
+            description =
+                    "Override the spec's top-level 'dedup:': off | exact (drop documents whose whitespace-normalised"
+                            + " text repeats an earlier one of their domain). A domain's own 'dedup:' in the spec still wins.")
+    Dedup dedup;
+
     @Option(names = "--overwrite", description = "Replace an existing dataset at --out.")
     boolean overwrite;
+
+    @Option(
+            names = "--space-factor",
+            paramLabel = "F",
+            defaultValue = "" + EtlConfig.DEFAULT_SPACE_FACTOR,
+            description = "Refuse to start unless the output file system has F × the input bytes free (default"
+                    + " ${DEFAULT-VALUE}: enough for uncompressed text; about 4 for gzip'ed inputs; 0: no check).")
+    double spaceFactor;
 
     @Option(
             names = "--progress-seconds",
@@ -65,9 +87,11 @@ public final class EtlCommand implements Callable<Integer> {
         String tok = tokenizer != null && tokenizer.endsWith(".json")
                 ? Path.of(tokenizer).toAbsolutePath().toString()
                 : tokenizer;
-        CorpusSpec corpus = CorpusSpecs.load(specFile).with(tok, context, valFraction);
+        CorpusSpec.DedupMode topDedup =
+                dedup == null ? null : dedup == Dedup.exact ? CorpusSpec.DedupMode.EXACT : CorpusSpec.DedupMode.NONE;
+        CorpusSpec corpus = CorpusSpecs.load(specFile, topDedup).with(tok, context, valFraction);
         String outDir = out != null ? out : Defaults.defaultOut(specFile).toString();
-        var config = new EtlConfig(corpus, outDir, overwrite, Math.round(progressSeconds * 1000));
+        var config = new EtlConfig(corpus, outDir, overwrite, Math.round(progressSeconds * 1000), spaceFactor);
         PrintStream console = System.err;
         long t0 = System.nanoTime();
         DatasetInfo info;

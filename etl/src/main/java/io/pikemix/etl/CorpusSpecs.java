@@ -50,6 +50,15 @@ public final class CorpusSpecs {
     private CorpusSpecs() {}
 
     public static CorpusSpec load(Path file) {
+        return load(file, null);
+    }
+
+    /**
+     * {@link #load(Path)} with the spec's top-level {@code dedup:} replaced by {@code topLevelDedup} (the command
+     * line's {@code --dedup}; null keeps the spec's): the default of every domain that names no {@code dedup:} of
+     * its own, as if the spec's top level said it.
+     */
+    public static CorpusSpec load(Path file, DedupMode topLevelDedup) {
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
@@ -65,6 +74,7 @@ public final class CorpusSpecs {
         if (domainsNode == null) throw new UserException(file + ": missing key 'domains'");
         if (!domainsNode.isArray()) throw new UserException(file + ": 'domains' must be a list");
         DedupMode dedup = enumValue(DedupMode.class, text(root, "dedup", file, "", "none"), file, "dedup");
+        if (topLevelDedup != null) dedup = topLevelDedup;
         var domains = new ArrayList<DomainSpec>();
         for (int i = 0; i < domainsNode.size(); i++) domains.add(domain(domainsNode.get(i), file, i, dedup));
         return new CorpusSpec(

@@ -66,10 +66,10 @@ public final class EtlJob {
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Path out = new Path(config.out());
         FileSystem fs = out.getFileSystem(conf);
-        prepare(fs, out);
+        List<Task> tasks = InputPlan.plan(spec, conf);
+        prepare(fs, out, tasks.stream().mapToLong(Task::bytes).sum());
         Path staging = new Path(out, "_staging");
 
-        List<Task> tasks = InputPlan.plan(spec, conf);
         console.printf(
                 "etl: %d domains, %d input files, %.1f MB in %d tasks%n",
                 spec.domains().size(),
@@ -99,15 +99,19 @@ public final class EtlJob {
         return info;
     }
 
-    /** Refuses to replace a finished dataset unless --overwrite; removes any stale staging directory. */
-    private void prepare(FileSystem fs, Path out) throws IOException {
+    /**
+     * Refuses to replace a finished dataset unless --overwrite, and to start without room for the estimated output
+     * ({@link SpaceCheck}); removes any stale staging directory.
+     */
+    private void prepare(FileSystem fs, Path out, long inputBytes) throws IOException {
         Path marker = new Path(out, DatasetInfo.FILE_NAME);
-        if (fs.exists(marker)) {
-            if (!config.overwrite())
-                throw new UserException(out + " already holds a dataset (" + DatasetInfo.FILE_NAME
-                        + "); pass --overwrite to replace it");
-            fs.delete(marker, false); // from here on, the directory no longer looks complete
-        }
+        boolean exists = fs.exists(marker);
+        if (exists && !config.overwrite())
+            throw new UserException(
+                    out + " already holds a dataset (" + DatasetInfo.FILE_NAME + "); pass --overwrite to replace it");
+        if (config.spaceFactor() > 0)
+            SpaceCheck.check(out.toString(), inputBytes, config.spaceFactor(), SpaceCheck.usableBytes(fs, out));
+        if (exists) fs.delete(marker, false); // from here on, the directory no longer looks complete
         fs.delete(new Path(out, "_staging"), true);
         fs.mkdirs(out);
     }

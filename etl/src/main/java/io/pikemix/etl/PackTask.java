@@ -27,6 +27,8 @@ import org.apache.spark.unsafe.Platform;
  */
 final class PackTask {
     static final String TRAIN = "train", VAL = "val";
+    private static final java.lang.invoke.VarHandle INT_LE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private final Task task;
     private final Tokenizer tokenizer;
@@ -155,13 +157,7 @@ final class PackTask {
         }
 
         void row(int[] row) {
-            for (int i = 0, j = 0; i < row.length; i++, j += 4) {
-                int v = row[i];
-                packed[j] = (byte) v;
-                packed[j + 1] = (byte) (v >>> 8);
-                packed[j + 2] = (byte) (v >>> 16);
-                packed[j + 3] = (byte) (v >>> 24);
-            }
+            for (int i = 0, j = 0; i < row.length; i++, j += 4) INT_LE.set(packed, j, row[i]);
             long seqId = base | rows++;
             if (parquetDir == null) return;
             try {

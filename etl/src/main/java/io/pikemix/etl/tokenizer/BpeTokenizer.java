@@ -12,8 +12,9 @@ import java.util.Map;
  * adjacent pair of lowest merge rank is merged (leftmost first) until no pair has a rank.
  *
  * <p>Fast path (the ETL's inner loop, {@link #encodeUtf8}): the split is a hand-written scanner over the UTF-8
- * bytes, each distinct pre-token's ids are cached in a bounded {@link PieceCache} keyed by those bytes (one per
- * concurrent caller, reused across threads), and the merge loop works on int arrays with a primitive
+ * bytes, each distinct pre-token's ids are cached keyed by those bytes — in a {@link PieceTable} (one 64-byte slot
+ * holds a pre-token's bytes and ids, so a hit touches one cache line) or, when they do not fit there, a
+ * {@link PieceCache} — one pair per concurrent caller, reused across threads, and the merge loop works on int arrays with a primitive
  * pair → (rank, new id) table. {@link #encode} is thread-safe.
  *
  * <p>{@code <|endoftext|>} and any other special token is only produced by the caller (the packer
@@ -25,7 +26,10 @@ public final class BpeTokenizer implements Tokenizer {
 
     private static final long NO_MERGE = Long.MAX_VALUE;
     private static final int HEAP_ABOVE = 64; // longer pre-tokens merge with a heap, not a scan
-    private static final int CACHE_SLOTS = 1 << 19; // per concurrent caller: ≤ 262,144 pre-tokens, ≈ 30 MB
+    /** Per concurrent caller: pre-tokens whose bytes and ids fit in one 64-byte slot ({@link PieceTable}). */
+    static final int TABLE_SLOTS = 1 << 16;
+    /** Per concurrent caller: the others (long pre-tokens, or many ids), in a {@link PieceCache}. */
+    private static final int OVERFLOW_SLOTS = 1 << 16;
 
     private final byte[][] tokenBytes; // id → bytes (special tokens: their UTF-8 text)
     private final int[] byteToId; // byte → id of its one-byte token
@@ -34,7 +38,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final Map<Integer, String> specials; // id → text, e.g. eosId → "<|endoftext|>"
     private final int eosId;
     /** Warm caches not in use: an encode call takes one and gives it back, so a warm cache outlives a Spark task's thread. */
-    private final java.util.concurrent.ConcurrentLinkedDeque<PieceCache> caches =
+    private final java.util.concurrent.ConcurrentLinkedDeque<Caches> caches =
             new java.util.concurrent.ConcurrentLinkedDeque<>();
 
     private volatile String contentHash;
@@ -97,8 +101,8 @@ public final class BpeTokenizer implements Tokenizer {
     /** Splits the bytes into pre-tokens and emits each one's ids: a single ASCII byte directly, others through the cache. */
     @Override
     public void encodeUtf8(byte[] utf8, int offset, int length, TokenSink out) {
-        PieceCache polled = caches.pollFirst();
-        PieceCache pieces = polled != null ? polled : new PieceCache(CACHE_SLOTS);
+        Caches polled = caches.pollFirst();
+        Caches pieces = polled != null ? polled : new Caches();
         try {
             encodeUtf8(utf8, offset, length, out, pieces);
         } finally {
@@ -106,17 +110,29 @@ public final class BpeTokenizer implements Tokenizer {
         }
     }
 
-    private void encodeUtf8(byte[] utf8, int offset, int length, TokenSink out, PieceCache pieces) {
+    /** One caller's caches: the one-slot-per-pre-token table first, the general cache for what does not fit. */
+    private static final class Caches {
+        final PieceTable table = new PieceTable(TABLE_SLOTS);
+        final PieceCache overflow = new PieceCache(OVERFLOW_SLOTS);
+    }
+
+    private void encodeUtf8(byte[] utf8, int offset, int length, TokenSink out, Caches caches) {
+        PieceTable table = caches.table;
         ByteLevel.splitUtf8(utf8, offset, offset + length, (s, e) -> {
-            if (e - s == 1 && utf8[s] >= 0) { // single ASCII byte: no merge possible
+            int len = e - s;
+            if (len == 1 && utf8[s] >= 0) { // single ASCII byte: no merge possible
                 out.token(byteToId[utf8[s]]);
                 return;
             }
-            int[] ids = pieces.get(utf8, s, e);
+            // the ids of a pre-token are at most its bytes: short ones always fit in the table
+            boolean mayFit = PieceTable.fits(len, 1);
+            if (mayFit && table.emit(utf8, s, e, out)) return;
+            int[] ids = PieceTable.fits(len, len) ? null : caches.overflow.get(utf8, s, e);
             if (ids == null) {
                 byte[] piece = Arrays.copyOfRange(utf8, s, e);
                 ids = bpe(piece);
-                pieces.put(piece, ids);
+                if (PieceTable.fits(len, ids.length)) table.put(utf8, s, e, ids);
+                else caches.overflow.put(piece, ids);
             }
             out.tokens(ids);
         });
