@@ -37,11 +37,26 @@ class CliBadInputTest {
                 c("YAML that does not parse", "domains: [ {name: a\n", "not valid YAML"),
                 c("'domains' a mapping", "domains: {a: 1}\n", "'domains' must be a list"),
                 c("a domain that is a string", "domains: [a]\n", "'domains[0]' must be a mapping"),
-                c("a domain without a name", "domains:\n  - {format: text, paths: [x.txt]}\n", "missing key 'domains[0].name'"),
-                c("an empty domain name", "domains:\n  - {name: '', format: text, paths: [x.txt]}\n", "must match [A-Za-z0-9_.-]+"),
-                c("a domain named '..' (would write outside --out)", "domains:\n  - {name: '..', format: text, paths: [x.txt]}\n", "must match [A-Za-z0-9_.-]+, got '..'"),
-                c("a domain name with a slash", "domains:\n  - {name: a/b, format: text, paths: [x.txt]}\n", "got 'a/b'"),
-                c("duplicate domain names", D + "}\n  - {name: a, format: text, paths: [y.txt]}\n", "duplicate domain name 'a'"),
+                c(
+                        "a domain without a name",
+                        "domains:\n  - {format: text, paths: [x.txt]}\n",
+                        "missing key 'domains[0].name'"),
+                c(
+                        "an empty domain name",
+                        "domains:\n  - {name: '', format: text, paths: [x.txt]}\n",
+                        "must match [A-Za-z0-9_.-]+"),
+                c(
+                        "a domain named '..' (would write outside --out)",
+                        "domains:\n  - {name: '..', format: text, paths: [x.txt]}\n",
+                        "must match [A-Za-z0-9_.-]+, got '..'"),
+                c(
+                        "a domain name with a slash",
+                        "domains:\n  - {name: a/b, format: text, paths: [x.txt]}\n",
+                        "got 'a/b'"),
+                c(
+                        "duplicate domain names",
+                        D + "}\n  - {name: a, format: text, paths: [y.txt]}\n",
+                        "duplicate domain name 'a'"),
                 c("a prior of NaN", D + ", prior: .nan}\n", "prior' must be a finite number >= 0, got NaN"),
                 c("a prior of infinity", D + ", prior: .inf}\n", "prior' must be a finite number >= 0, got Infinity"),
                 c("a negative prior", D + ", prior: -1}\n", "prior' must be a finite number >= 0, got -1.0"),
@@ -49,9 +64,15 @@ class CliBadInputTest {
                 c("an unknown top-level key", "colour: red\n" + D + "}\n", "unknown key 'colour'"),
                 c("an unknown domain key", D + ", weight: 2}\n", "unknown key 'domains[0].weight'"),
                 c("a context of 0", "context: 0\n" + D + "}\n", "'context' must be in [1, 1048576], got 0"),
-                c("a context of 2^32 + 16 (was read as 16)", "context: 4294967312\n" + D + "}\n", "'context' must be in [1, 1048576]"),
+                c(
+                        "a context of 2^32 + 16 (was read as 16)",
+                        "context: 4294967312\n" + D + "}\n",
+                        "'context' must be in [1, 1048576]"),
                 c("paths that are not a list of strings", D.replace("[x.txt]", "[{a: 1}]") + "}\n", "paths"),
-                c("an unknown format", D.replace("format: text", "format: csv") + "}\n", "must be one of [jsonl, text, parquet]"));
+                c(
+                        "an unknown format",
+                        D.replace("format: text", "format: csv") + "}\n",
+                        "must be one of [jsonl, text, parquet]"));
     }
 
     @ParameterizedTest(name = "spec: {0}")
@@ -67,15 +88,39 @@ class CliBadInputTest {
     static Stream<Arguments> stats() {
         return Stream.of(
                 c("NaN", "{\"grad_norm_sq\": [1, 2], \"grad_var\": [NaN, 1]}", "is not valid JSON"),
-                c("\"NaN\" as a string", "{\"grad_norm_sq\": [1, 2], \"grad_var\": [\"NaN\", 1]}", "grad_var[0] is \"NaN\", not a number"),
-                c("+infinity (1e400)", "{\"grad_norm_sq\": [1, 2], \"grad_var\": [1e400, 1]}", "grad_var[0] = Infinity must be finite and > 0"),
-                c("-infinity (-1e400)", "{\"grad_norm_sq\": [-1e400, 2], \"grad_var\": [1, 1]}", "grad_norm_sq[0] = -Infinity"),
+                c(
+                        "\"NaN\" as a string",
+                        "{\"grad_norm_sq\": [1, 2], \"grad_var\": [\"NaN\", 1]}",
+                        "grad_var[0] is \"NaN\", not a number"),
+                c(
+                        "+infinity (1e400)",
+                        "{\"grad_norm_sq\": [1, 2], \"grad_var\": [1e400, 1]}",
+                        "grad_var[0] = Infinity must be finite and > 0"),
+                c(
+                        "-infinity (-1e400)",
+                        "{\"grad_norm_sq\": [-1e400, 2], \"grad_var\": [1, 1]}",
+                        "grad_norm_sq[0] = -Infinity"),
                 c("Infinity token", "{\"grad_norm_sq\": [Infinity, 2], \"grad_var\": [1, 1]}", "is not valid JSON"),
-                c("a negative variance", "{\"grad_norm_sq\": [1, 2], \"grad_var\": [1, -2]}", "grad_var[1] = -2.0 must be finite and > 0"),
-                c("a NaN loss (string)", "{\"grad_norm_sq\": [1, 2], \"grad_var\": [1, 1], \"loss\": [1, \"nan\"]}", "loss[1] is \"nan\", not a number"),
-                c("lengths that differ", "{\"grad_norm_sq\": [1, 2, 3], \"grad_var\": [1, 1]}", "grad_norm_sq has 3 entries, grad_var 2; they must match"),
-                c("more domains than --weights", "{\"grad_norm_sq\": [1, 2, 3], \"grad_var\": [1, 1, 1]}", "weights have 2 entries but the statistics cover 3 domains"),
-                c("an empty array", "{\"grad_norm_sq\": [], \"grad_var\": []}", "'grad_norm_sq' must be a non-empty array of numbers"),
+                c(
+                        "a negative variance",
+                        "{\"grad_norm_sq\": [1, 2], \"grad_var\": [1, -2]}",
+                        "grad_var[1] = -2.0 must be finite and > 0"),
+                c(
+                        "a NaN loss (string)",
+                        "{\"grad_norm_sq\": [1, 2], \"grad_var\": [1, 1], \"loss\": [1, \"nan\"]}",
+                        "loss[1] is \"nan\", not a number"),
+                c(
+                        "lengths that differ",
+                        "{\"grad_norm_sq\": [1, 2, 3], \"grad_var\": [1, 1]}",
+                        "grad_norm_sq has 3 entries, grad_var 2; they must match"),
+                c(
+                        "more domains than --weights",
+                        "{\"grad_norm_sq\": [1, 2, 3], \"grad_var\": [1, 1, 1]}",
+                        "weights have 2 entries but the statistics cover 3 domains"),
+                c(
+                        "an empty array",
+                        "{\"grad_norm_sq\": [], \"grad_var\": []}",
+                        "'grad_norm_sq' must be a non-empty array of numbers"),
                 c("a list, not an object", "[1, 2]", "must hold one JSON object"),
                 c("an empty file", "", "must hold one JSON object"));
     }
@@ -86,6 +131,14 @@ class CliBadInputTest {
         Path f = dir.resolve("stats.json");
         Files.writeString(f, json);
         assertOneLineError(
-                run("weights", "--strategy", json.contains("loss") ? "fair-pike" : "pike", "--weights", "0.5,0.5", "--stats", f.toString()), says);
+                run(
+                        "weights",
+                        "--strategy",
+                        json.contains("loss") ? "fair-pike" : "pike",
+                        "--weights",
+                        "0.5,0.5",
+                        "--stats",
+                        f.toString()),
+                says);
     }
 }

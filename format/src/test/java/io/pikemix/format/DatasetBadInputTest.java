@@ -58,10 +58,7 @@ class DatasetBadInputTest {
                         "cannot read shard"),
                 damage(
                         "a shard with the wrong schema (no tokens column)",
-                        d -> ShardStoreTest.write(
-                                d.resolve(SHARD),
-                                List.of(new int[5]),
-                                MessageTypeParser.parseMessageType("message shard { required int64 seq_id; }")),
+                        d -> writeTextShard(d.resolve(SHARD)),
                         "cannot read shard"),
                 damage(
                         "a shard with fewer rows than dataset.json says",
@@ -86,6 +83,21 @@ class DatasetBadInputTest {
                         "dataset.json missing",
                         d -> Files.delete(d.resolve(DatasetInfo.FILE_NAME)),
                         "is not a dataset: no dataset.json"));
+    }
+
+    /** A Parquet file of 7 rows (seq_id, text): a real shard of some other schema. */
+    static void writeTextShard(Path file) throws IOException {
+        var schema = MessageTypeParser.parseMessageType(
+                "message shard { required int64 seq_id; required binary text (UTF8); }");
+        var groups = new org.apache.parquet.example.data.simple.SimpleGroupFactory(schema);
+        Files.delete(file);
+        try (var w = org.apache.parquet.hadoop.example.ExampleParquetWriter.builder(
+                        new org.apache.hadoop.fs.Path(file.toUri()))
+                .withType(schema)
+                .withConf(new org.apache.hadoop.conf.Configuration())
+                .build()) {
+            for (long i = 0; i < 7; i++) w.write(groups.newGroup().append("seq_id", i).append("text", "row " + i));
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -52,7 +52,7 @@ record StatsReport(
         if (step < 0) throw ApiException.invalid("step must be >= 0, got " + step);
         long workerValue = Json.longField(n, "worker", false, 0), workersValue = Json.longField(n, "workers", false, 1);
         if (workerValue != (int) workerValue || workersValue != (int) workersValue) // (int) 2^32 + 1 would be worker 1
-            throw ApiException.invalid("worker " + workerValue + " of " + workersValue + " is unknown");
+        throw ApiException.invalid("worker " + workerValue + " of " + workersValue + " is unknown");
         int worker = (int) workerValue;
         int workers = (int) workersValue;
         long[] m = Json.longs(n, "micro_batches", domains, true);

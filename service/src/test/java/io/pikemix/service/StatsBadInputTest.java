@@ -40,7 +40,8 @@ class StatsBadInputTest {
         MixConfig mix = Fixtures.mix(2);
         state = dir.resolve("s");
         server = MixerServer.start(Fixtures.service(mix, Fixtures.pike(mix), 2, state, Fixtures.tokenFile(dir)));
-        client = new MixerClient(URI.create(server.url()), Fixtures.TOKEN, Duration.ofSeconds(2), Duration.ofSeconds(1));
+        client =
+                new MixerClient(URI.create(server.url()), Fixtures.TOKEN, Duration.ofSeconds(2), Duration.ofSeconds(1));
         client.manifest(0, 0, 2);
         good = Fixtures.randomStats(new SplittableRandom(1));
         client.report(0, 0, 2, good);
@@ -130,8 +131,10 @@ class StatsBadInputTest {
 
     static Stream<Arguments> clientSteps() {
         return Stream.of(
-                Arguments.of(Named.of("duplicate report of one worker", new Step(0, 0, 409, "worker 0 already reported step 0"))),
-                Arguments.of(Named.of("a step far in the future", new Step(1_000_000_000L, 1, 409, "has not been handed out yet"))),
+                Arguments.of(Named.of(
+                        "duplicate report of one worker", new Step(0, 0, 409, "worker 0 already reported step 0"))),
+                Arguments.of(Named.of(
+                        "a step far in the future", new Step(1_000_000_000L, 1, 409, "has not been handed out yet"))),
                 Arguments.of(Named.of("a negative step", new Step(-1, 1, 422, "step must be >= 0, got -1"))),
                 Arguments.of(Named.of("a worker out of range", new Step(0, 5, 422, "worker 5 of 2 is unknown"))));
     }
@@ -184,11 +187,23 @@ class StatsBadInputTest {
                 http("negative mean norm", OK.replace("[0.9,0.8,0.7]", "[0.9,-0.8,0.7]"), 422, "mean_grad_norm_sq[1]"),
                 http("step not an integer", OK.replace("\"step\":0", "\"step\":0.5"), 400, "'step' must be an integer"),
                 http("step beyond a long", OK.replace("\"step\":0", "\"step\":1e30"), 400, "'step' must be an integer"),
-                http("step far in the future", OK.replace("\"step\":0", "\"step\":9000000000000000000"), 409, "has not been handed out yet"),
+                http(
+                        "step far in the future",
+                        OK.replace("\"step\":0", "\"step\":9000000000000000000"),
+                        409,
+                        "has not been handed out yet"),
                 http("step negative", OK.replace("\"step\":0", "\"step\":-1"), 422, "step must be >= 0, got -1"),
                 http("worker negative", OK.replace("\"worker\":1", "\"worker\":-1"), 422, "is unknown"),
-                http("worker 2^32 + 1 (was read as worker 1)", OK.replace("\"worker\":1", "\"worker\":4294967297"), 422, "worker 4294967297 of 2 is unknown"),
-                http("workers 2^32 + 2 (was read as 2)", OK.replace("\"workers\":2", "\"workers\":4294967298"), 422, "is unknown"),
+                http(
+                        "worker 2^32 + 1 (was read as worker 1)",
+                        OK.replace("\"worker\":1", "\"worker\":4294967297"),
+                        422,
+                        "worker 4294967297 of 2 is unknown"),
+                http(
+                        "workers 2^32 + 2 (was read as 2)",
+                        OK.replace("\"workers\":2", "\"workers\":4294967298"),
+                        422,
+                        "is unknown"),
                 http("workers zero", OK.replace("\"workers\":2", "\"workers\":0"), 422, "is unknown"),
                 http("empty body", "", 400, "not valid JSON"));
     }
@@ -203,6 +218,9 @@ class StatsBadInputTest {
         assertFalse(r.body().contains("\tat "), r.body());
         assertEquals(before, log());
         // the good report is still accepted afterwards: nothing was half-applied
-        assertEquals(200, Fixtures.request(server.url() + "/v1/stats", "POST", OK, Fixtures.TOKEN).status());
+        assertEquals(
+                200,
+                Fixtures.request(server.url() + "/v1/stats", "POST", OK, Fixtures.TOKEN)
+                        .status());
     }
 }
