@@ -96,7 +96,8 @@ class DatasetBadInputTest {
                 .withType(schema)
                 .withConf(new org.apache.hadoop.conf.Configuration())
                 .build()) {
-            for (long i = 0; i < 7; i++) w.write(groups.newGroup().append("seq_id", i).append("text", "row " + i));
+            for (long i = 0; i < 7; i++)
+                w.write(groups.newGroup().append("seq_id", i).append("text", "row " + i));
         }
     }
 

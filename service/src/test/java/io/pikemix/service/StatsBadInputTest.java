@@ -205,7 +205,7 @@ class StatsBadInputTest {
                         422,
                         "is unknown"),
                 http("workers zero", OK.replace("\"workers\":2", "\"workers\":0"), 422, "is unknown"),
-                http("empty body", "", 400, "not valid JSON"));
+                http("an empty body", "", 400, "the body is empty"));
     }
 
     @ParameterizedTest(name = "HTTP: {0}")
