@@ -44,7 +44,7 @@ class CliBadInputTest {
                 c(
                         "an empty domain name",
                         "domains:\n  - {name: '', format: text, paths: [x.txt]}\n",
-                        "must match [A-Za-z0-9_.-]+"),
+                        "'domains[0].name' must be a non-empty string"),
                 c(
                         "a domain named '..' (would write outside --out)",
                         "domains:\n  - {name: '..', format: text, paths: [x.txt]}\n",
@@ -116,7 +116,7 @@ class CliBadInputTest {
                 c(
                         "more domains than --weights",
                         "{\"grad_norm_sq\": [1, 2, 3], \"grad_var\": [1, 1, 1]}",
-                        "weights have 2 entries but the statistics cover 3 domains"),
+                        "--weights has 2 entries but"),
                 c(
                         "an empty array",
                         "{\"grad_norm_sq\": [], \"grad_var\": []}",
