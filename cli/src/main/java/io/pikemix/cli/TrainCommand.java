@@ -169,6 +169,15 @@ public final class TrainCommand implements Callable<Integer> {
     int logEvery;
 
     @Option(
+            names = "--max-bad-steps",
+            defaultValue = "0",
+            description = {
+                "Steps with a NaN or infinite loss or gradient that are rejected (no update; logged, and marked",
+                "\"rejected\" in metrics.jsonl) before the run stops with an error; 0 stops at the first (default ${DEFAULT-VALUE})."
+            })
+    int maxBadSteps;
+
+    @Option(
             names = "--engine",
             defaultValue = "engine",
             description = {
@@ -217,7 +226,7 @@ public final class TrainCommand implements Callable<Integer> {
                 new AdamW.Hyper(beta1, beta2, 1e-8, weightDecay, clip),
                 new TrainConfig.Pike(pikeOptions.zeta1, pikeOptions.zeta2, pikeOptions.tau, pikeOptions.minWeight),
                 model.statistics(2, fused),
-                new TrainConfig.Cadence(checkpointEvery, evalEvery, valRows, logEvery));
+                new TrainConfig.Cadence(checkpointEvery, evalEvery, valRows, logEvery, maxBadSteps));
         if (workers > 0) train(config, new SparkTrainer.Options(workers, averageEvery), target.out, false);
         else
             Trainer.run(

@@ -81,7 +81,16 @@ public final class CorpusSpecs {
                 file,
                 domains,
                 text(root, "tokenizer", file, "", CorpusSpec.DEFAULT_TOKENIZER),
-                (int) integer(root, "context", file, "", CorpusSpec.DEFAULT_CONTEXT),
+                (int) Math.max(
+                        Integer.MIN_VALUE,
+                        Math.min(
+                                Integer.MAX_VALUE,
+                                integer(
+                                        root,
+                                        "context",
+                                        file,
+                                        "",
+                                        CorpusSpec.DEFAULT_CONTEXT))), // 2^32 + 16 is no context of 16
                 number(root, "val_fraction", file, "", CorpusSpec.DEFAULT_VAL_FRACTION),
                 integer(root, "split_seed", file, "", 0),
                 integer(root, "max_doc_bytes", file, "", CorpusSpec.DEFAULT_MAX_DOC_BYTES),
@@ -94,8 +103,8 @@ public final class CorpusSpecs {
             throw new UserException(file + ": '" + where.substring(0, where.length() - 1) + "' must be a mapping");
         checkKeys(node, DOMAIN_KEYS, file, where);
         String name = text(node, "name", file, where, null);
-        if (!NAME.matcher(name).matches())
-            throw new UserException(file + ": '" + where + "name' must match [A-Za-z0-9_.-]+, got '" + name + "'");
+        if (!NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) // a domain name is a directory
+        throw new UserException(file + ": '" + where + "name' must match [A-Za-z0-9_.-]+, got '" + name + "'");
         where = "domains[" + name + "].";
         Format format = enumValue(Format.class, text(node, "format", file, where, null), file, where + "format");
         JsonNode pathsNode = node.get("paths");

@@ -93,8 +93,13 @@ public final class DatasetDir {
             throw new UserException(uri + " is not a dataset: no " + DatasetInfo.FILE_NAME
                     + " (an ETL run that did not finish leaves none; run 'pike etl' again)");
         } catch (IOException e) {
-            throw new UserException(file + ": unreadable: " + e.getMessage(), e);
+            throw new UserException(file + ": unreadable: " + firstLine(e), e);
         }
+    }
+
+    /** The first line of an exception's message (Jackson's and Parquet's go on with the input's location). */
+    static String firstLine(Throwable e) {
+        return String.valueOf(e.getMessage()).lines().findFirst().orElse("");
     }
 
     /** The bytes of a (small) file of the dataset, e.g. tokenizer.json. */

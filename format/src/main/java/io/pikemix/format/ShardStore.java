@@ -170,9 +170,9 @@ public final class ShardStore {
         List<ShardReader.ShardRow> rows;
         try {
             rows = ShardReader.read(dir.conf(), file, -1);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) { // parquet-hadoop reports a damaged file or schema unchecked
             throw new UserException(
-                    "cannot read shard " + file + ": " + e.getMessage()
+                    "cannot read shard " + file + ": " + DatasetDir.firstLine(e)
                             + " (was the dataset changed or moved after dataset.json was written?)",
                     e);
         }

@@ -165,6 +165,17 @@ public final class Mixer {
         return report(t, stats);
     }
 
+    /**
+     * Gives up the statistics of step {@code step}, the step {@link #awaiting()} them, because its training step was
+     * rejected (a non-finite loss or gradient, training/README.md): the weights in force stay, as if the step had
+     * not wanted statistics, and the next statistics step is awaited as usual.
+     */
+    public void forgo(long step) {
+        Checks.require(step == awaiting(), "step %d does not await statistics (awaiting %d)", step, awaiting());
+        due.remove(step);
+        lastReported = step;
+    }
+
     /** The change {@link #report(long, DomainStats)} would make, without making it; throws if it would be refused. */
     public WeightChange check(long step, DomainStats stats) {
         long t = awaiting();

@@ -50,8 +50,11 @@ record StatsReport(
         });
         long step = Json.longField(n, "step", true, 0);
         if (step < 0) throw ApiException.invalid("step must be >= 0, got " + step);
-        int worker = (int) Json.longField(n, "worker", false, 0);
-        int workers = (int) Json.longField(n, "workers", false, 1);
+        long workerValue = Json.longField(n, "worker", false, 0), workersValue = Json.longField(n, "workers", false, 1);
+        if (workerValue != (int) workerValue || workersValue != (int) workersValue) // (int) 2^32 + 1 would be worker 1
+        throw ApiException.invalid("worker " + workerValue + " of " + workersValue + " is unknown");
+        int worker = (int) workerValue;
+        int workers = (int) workersValue;
         long[] m = Json.longs(n, "micro_batches", domains, true);
         long[] seqs = Json.longs(n, "sequences", domains, true);
         double[] normSq = Json.doubles(n, "grad_norm_sq", domains, true);

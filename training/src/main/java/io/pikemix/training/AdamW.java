@@ -91,7 +91,8 @@ public final class AdamW {
 
     /**
      * One update of {@code params} in place from {@code grads} (consumed: overwritten with the update).
-     * Returns the global gradient norm before clipping.
+     * Returns the global gradient norm before clipping. A non-finite norm (a NaN or infinite gradient) changes
+     * nothing: the step is rejected and the caller decides (Trainer's --max-bad-steps).
      */
     public double step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
         double sq = 0;
@@ -100,6 +101,7 @@ public final class AdamW {
             sq += n * n;
         }
         double norm = Math.sqrt(sq);
+        if (!Double.isFinite(norm)) return norm; // a rejected step (Trainer): parameters, moments, iteration unchanged
         double scale = norm > hyper.clipNorm() ? hyper.clipNorm() / norm : 1.0;
         for (var e : updaters.entrySet()) {
             String name = e.getKey();

@@ -96,6 +96,31 @@ public record Checkpoint(
         }
     }
 
+    /**
+     * Refuses a checkpoint whose tensors are not the model's (a run resumed with another shape): names the first
+     * tensor that differs and both shapes.
+     */
+    public void requireShapes(Path dir, GptConfig model) {
+        for (GptModel.ParamSpec p : GptModel.specs(model)) {
+            INDArray a = params.get(p.name());
+            Checks.require(a != null, "checkpoint %s is of another model shape: it has no tensor '%s'", dir, p.name());
+            Checks.require(
+                    java.util.Arrays.equals(a.shape(), p.shape()),
+                    "checkpoint %s is of another model shape: '%s' is %s, this run's model (%s) needs %s",
+                    dir,
+                    p.name(),
+                    java.util.Arrays.toString(a.shape()),
+                    model,
+                    java.util.Arrays.toString(p.shape()));
+        }
+        Checks.require(
+                params.size() == GptModel.specs(model).size(),
+                "checkpoint %s is of another model shape: %d tensors, this run's model has %d",
+                dir,
+                params.size(),
+                GptModel.specs(model).size());
+    }
+
     static void writeTensors(Path file, Map<String, INDArray> tensors) throws IOException {
         try (var out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16))) {
             out.writeInt(MAGIC);
@@ -112,7 +137,14 @@ public record Checkpoint(
             Checks.require(in.readInt() == MAGIC, "%s is not a pike-mix tensor file", file);
             int n = in.readInt();
             var out = new LinkedHashMap<String, INDArray>();
-            for (int i = 0; i < n; i++) out.put(in.readUTF(), Nd4j.read(in));
+            for (int i = 0; i < n; i++) {
+                String name = in.readUTF();
+                try {
+                    out.put(name, Nd4j.read(in));
+                } catch (RuntimeException e) { // ND4J wraps the EOFException of a truncated file
+                    throw new IOException(file + ": tensor '" + name + "' is truncated or damaged (" + e + ")", e);
+                }
+            }
             return out;
         }
     }

@@ -28,7 +28,8 @@ final class LocalEngine implements StepEngine {
                 model, rows, p.manifest(), p.stats(), statistics.microBatches(), statistics.fused(), seed, heldOut);
         double gradNorm;
         try {
-            gradNorm = adam.step(model.parameters(), r.gradient(), p.lr());
+            // a non-finite loss rejects the step before the update (Trainer's --max-bad-steps decides the rest)
+            gradNorm = Double.isFinite(r.loss()) ? adam.step(model.parameters(), r.gradient(), p.lr()) : Double.NaN;
         } finally {
             for (INDArray g : r.gradient().values()) GptModel.close(g);
         }

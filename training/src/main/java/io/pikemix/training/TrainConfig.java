@@ -101,9 +101,18 @@ public record TrainConfig(
      * @param evalEvery       steps between validation losses on valRows rows per domain (and at 0 and the end); 0 = never
      * @param valRows         validation rows per domain (evenly spaced)
      * @param logEvery        steps between progress lines
+     * @param maxBadSteps     steps with a non-finite loss or gradient that are rejected (no update, logged) before the
+     *                        run stops; 0 (the default, and what a config.json without it means) stops at the first
      */
-    public record Cadence(long checkpointEvery, long evalEvery, int valRows, int logEvery) implements Serializable {
+    public record Cadence(long checkpointEvery, long evalEvery, int valRows, int logEvery, int maxBadSteps)
+            implements Serializable {
+        /** The default policy: stop at the first non-finite step. */
+        public Cadence(long checkpointEvery, long evalEvery, int valRows, int logEvery) {
+            this(checkpointEvery, evalEvery, valRows, logEvery, 0);
+        }
+
         public Cadence {
+            Checks.require(maxBadSteps >= 0, "--max-bad-steps must be >= 0, got %d", maxBadSteps);
             Checks.require(checkpointEvery > 0, "--checkpoint-every must be > 0, got %d", checkpointEvery);
             Checks.require(
                     evalEvery >= 0 && valRows > 0,

@@ -80,6 +80,7 @@ public final class Trainer {
             Path dir = Checkpoint.latest(run)
                     .orElseThrow(() -> new UserException(run + " has no checkpoint to resume from"));
             Checkpoint c = Checkpoint.read(dir);
+            c.requireShapes(dir, gpt);
             model = kind.load(gpt, c.params());
             adam = AdamW.forModel(config.adam(), gpt, c.adam(), c.adamIteration());
             mixer = new Mixer(mixConfig, strategy, c.mixer());
@@ -136,6 +137,8 @@ public final class Trainer {
             ModelKind kind,
             StepEngine engine,
             MixedBatch.HeldOut heldOut) {
+        // before anything is written: a configuration that cannot fit leaves no run directory behind
+        Memory.requireFits(config.model(corpus.vocabSize(), corpus.context()), config.batch(), Memory.budgetBytes());
         try {
             Files.createDirectories(run);
             if (!resume) {
@@ -165,6 +168,7 @@ public final class Trainer {
         double[] val = null;
         double lastLoss = Double.NaN;
         long timedNanos = 0, timedSteps = 0, statsNanos = 0;
+        int bad = 0;
         String own = engine.recordsFile();
         try (var metrics = new RunFiles.Lines(run.resolve(RunFiles.METRICS));
                 var valLines = new RunFiles.Lines(run.resolve(RunFiles.VAL));
@@ -190,8 +194,13 @@ public final class Trainer {
                 for (int i = 0; i < length; i++) {
                     StepEngine.Planned p = planned.get(i);
                     StepEngine.Outcome o = round.steps().get(i);
-                    Checks.require(
-                            Double.isFinite(o.loss()), "loss became %s at step %d; lower --lr", o.loss(), p.step());
+                    // a NaN norm means "none" only for a round of averaged steps (StepEngine.Outcome)
+                    if (!Double.isFinite(o.loss())
+                            || Double.isInfinite(o.gradNorm())
+                            || (Double.isNaN(o.gradNorm()) && length == 1)) {
+                        reject(p, o, ++bad, length, metrics, manifests);
+                        continue;
+                    }
                     if (p.stats()) {
                         weights.write(mixer.report(p.step(), o.stats()));
                         statsLines.write(statsRecord(p.step(), o.stats()));
@@ -230,6 +239,52 @@ public final class Trainer {
         double statsShare =
                 timedNanos == 0 ? 0 : (double) statsNanos / timedNanos * timedSteps / Math.max(1, steps - start);
         return new Summary(steps, lastLoss, val, tps, Memory.peakRssBytes(), statsShare);
+    }
+
+    /**
+     * A step with a non-finite loss or gradient: the engine made no update (AdamW and LocalEngine skip it), so the
+     * parameters and moments are those of the step before. It is logged (a warning and a metrics line with
+     * "rejected": true), its statistics are forgone, and the run goes on until more than --max-bad-steps steps were
+     * rejected; then it stops with a user error, the newest checkpoint intact. A round of several steps (Spark,
+     * --average-every A &gt; 1) has already averaged its parameters, so there a bad step always stops the run.
+     */
+    private void reject(
+            StepEngine.Planned p,
+            StepEngine.Outcome o,
+            int bad,
+            int length,
+            RunFiles.Lines metrics,
+            ManifestWriter manifests) {
+        int allowed = config.cadence().maxBadSteps();
+        log.warn(
+                "step {}: loss {}, gradient norm {}: step rejected, no update ({} of at most {} bad steps)",
+                p.step(),
+                o.loss(),
+                o.gradNorm(),
+                bad,
+                allowed);
+        if (bad > allowed || length > 1)
+            throw new UserException(String.format(
+                    "step %d: loss %s, gradient norm %s: rejected, and %d bad steps exceed --max-bad-steps %d%s;"
+                            + " the newest checkpoint is intact (lower --lr, or raise --max-bad-steps)",
+                    p.step(),
+                    o.loss(),
+                    o.gradNorm(),
+                    bad,
+                    allowed,
+                    length > 1 ? " (a round of " + length + " averaged steps cannot be rolled back)" : ""));
+        if (mixer.awaiting() == p.step()) mixer.forgo(p.step());
+        var rec = new LinkedHashMap<String, Object>();
+        rec.put("step", p.step());
+        rec.put("loss", null);
+        rec.put("rejected", true);
+        rec.put("rejected_loss", String.valueOf(o.loss()));
+        rec.put("rejected_grad_norm", String.valueOf(o.gradNorm()));
+        rec.put("counts", p.manifest().counts());
+        rec.put("weights", p.manifest().weights());
+        rec.put("lr", p.lr());
+        metrics.write(rec);
+        manifests.write(p.manifest());
     }
 
     /** True when a multiple of {@code every} lies in (from, to]. */
