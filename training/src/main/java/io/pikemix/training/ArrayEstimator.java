@@ -107,7 +107,8 @@ final class ArrayEstimator {
                 INDArray t = rows.get(r).get(n);
                 long len = t.length();
                 out.get(NDArrayIndex.point(r), NDArrayIndex.interval(offset, offset + len))
-                        .assign(t.reshape('c', len).castTo(DataType.FLOAT));
+                        .assign(t.reshape(len).castTo(DataType.FLOAT)); // reshape('c', len) and ravel('c') hit M2.1's
+                // reshape(long...) with 'c' as 99
                 offset += len;
             }
         }
