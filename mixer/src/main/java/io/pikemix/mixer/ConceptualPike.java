@@ -72,7 +72,16 @@ final class ConceptualPike {
         var w = new double[K];
         double sum = 0;
         for (int k = 0; k < K; k++) sum += w[k] = Math.max(0, -(mu + lambda[k]) / kappa[k]);
-        for (int k = 0; k < K; k++) w[k] /= sum; // removes the last ulps
+        if (sum > 0 && Double.isFinite(sum)) {
+            for (int k = 0; k < K; k++) w[k] /= sum; // removes the last ulps
+            return w;
+        }
+        // κ below the ulp of λ (‖∇L_k‖² tiny against σ_k²): −max λ − max κ rounds to −max λ, and the active set or μ
+        // comes out empty or cancelled (0/0). The limit κ → 0 is the linear problem min Σ w_k λ_k on the simplex:
+        // all weight on the smallest λ, shared equally between ties. With K = 1 this is w = [1].
+        int ties = 0;
+        for (int k = 0; k < K; k++) if (lambda[k] == minL) ties++;
+        for (int k = 0; k < K; k++) w[k] = lambda[k] == minL ? 1.0 / ties : 0;
         return w;
     }
 

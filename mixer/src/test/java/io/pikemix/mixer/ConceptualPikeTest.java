@@ -21,6 +21,20 @@ class ConceptualPikeTest {
     }
 
     /*
+     * κ below the ulp of λ (found by MixerPropertiesTest with K = 1, ‖∇L‖² ≈ 1e-10 against σ² ≈ 1e8): −λ − κ rounds to
+     * −λ and the exact-μ step saw an empty active set (weights NaN). The limit κ → 0 is the linear problem
+     * min Σ w_k λ_k: all weight on the smallest λ, ties shared; with K = 1, w = [1].
+     */
+    @Test
+    void solve_kappaBelowTheUlpOfLambda_isTheLinearLimit() {
+        assertArrayEquals(new double[] {1}, ConceptualPike.solve(new double[] {5e7}, new double[] {1e-12}), 0);
+        assertArrayEquals(
+                new double[] {0.5, 0, 0.5},
+                ConceptualPike.solve(new double[] {5e7, 6e7, 5e7}, new double[] {1e-12, 1e-12, 1e-12}),
+                0);
+    }
+
+    /*
      * Algorithm 2 line 5 by hand, η = L = β = γ = b = 1, ‖∇L‖² = (2, 2), σ² = (2, 4):
      *   λ_k = −ηβ‖∇L_k‖² + Lη²σ_k²/(2b) = (−2 + 1, −2 + 2) = (−1, 0),  κ_k = Lη²γ‖∇L_k‖² = (2, 2)
      *   (1 − μ)/2 + (−μ)/2 = 1  ⇒  μ = −1/2  ⇒  w = (3/4, 1/4).
