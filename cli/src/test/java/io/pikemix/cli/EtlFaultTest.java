@@ -102,7 +102,7 @@ class EtlFaultTest {
     }
 
     /*
-     * The output on a 256 KB tmpfs: the ETL stops with status 1 and, as its last stderr line, one error that says the
+     * The output on a 256 KB tmpfs, the free-space guard off: the ETL stops with status 1 and, as its last stderr line, one error that says the
      * disk is full (no "internal error", no stack trace of ours); no dataset.json is published.
      */
     @Test
@@ -114,7 +114,12 @@ class EtlFaultTest {
         Files.createDirectories(copy);
         var cmd = new ArrayList<>(wrapper);
         cmd.addAll(List.of(Integer.toString(256 * 1024), mount.toString(), copy.toString()));
-        try (Child c = Child.start(logs, "disk-full", cmd, etl(mount.resolve("data")))) {
+        // --space-factor 0: past the up-front free-space guard (EtlCommandTest tests it), so the disk fills mid-write
+        String[] args = java.util.stream.Stream.concat(
+                        java.util.Arrays.stream(etl(mount.resolve("data"))),
+                        java.util.stream.Stream.of("--space-factor", "0"))
+                .toArray(String[]::new);
+        try (Child c = Child.start(logs, "disk-full", cmd, args)) {
             int status = c.await(120);
             String err = c.err().strip();
             assertEquals(1, status, err);
