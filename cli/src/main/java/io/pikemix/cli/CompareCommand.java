@@ -7,6 +7,7 @@ import io.pikemix.format.Checks;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.training.Checkpoint;
 import io.pikemix.training.Corpus;
+import io.pikemix.training.ModelKind;
 import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
 import io.pikemix.training.Trainer;
@@ -157,17 +158,8 @@ public final class CompareCommand implements Callable<Integer> {
                 batch,
                 model.describe(),
                 data);
-        long t0 = System.nanoTime(), stepsDone = 0, stepsLeft = (long) runs.size() * steps;
-        for (int i = 0; i < runs.size(); i++) {
-            Run r = runs.get(i);
-            TrainConfig config = config(data, r);
-            String eta = stepsDone == 0
-                    ? "ETA unknown"
-                    : "ETA " + duration((System.nanoTime() - t0) / 1e9 / stepsDone * stepsLeft);
-            long trained = trainOrResume(r, config, corpus, i + 1, runs.size(), eta);
-            stepsDone += trained;
-            stepsLeft -= steps;
-        }
+        long t0 = System.nanoTime();
+        trainAll("compare", runs, r -> config(data, r), corpus, steps, evalRows, batch, ModelKind.ENGINE);
         Report report = Report.of(runs, strategies, corpus.names());
         String markdown = report.markdown(header(data));
         Files.writeString(out.resolve(REPORT_JSON), RunFiles.MAPPER.writeValueAsString(report.json()));
@@ -215,10 +207,45 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     /**
-     * Trains (or resumes) one run and evaluates it on all validation rows; a finished run with the same config is
-     * skipped. Returns the steps trained here.
+     * Trains every run in turn with progress on stderr ("WHO: run i of n", an ETA from the steps done so far): a
+     * finished run with the same config is skipped, an interrupted one resumes from its newest checkpoint, anything
+     * else in its directory is replaced. Each run is evaluated on {@code evalRows} validation rows per domain (0 = all)
+     * when it finishes. The loop of {@code pike compare} and {@code pike demo}.
      */
-    private long trainOrResume(Run r, TrainConfig config, Corpus corpus, int i, int n, String eta) {
+    static void trainAll(
+            String who,
+            List<Run> runs,
+            java.util.function.Function<Run, TrainConfig> configOf,
+            Corpus corpus,
+            long steps,
+            int evalRows,
+            int batch,
+            ModelKind kind) {
+        long t0 = System.nanoTime(), stepsDone = 0, stepsLeft = (long) runs.size() * steps;
+        for (int i = 0; i < runs.size(); i++) {
+            Run r = runs.get(i);
+            String eta = stepsDone == 0
+                    ? "ETA unknown"
+                    : "ETA " + duration((System.nanoTime() - t0) / 1e9 / stepsDone * stepsLeft);
+            stepsDone += trainOrResume(
+                    who, r, configOf.apply(r), corpus, steps, evalRows, batch, kind, i + 1, runs.size(), eta);
+            stepsLeft -= steps;
+        }
+    }
+
+    /** One run of {@link #trainAll}; returns the steps trained here. */
+    private static long trainOrResume(
+            String who,
+            Run r,
+            TrainConfig config,
+            Corpus corpus,
+            long steps,
+            int evalRows,
+            int batch,
+            ModelKind kind,
+            int i,
+            int n,
+            String eta) {
         Path dir = r.dir();
         boolean sameConfig = Files.exists(dir.resolve(RunFiles.CONFIG))
                 && Trainer.readConfig(dir).equals(config);
@@ -226,21 +253,30 @@ public final class CompareCommand implements Callable<Integer> {
                 && Files.exists(dir.resolve(RunEvaluation.FILE))
                 && RunEvaluation.read(dir).step() == steps) {
             System.err.printf(
-                    "compare: run %d of %d: %s seed %d finished, skipped (%s)%n", i, n, r.strategy(), r.seed(), dir);
+                    "%s: run %d of %d: %s seed %d finished, skipped (%s)%n", who, i, n, r.strategy(), r.seed(), dir);
             return 0;
         }
         var checkpoint = sameConfig ? Checkpoint.latest(dir) : java.util.Optional.<Path>empty();
         long from = checkpoint.map(c -> Checkpoint.read(c).step()).orElse(0L);
         if (checkpoint.isEmpty()) {
             if (Files.exists(dir))
-                System.err.printf("compare: %s holds an unfinished or different run; starting it again%n", dir);
+                System.err.printf("%s: %s holds an unfinished or different run; starting it again%n", who, dir);
             delete(dir);
         }
         System.err.printf(
-                "compare: run %d of %d: %s seed %d, %s at step %d of %d -> %s | %s%n",
-                i, n, r.strategy(), r.seed(), checkpoint.isPresent() ? "resuming" : "starting", from, steps, dir, eta);
-        Trainer.run(config, corpus, dir, checkpoint.isPresent());
-        RunEvaluation.evaluate(dir, evalRows, batch);
+                "%s: run %d of %d: %s seed %d, %s at step %d of %d -> %s | %s%n",
+                who,
+                i,
+                n,
+                r.strategy(),
+                r.seed(),
+                checkpoint.isPresent() ? "resuming" : "starting",
+                from,
+                steps,
+                dir,
+                eta);
+        Trainer.run(config, corpus, dir, checkpoint.isPresent(), kind);
+        RunEvaluation.evaluate(dir, evalRows, batch, kind);
         return steps - from;
     }
 

@@ -1,11 +1,8 @@
 package io.pikemix.cli;
 
-import io.pikemix.evaluation.RunEvaluation;
 import io.pikemix.format.DatasetInfo;
 import io.pikemix.training.Corpus;
-import io.pikemix.training.RunFiles;
 import io.pikemix.training.TrainConfig;
-import io.pikemix.training.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -147,23 +144,15 @@ public final class DemoCommand implements Callable<Integer> {
         for (String strategy : strategies)
             for (long seed : seeds)
                 all.add(new CompareCommand.Run(strategy, seed, runs.resolve(strategy + "-seed" + seed)));
-        var kind = io.pikemix.training.ModelKind.parse(engine);
-        for (int i = 0; i < all.size(); i++) {
-            CompareCommand.Run r = all.get(i);
-            TrainConfig config = config(data, r.strategy(), r.seed());
-            if (Files.exists(r.dir().resolve(RunEvaluation.FILE))
-                    && Files.exists(r.dir().resolve(RunFiles.CONFIG))
-                    && Trainer.readConfig(r.dir()).equals(config)) {
-                System.err.println("demo: reusing finished run " + r.dir());
-                continue;
-            }
-            deleteRun(r.dir());
-            System.err.printf(
-                    "demo: run %d of %d: %s seed %d, %d steps -> %s%n",
-                    i + 1, all.size(), r.strategy(), r.seed(), steps, r.dir());
-            Trainer.run(config, corpus, r.dir(), false, kind);
-            RunEvaluation.evaluate(r.dir(), evalRows, batch, kind);
-        }
+        CompareCommand.trainAll(
+                "demo",
+                all,
+                r -> config(data, r.strategy(), r.seed()),
+                corpus,
+                steps,
+                evalRows,
+                batch,
+                io.pikemix.training.ModelKind.parse(engine));
         var report = CompareCommand.Report.of(all, strategies, corpus.names());
         System.out.print(report.markdown(String.format(
                 java.util.Locale.ROOT,
@@ -263,14 +252,5 @@ public final class DemoCommand implements Callable<Integer> {
         return zeta2 != null
                 ? zeta2
                 : io.pikemix.mixer.PikeParams.DEFAULT_ZETA2 * batch / io.pikemix.mixer.PikeParams.DEFAULT_BATCH;
-    }
-
-    private static void deleteRun(Path run) {
-        if (!Files.exists(run)) return;
-        try (var s = Files.walk(run)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 }

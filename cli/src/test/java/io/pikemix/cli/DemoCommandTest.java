@@ -111,7 +111,7 @@ class DemoCommandTest {
         assertTrue(verdicts.get(0).contains("over 2 seeds"), verdicts.get(0));
         MainTest.Result again = run(args);
         assertEquals(0, again.status(), again.err());
-        assertEquals(6, again.err().split("reusing finished run", -1).length - 1, again.err());
+        assertEquals(6, again.err().split("finished, skipped", -1).length - 1, again.err());
         assertEquals(
                 verdicts,
                 again.out().lines().filter(l -> l.startsWith("verdict: ")).toList());

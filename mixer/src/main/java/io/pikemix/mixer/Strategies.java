@@ -29,47 +29,80 @@ public final class Strategies {
 
     /** Mix: w_k = 1/K at every step. */
     public static Strategy mix(int domains) {
-        return new Fixed("mix", Baselines.uniform(domains));
+        return new Static("mix", Baselines.uniform(domains), null);
     }
 
     /** Static prior weights, e.g. GLaM's or DoReMi's column of Table 4 (normalised to sum 1). */
     public static Strategy fixed(double[] prior) {
-        return new Fixed("static", Simplex.normalize(prior, "prior weights"));
+        return new Static("static", Simplex.normalize(prior, "prior weights"), null);
     }
 
     /** Token-proportional: w_k = n_k / Σ n_j. */
     public static Strategy tokenProportional(long[] tokens) {
-        return new Fixed("token", Baselines.proportional(tokens));
+        return new Static("token", Baselines.proportional(tokens), null);
     }
 
     /** Temperature sampling: w_k ∝ n_k^α (α = {@link #DEFAULT_ALPHA} in mT5). */
     public static Strategy temperature(long[] tokens, double alpha) {
-        return new Fixed("temperature", Baselines.temperature(tokens, alpha));
+        return new Static("temperature", Baselines.temperature(tokens, alpha), null);
     }
 
     /** Round-Robin: the whole batch of step t from domain t mod K. */
     public static Strategy roundRobin(int domains) {
-        return new RoundRobin(Baselines.uniform(domains));
+        return new Static(
+                "round-robin",
+                Baselines.uniform(domains),
+                (step, w) -> Baselines.oneHot(Baselines.roundRobinTask(step, w.length), w.length));
     }
 
     /** Random: the whole batch of step t from one domain drawn with probabilities p (seeded by (seed, step)). */
     public static Strategy random(double[] p, long seed) {
-        return new RandomTask(Simplex.normalize(p, "prior weights"), seed);
+        // the task is drawn with the weights in force (= p unless an operator pinned others)
+        return new Static(
+                "random",
+                Simplex.normalize(p, "prior weights"),
+                (step, w) -> Baselines.oneHot(Baselines.randomTask(seed, step, w), w.length));
     }
 
     /** PiKE, Algorithm 1, starting from {@code initial} (uniform or a prior). */
     public static Strategy pike(double[] initial, PikeParams params) {
-        return new Pike(Simplex.normalize(initial, "prior weights"), params);
+        return new Adaptive("pike", Simplex.normalize(initial, "prior weights"), (w, s, epochs) -> {
+            s.requireValid(w.length, false);
+            return PikeUpdate.pikeStep(
+                    w,
+                    s.gradNormSq(),
+                    s.gradVar(),
+                    params.zeta1(),
+                    params.zeta2(),
+                    params.batchSize(),
+                    params.minWeight());
+        });
     }
 
     /** Fair-PiKE, Algorithm 3 (τ = {@code params.tau()}), starting from {@code initial}. */
     public static Strategy fairPike(double[] initial, PikeParams params) {
-        return new FairPike(Simplex.normalize(initial, "prior weights"), params);
+        return new Adaptive("fair-pike", Simplex.normalize(initial, "prior weights"), (w, s, epochs) -> {
+            s.requireValid(w.length, true);
+            return PikeUpdate.fairStep(
+                    w,
+                    s.gradNormSq(),
+                    s.gradVar(),
+                    s.loss(),
+                    params.zeta1(),
+                    params.zeta2(),
+                    params.batchSize(),
+                    params.tau(),
+                    params.minWeight());
+        });
     }
 
     /** Conceptual PiKE, Algorithm 2 (eqs. (9)–(10)), starting from {@code initial}. */
     public static Strategy conceptualPike(double[] initial, ConceptualParams params) {
-        return new Conceptual(Simplex.normalize(initial, "prior weights"), params);
+        return new Adaptive("conceptual-pike", Simplex.normalize(initial, "prior weights"), (w, s, epochs) -> {
+            s.requireValid(w.length, false);
+            Simplex.require(w);
+            return ConceptualPike.step(w, s.gradNormSq(), s.gradVar(), params);
+        });
     }
 
     /**
@@ -99,7 +132,7 @@ public final class Strategies {
     /** Robust-PiKE ({@link RobustPike}, mixer/ROBUST_PIKE.md), starting from {@code initial} and pulled towards it. */
     public static Strategy robustPike(double[] initial, RobustPikeParams params) {
         double[] w = Simplex.normalize(initial, "prior weights");
-        return new RobustPikeStrategy(w, w, params);
+        return robustPike(w, w, params);
     }
 
     /**
@@ -120,7 +153,23 @@ public final class Strategies {
             anchor = Simplex.normalize(start, "prior weights");
         }
         double[] initial = prior != null ? Simplex.normalize(prior, "prior weights") : anchor;
-        return new RobustPikeStrategy(initial, anchor, params);
+        return robustPike(initial, anchor, params);
+    }
+
+    /**
+     * Robust-PiKE starting from {@code initial} (the anchor, or a prior) and pulled towards {@code anchor}; it reads the
+     * PiKE statistics plus, through {@link Mixer#report}, the epochs each domain has consumed. Called without epochs
+     * (the two-argument {@link Strategy#update}, e.g. {@code pike weights}) it treats every domain as unrepeated.
+     */
+    private static Strategy robustPike(double[] initial, double[] anchor, RobustPikeParams params) {
+        return new Adaptive(RobustPikeParams.NAME, initial, (w, s, epochs) -> {
+            Checks.require(
+                    s.size() == w.length,
+                    "weights have %d entries but the statistics cover %d domains",
+                    w.length,
+                    s.size());
+            return RobustPike.step(w, s.gradNormSq(), s.gradVar(), epochs, anchor, params);
+        });
     }
 
     /**
@@ -170,7 +219,11 @@ public final class Strategies {
         return tokens;
     }
 
-    private record Fixed(String name, double[] weights) implements Strategy {
+    /**
+     * A baseline: fixed weights, statistics ignored; {@code composition} (null = the weights themselves) puts a step's
+     * batch on one domain for Round-Robin and Random.
+     */
+    private record Static(String name, double[] weights, Composition composition) implements Strategy {
         @Override
         public double[] initialWeights() {
             return weights.clone();
@@ -180,58 +233,20 @@ public final class Strategies {
         public double[] update(double[] current, DomainStats stats) {
             return current;
         }
-    }
-
-    private record RoundRobin(double[] uniform) implements Strategy {
-        @Override
-        public String name() {
-            return "round-robin";
-        }
 
         @Override
-        public double[] initialWeights() {
-            return uniform.clone();
-        }
-
-        @Override
-        public double[] update(double[] current, DomainStats stats) {
-            return current;
-        }
-
-        @Override
-        public double[] composition(long step, double[] weights) {
-            return Baselines.oneHot(Baselines.roundRobinTask(step, weights.length), weights.length);
+        public double[] composition(long step, double[] inForce) {
+            return composition == null ? inForce : composition.of(step, inForce);
         }
     }
 
-    private record RandomTask(double[] p, long seed) implements Strategy {
-        @Override
-        public String name() {
-            return "random";
-        }
-
-        @Override
-        public double[] initialWeights() {
-            return p.clone();
-        }
-
-        @Override
-        public double[] update(double[] current, DomainStats stats) {
-            return current;
-        }
-        /** The task is drawn with the weights in force (= p unless an operator pinned others). */
-        @Override
-        public double[] composition(long step, double[] weights) {
-            return Baselines.oneHot(Baselines.randomTask(seed, step, weights), weights.length);
-        }
+    /** The weights composing a step's batch from the weights in force. */
+    private interface Composition {
+        double[] of(long step, double[] weights);
     }
 
-    private record Pike(double[] initial, PikeParams p) implements Strategy {
-        @Override
-        public String name() {
-            return "pike";
-        }
-
+    /** A member of the PiKE family: {@code rule} maps the weights in force and the statistics to new weights. */
+    private record Adaptive(String name, double[] initial, Rule rule) implements Strategy {
         @Override
         public double[] initialWeights() {
             return initial.clone();
@@ -244,65 +259,17 @@ public final class Strategies {
 
         @Override
         public double[] update(double[] w, DomainStats s) {
-            s.requireValid(w.length, false);
-            return PikeUpdate.pikeStep(
-                    w, s.gradNormSq(), s.gradVar(), p.zeta1(), p.zeta2(), p.batchSize(), p.minWeight());
+            return rule.apply(w, s, null);
+        }
+
+        @Override
+        public double[] update(double[] w, DomainStats s, double[] epochsConsumed) {
+            return rule.apply(w, s, epochsConsumed);
         }
     }
 
-    private record FairPike(double[] initial, PikeParams p) implements Strategy {
-        @Override
-        public String name() {
-            return "fair-pike";
-        }
-
-        @Override
-        public double[] initialWeights() {
-            return initial.clone();
-        }
-
-        @Override
-        public boolean usesStatistics() {
-            return true;
-        }
-
-        @Override
-        public double[] update(double[] w, DomainStats s) {
-            s.requireValid(w.length, true);
-            return PikeUpdate.fairStep(
-                    w,
-                    s.gradNormSq(),
-                    s.gradVar(),
-                    s.loss(),
-                    p.zeta1(),
-                    p.zeta2(),
-                    p.batchSize(),
-                    p.tau(),
-                    p.minWeight());
-        }
-    }
-
-    private record Conceptual(double[] initial, ConceptualParams p) implements Strategy {
-        @Override
-        public String name() {
-            return "conceptual-pike";
-        }
-
-        @Override
-        public double[] initialWeights() {
-            return initial.clone();
-        }
-
-        @Override
-        public boolean usesStatistics() {
-            return true;
-        }
-
-        @Override
-        public double[] update(double[] w, DomainStats s) {
-            s.requireValid(w.length, false);
-            Simplex.require(w);
-            return ConceptualPike.step(w, s.gradNormSq(), s.gradVar(), p);
-        }
+    /** One update: weights in force, statistics and the epochs consumed per domain (null = unknown) to new weights. */
+    private interface Rule {
+        double[] apply(double[] weights, DomainStats stats, double[] epochsConsumed);
     }
 }
