@@ -11,7 +11,9 @@ import java.util.List;
  * What the trainer needs of a dataset: domain names, the mixer's view of the training split, per-domain token
  * counts and priors (for the token/temperature/static strategies), the vocabulary and context, and the rows.
  *
- * @param prior per-domain prior weights from the corpus spec, or null when the spec has none
+ * @param prior         per-domain prior weights from the corpus spec, or null when the spec has none
+ * @param tokenizerHash SHA-256 of the tokenizer that made the token ids (dataset.json), or null for rows made
+ *                      elsewhere (tests, benchmarks): a run records it and {@code --resume} checks it
  */
 public record Corpus(
         List<String> names,
@@ -21,7 +23,8 @@ public record Corpus(
         int vocabSize,
         int context,
         RowSource train,
-        RowSource val) {
+        RowSource val,
+        String tokenizerHash) {
     public Corpus {
         Checks.require(
                 train.rowLength() == context + 1,
@@ -62,7 +65,8 @@ public record Corpus(
                 info.tokenizer().vocabSize(),
                 info.context(),
                 new StoredRows(store, "train"),
-                new StoredRows(store, "val"));
+                new StoredRows(store, "val"),
+                info.tokenizer().contentHash());
     }
 
     /** {@link #open(String, long)} with the default cache bound ({@link ShardStore#DEFAULT_CACHE_MB}). */

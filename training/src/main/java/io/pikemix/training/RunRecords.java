@@ -1,6 +1,8 @@
 package io.pikemix.training;
 
+import io.pikemix.format.Checks;
 import io.pikemix.mixer.GradientStats;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +26,7 @@ public final class RunRecords {
         var rec = new LinkedHashMap<String, Object>();
         rec.put("step", step);
         rec.put("domains", corpus.names());
+        if (corpus.tokenizerHash() != null) rec.put(TOKENIZER_HASH, corpus.tokenizerHash());
         rec.put("val_loss", losses);
         rec.put("mean", Validation.mean(losses));
         rec.put("worst", Validation.worst(losses));
@@ -53,6 +56,32 @@ public final class RunRecords {
         return rec;
     }
 
+    /**
+     * Resume: the dataset must hold the token ids the run was trained on. A run whose config.json records the
+     * tokenizer's hash (runs since 2026-11-27) is refused on a dataset made by another tokenizer, e.g. one rebuilt at
+     * the same path with another --tokenizer, whose ids mean other strings; older runs are not checked.
+     */
+    public static void requireSameTokenizer(Path run, Corpus corpus) {
+        Path file = run.resolve(RunFiles.CONFIG);
+        try {
+            var recorded = RunFiles.MAPPER.readTree(file.toFile()).get(TOKENIZER_HASH);
+            if (recorded == null || corpus.tokenizerHash() == null) return;
+            Checks.require(
+                    recorded.asText().equals(corpus.tokenizerHash()),
+                    "%s was trained on token ids of tokenizer %s, but the dataset's tokenizer is %s; resume it on the"
+                            + " dataset it was trained on",
+                    run,
+                    abbreviate(recorded.asText()),
+                    abbreviate(corpus.tokenizerHash()));
+        } catch (IOException e) {
+            throw new io.pikemix.format.UserException(file + " is unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    private static String abbreviate(String sha256) {
+        return "sha256:" + sha256.substring(0, Math.min(12, sha256.length()));
+    }
+
     /** Resume: cuts every JSON-lines file back to what a checkpoint after {@code step} completed steps covers. */
     public static void truncateAfter(Path run, long step, String... extraStepFiles) {
         RunFiles.truncate(run.resolve(RunFiles.METRICS), s -> s < step);
@@ -63,13 +92,17 @@ public final class RunRecords {
         for (String f : extraStepFiles) RunFiles.truncate(run.resolve(f), s -> s < step);
     }
 
-    /** config.json: every option, the model, its size, the domains and where the run came from. */
+    /** config.json's key for the SHA-256 of the dataset's tokenizer ({@link Corpus#tokenizerHash}). */
+    public static final String TOKENIZER_HASH = "tokenizer_sha256";
+
+    /** config.json: every option, the model, its size, the domains, the tokenizer and where the run came from. */
     public static Map<String, Object> provenance(TrainConfig config, Corpus corpus) {
         var rec = new LinkedHashMap<String, Object>();
         rec.put("train", config);
         rec.put("model", config.model(corpus.vocabSize(), corpus.context()));
         rec.put("parameters", config.model(corpus.vocabSize(), corpus.context()).parameterCount());
         rec.put("domains", corpus.names());
+        if (corpus.tokenizerHash() != null) rec.put(TOKENIZER_HASH, corpus.tokenizerHash());
         rec.put("git_commit", Memory.gitCommit());
         rec.put("dl4j", "1.0.0-M2.1");
         rec.put("backend", Backend.describe());

@@ -79,6 +79,7 @@ public final class Trainer {
         if (resume) {
             Path dir = Checkpoint.latest(run)
                     .orElseThrow(() -> new UserException(run + " has no checkpoint to resume from"));
+            RunRecords.requireSameTokenizer(run, corpus);
             Checkpoint c = Checkpoint.read(dir);
             c.requireShapes(dir, gpt);
             model = kind.load(gpt, c.params());

@@ -49,7 +49,15 @@ final class MemoryCorpus {
             tokens[k] = (long) train.get(k).length * context;
         }
         return new Corpus(
-                names, rows, tokens, null, vocab, context, new Rows(context + 1, train), new Rows(context + 1, val));
+                names,
+                rows,
+                tokens,
+                null,
+                vocab,
+                context,
+                new Rows(context + 1, train),
+                new Rows(context + 1, val),
+                null);
     }
 
     static Corpus random(int domains, int rowsPerDomain, int vocab, int context, long seed) {

@@ -283,6 +283,40 @@ class TrainingBadInputTest {
         assertTrue(e.getMessage().contains("[30, 16]") && e.getMessage().contains("[30, 32]"), e.getMessage());
     }
 
+    /*
+     * A run trained on token ids of one tokenizer, resumed on a dataset whose tokenizer hash differs (rebuilt at the
+     * same path with another --tokenizer): refused before the checkpoint is read, naming both hashes; on the same
+     * tokenizer the resume goes on.
+     */
+    @Test
+    void resumeOnADatasetOfAnotherTokenizer_isAUserError() throws IOException {
+        Corpus before = withTokenizer("1111111111111111aaaa"), after = withTokenizer("2222222222222222bbbb");
+        TrainConfig c = config("mix", 4, 2, 0);
+        Path run = dir.resolve("tok");
+        Trainer.run(config("mix", 2, 2, 0), before, run, false);
+        assertTrue(Files.readString(run.resolve(RunFiles.CONFIG))
+                .contains("\"tokenizer_sha256\" : \"1111111111111111aaaa\""));
+        var e = assertThrows(UserException.class, () -> Trainer.run(c, after, run, true));
+        assertTrue(
+                e.getMessage().contains("sha256:111111111111") && e.getMessage().contains("sha256:222222222222"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("resume it on the dataset it was trained on"), e.getMessage());
+        assertEquals(4, Trainer.run(c, before, run, true).steps());
+    }
+
+    private static Corpus withTokenizer(String hash) {
+        return new Corpus(
+                CORPUS.names(),
+                CORPUS.trainRows(),
+                CORPUS.tokens(),
+                CORPUS.prior(),
+                CORPUS.vocabSize(),
+                CORPUS.context(),
+                CORPUS.train(),
+                CORPUS.val(),
+                hash);
+    }
+
     // ---- memory guard (issue 16 part 5) ----------------------------------------------------------------------
 
     /*

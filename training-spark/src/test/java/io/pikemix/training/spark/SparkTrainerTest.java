@@ -72,7 +72,8 @@ class SparkTrainerTest {
                 domainRows.add(new DomainRows(names.get(k), new long[] {rows}));
                 tokens[k] = (long) rows * T;
             }
-            return new Corpus(names, domainRows, tokens, null, vocab, T, new Rows(T + 1, train), new Rows(T + 1, val));
+            return new Corpus(
+                    names, domainRows, tokens, null, vocab, T, new Rows(T + 1, train), new Rows(T + 1, val), null);
         }
 
         private static int[][] rows(SplittableRandom rnd, int n, int vocab, int length, int k) {
