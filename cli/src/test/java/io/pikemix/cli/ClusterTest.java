@@ -77,6 +77,7 @@ class ClusterTest {
                 assertTrue(w1.findAny().isPresent() && w2.findAny().isPresent(), "both workers ran an executor");
             }
             assertSameDataset(local, cluster);
+            assertProgressMovesWhileTheTaskRuns(env, url);
 
             Path runLocal = dir.resolve("run-local"), runCluster = dir.resolve("run-cluster");
             finish(train(env, "local[2]", cluster, runLocal), 300, dir.resolve("run-local.log"));
@@ -123,6 +124,62 @@ class ClusterTest {
         assertTrue(
                 Files.isRegularFile(out.resolve(DatasetInfo.FILE_NAME)),
                 "no dataset.json after the " + master + " run");
+    }
+
+    /**
+     * Live progress on the cluster: one 24 MB text file, one task on one executor, counted by the driver from the
+     * accumulator values the executor sends with its heartbeats (every 200 ms here). A progress line printed while
+     * the task still ran ("tasks 0/1") shows more than 0 MB: the counts moved before the task ended. Without that
+     * path the driver would only see the task's counts when it ends, and every "tasks 0/1" line would show 0 MB.
+     */
+    private void assertProgressMovesWhileTheTaskRuns(Map<String, String> env, String master) throws Exception {
+        Path in = dir.resolve("progress-in");
+        Files.createDirectories(in);
+        var sb = new StringBuilder();
+        for (int i = 0; sb.length() < 24_000_000; i++)
+            sb.append("Paragraph ")
+                    .append(i)
+                    .append(": the committee met on a Tuesday and reviewed the harbour accounts for the year ")
+                    .append(1800 + i % 200)
+                    .append(", finding nothing amiss.\n\n");
+        Files.writeString(in.resolve("a.txt"), sb);
+        Path spec = dir.resolve("progress.yaml");
+        Files.writeString(
+                spec,
+                "tokenizer: cl100k_base\ncontext: 64\ndomains:\n"
+                        + "  - {name: d, format: text, doc_separator: blank_line, paths: [" + in + "/*.txt]}\n");
+        Path log = dir.resolve("progress.log");
+        Process p = script(
+                env,
+                log,
+                "deploy/submit.sh",
+                "--master",
+                master,
+                "--conf",
+                "spark.executor.heartbeatInterval=200ms",
+                "--",
+                "etl",
+                "--spec",
+                spec.toString(),
+                "--out",
+                dir.resolve("progress-out").toString(),
+                "--progress-seconds",
+                "0.2");
+        finish(p, 300, log);
+        var total = java.util.regex.Pattern.compile("\\| total [0-9,]+ docs ([0-9.]+) MB .*\\| tasks (\\d+)/1 ");
+        List<Double> whileRunning = new ArrayList<>();
+        double last = -1;
+        for (String line : Files.readAllLines(log)) {
+            var m = total.matcher(line);
+            if (!m.find()) continue;
+            last = Double.parseDouble(m.group(1));
+            if (m.group(2).equals("0")) whileRunning.add(last);
+        }
+        assertEquals(24.0, last, 0.1, "the last line counts all input");
+        assertTrue(
+                whileRunning.stream().anyMatch(mb -> mb > 0 && mb < 24),
+                "a line with more than 0 MB before the one task ended, from the executor's heartbeats: "
+                        + whileRunning);
     }
 
     static final int STEPS = 14;

@@ -40,7 +40,8 @@ import org.apache.parquet.hadoop.example.GroupReadSupport;
 final class DocumentReader {
     /**
      * A usable document: its UTF-8 bytes {@code utf8()[0, length())}, valid UTF-8 (hashed and tokenized as they
-     * are), and its text, decoded only when asked for (a JSON line's text comes decoded from the parser).
+     * are), and its text, decoded only when asked for (a JSON line's text may come decoded from the parser). The
+     * bytes may be a buffer the reader reuses: they and {@link #text()} are valid until the next {@link #next()}.
      */
     static final class Doc {
         private String text;
@@ -205,6 +206,7 @@ final class DocumentReader {
 
     private Source jsonl(Chunk chunk, String field) throws IOException {
         LineRecordReader reader = lines(chunk);
+        JsonText fast = new JsonText(field);
         return new Source() {
             @Override
             public Doc next() throws IOException {
@@ -217,6 +219,18 @@ final class DocumentReader {
                     }
                     byte[] raw = line.getBytes();
                     int n = line.getLength();
+                    int len = fast.decode(raw, n); // the common line in one pass; anything else: Jackson below
+                    if (len != JsonText.UNUSUAL) {
+                        if (Utf8.isBlank(fast.buffer(), len)) {
+                            skip("empty");
+                            continue;
+                        }
+                        if (len > maxDocBytes) {
+                            skip("too_large");
+                            continue;
+                        }
+                        return new Doc(null, fast.buffer(), len);
+                    }
                     if (!Utf8.isValid(raw, 0, n)) {
                         skip("invalid_utf8");
                         continue;

@@ -175,26 +175,23 @@ public final class EtlJob {
                 new Progress(spark.sparkContext(), spec.domainNames(), tasks, config.progressIntervalMs(), console)) {
             Meter.Channels channels = progress.channels();
             var taskRdd = jsc.parallelize(tasks, tasks.size());
+            // one task's work, built the same way with or without deduplication
+            org.apache.spark.api.java.function.Function<Task, PackTask> packTask = task -> new PackTask(
+                    task,
+                    tokenizer.value().get(),
+                    rowLength,
+                    valFraction,
+                    seed,
+                    maxDoc,
+                    parquetDir,
+                    hadoop.value().value(),
+                    org.apache.spark.TaskContext.get().attemptNumber(),
+                    new Meter(channels, task.domainIndex()));
             List<TaskStats> stats;
             if (tasks.stream().noneMatch(Task::dedup)) {
-                stats = taskRdd.mapPartitions(it -> {
-                            if (!it.hasNext()) return java.util.Collections.<TaskStats>emptyIterator();
-                            Task task = it.next();
-                            int attempt = org.apache.spark.TaskContext.get().attemptNumber();
-                            return List.of(new PackTask(
-                                                    task,
-                                                    tokenizer.value().get(),
-                                                    rowLength,
-                                                    valFraction,
-                                                    seed,
-                                                    maxDoc,
-                                                    parquetDir,
-                                                    hadoop.value().value(),
-                                                    attempt,
-                                                    new Meter(channels, task.domainIndex()))
-                                            .run())
-                                    .iterator();
-                        })
+                stats = taskRdd.mapPartitions(it -> it.hasNext()
+                                ? List.of(packTask.call(it.next()).run()).iterator()
+                                : java.util.Collections.<TaskStats>emptyIterator())
                         .collect();
             } else {
                 console.printf(
@@ -204,25 +201,14 @@ public final class EtlJob {
                                 .map(CorpusSpec.DomainSpec::name)
                                 .toList());
                 var duplicates = Dedup.duplicates(jsc, tasks, hadoop, maxDoc);
-                stats = taskRdd.zipPartitions(duplicates, (it, dups) -> {
-                            if (!it.hasNext()) return java.util.Collections.<TaskStats>emptyIterator();
-                            Task task = it.next();
-                            int attempt = org.apache.spark.TaskContext.get().attemptNumber();
-                            return List.of(new PackTask(
-                                                    task,
-                                                    tokenizer.value().get(),
-                                                    rowLength,
-                                                    valFraction,
-                                                    seed,
-                                                    maxDoc,
-                                                    parquetDir,
-                                                    hadoop.value().value(),
-                                                    attempt,
-                                                    new Meter(channels, task.domainIndex()))
-                                            .dropping(Dedup.sorted(dups))
-                                            .run())
-                                    .iterator();
-                        })
+                stats = taskRdd.zipPartitions(
+                                duplicates,
+                                (it, dups) -> it.hasNext()
+                                        ? List.of(packTask.call(it.next())
+                                                        .dropping(Dedup.sorted(dups))
+                                                        .run())
+                                                .iterator()
+                                        : java.util.Collections.<TaskStats>emptyIterator())
                         .collect();
             }
             if (config.progressIntervalMs() > 0) progress.print();

@@ -27,8 +27,6 @@ import org.apache.spark.unsafe.Platform;
  */
 final class PackTask {
     static final String TRAIN = "train", VAL = "val";
-    private static final java.lang.invoke.VarHandle INT_LE =
-            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private final Task task;
     private final Tokenizer tokenizer;
@@ -69,8 +67,8 @@ final class PackTask {
         this.meter = meter != null ? meter : new Meter(null, task.domainIndex());
         this.reader = new DocumentReader(conf, maxDocBytes, task, this.meter::bytes);
         long base = (long) task.index() << 32;
-        this.trainOut = new Output(TRAIN, base, rowLength);
-        this.valOut = new Output(VAL, base, rowLength);
+        this.trainOut = new Output(TRAIN, base);
+        this.valOut = new Output(VAL, base);
         this.train = new Packer(rowLength, tokenizer.eosId(), trainOut::row);
         this.val = new Packer(rowLength, tokenizer.eosId(), valOut::row);
     }
@@ -141,23 +139,20 @@ final class PackTask {
         return new TaskStats(task.index(), task.domain(), files, bytes, reader.skipped(), splits);
     }
 
-    /** One split's rows: packed into a reused little-endian buffer and appended to its shard file. */
+    /** One split's rows (the packer's little-endian bytes, as they are) appended to its shard file. */
     private final class Output {
         private final String split;
         private final long base;
-        private final byte[] packed;
         private long rows;
         private ShardWriter writer;
         private Path tmp;
 
-        Output(String split, long base, int rowLength) {
+        Output(String split, long base) {
             this.split = split;
             this.base = base;
-            this.packed = new byte[4 * rowLength];
         }
 
-        void row(int[] row) {
-            for (int i = 0, j = 0; i < row.length; i++, j += 4) INT_LE.set(packed, j, row[i]);
+        void row(byte[] packed) {
             long seqId = base | rows++;
             if (parquetDir == null) return;
             try {

@@ -1,6 +1,9 @@
 package io.pikemix.etl;
 
 import io.pikemix.etl.tokenizer.TokenSink;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.function.Consumer;
 
 /**
@@ -12,22 +15,28 @@ import java.util.function.Consumer;
  * <p>A tokenizer writes a document's ids straight in ({@link TokenSink}), then {@link #endDocument} appends
  * the EOS; {@link #add} does both for an id array.
  *
+ * <p>A row is handed over as the shard's {@code tokens} value: {@code rowLength} little-endian int32 ids
+ * ({@code 4 * rowLength} bytes), written there as the ids arrive — no id array in between, no conversion pass.
+ *
  * <p>Invariant: {@code tokensIn() == rows() * rowLength + tail()}. The row array passed to the consumer is
  * reused for the next row: a consumer that keeps rows copies them.
  */
 final class Packer implements TokenSink {
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
     private final int rowLength;
     private final int eos;
-    private final Consumer<int[]> rows;
-    private final int[] row;
-    private int fill;
+    private final Consumer<byte[]> rows;
+    private final byte[] row;
+    private int fill; // ids in the row
     private long documents, tokensIn, rowCount;
 
-    Packer(int rowLength, int eos, Consumer<int[]> rows) {
+    /** @param rows receives each full row: {@code 4 * rowLength} bytes, the ids little-endian */
+    Packer(int rowLength, int eos, Consumer<byte[]> rows) {
         this.rowLength = rowLength;
         this.eos = eos;
         this.rows = rows;
-        this.row = new int[rowLength];
+        this.row = new byte[4 * rowLength];
     }
 
     void add(int[] docTokens) {
@@ -38,20 +47,16 @@ final class Packer implements TokenSink {
     @Override
     public void token(int id) {
         tokensIn++;
-        row[fill++] = id;
-        if (fill == rowLength) flush();
+        INT_LE.set(row, fill << 2, id);
+        if (++fill == rowLength) flush();
     }
 
     @Override
     public void tokens(int[] ids) {
         tokensIn += ids.length;
-        int pos = 0;
-        while (pos < ids.length) {
-            int n = Math.min(rowLength - fill, ids.length - pos);
-            System.arraycopy(ids, pos, row, fill, n);
-            fill += n;
-            pos += n;
-            if (fill == rowLength) flush();
+        for (int id : ids) {
+            INT_LE.set(row, fill << 2, id);
+            if (++fill == rowLength) flush();
         }
     }
 

@@ -11,12 +11,23 @@ import org.junit.jupiter.api.Test;
 class PackerTest {
     static final int EOS = 99;
 
+    /** A row's little-endian int32 bytes as ids. */
+    static int[] ids(byte[] row) {
+        assertEquals(0, row.length % 4);
+        int[] ids = new int[row.length / 4];
+        java.nio.ByteBuffer.wrap(row)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .asIntBuffer()
+                .get(ids);
+        return ids;
+    }
+
     @Test
     void pack_handWorkedExample() {
         // docs [1 2 3], [4], [5 6 7 8 9] with EOS=99 give the stream 1 2 3 99 4 99 5 6 7 8 9 99 (12 tokens);
         // rows of 5: [1 2 3 99 4] [99 5 6 7 8], tail 2 (9 99).
         var rows = new ArrayList<int[]>();
-        var p = new Packer(5, EOS, r -> rows.add(r.clone()));
+        var p = new Packer(5, EOS, r -> rows.add(ids(r)));
         p.add(new int[] {1, 2, 3});
         p.add(new int[] {4});
         p.add(new int[] {5, 6, 7, 8, 9});
@@ -34,7 +45,7 @@ class PackerTest {
         for (int trial = 0; trial < 200; trial++) {
             int rowLength = 1 + rnd.nextInt(40);
             List<int[]> rows = new ArrayList<>();
-            var p = new Packer(rowLength, EOS, r -> rows.add(r.clone()));
+            var p = new Packer(rowLength, EOS, r -> rows.add(ids(r)));
             var stream = new ArrayList<Integer>();
             int docs = rnd.nextInt(30);
             for (int d = 0; d < docs; d++) {

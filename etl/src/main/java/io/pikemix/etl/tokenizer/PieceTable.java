@@ -10,17 +10,25 @@ import java.nio.ByteOrder;
  * nothing else (no key array, no id array elsewhere in the heap). Pre-tokens whose bytes and ids do not fit in a
  * slot (7 words: ⌈length / 8⌉ for the bytes and ⌈ids / 2⌉ for the ids) are not kept here ({@link PieceCache} is).
  *
- * <p>Two-way set associative with LRU replacement: a set is two adjacent slots (128 bytes), the first the more
- * recently used; a hit in the second swaps the two, and a new pre-token takes the first slot, its old entry moving to
- * the second (whose entry is dropped). No clearing and no probing: a look-up costs the same however full the table
- * is, and the frequent pre-tokens stay.
+ * <p>Two-way set associative with a hit-count admission rule: a set is two adjacent slots (128 bytes), each with a
+ * saturating hit count (0..{@value #MAX_HITS}). A hit raises its slot's count until it saturates, so the frequent
+ * pre-tokens are read without a write (their cache lines stay clean; there is no swap on a hit). A new pre-token
+ * takes an empty slot or a slot of count 0 (the second on a tie); when both slots have been hit it is not admitted,
+ * and the lower count is lowered instead (aging: a pre-token that stops being used makes room after a few such
+ * misses). A one-off pre-token so never evicts one in use, which matters when the distinct pre-tokens outnumber the
+ * slots. No clearing and no probing: a look-up costs the same however full the table is.
  *
- * <p>Slot layout: word 0 = hash (high 32 bits) | length &lt;&lt; 16 | number of ids (0: empty); words 1.. the bytes,
- * little-endian, zero-padded; then the ids, two per word (low half first). Not thread-safe: one per thread.
+ * <p>Slot layout: word 0 = hash (high 32 bits) | length &lt;&lt; 16 | hits &lt;&lt; 8 | number of ids (0: empty);
+ * words 1.. the bytes, little-endian, zero-padded; then the ids, two per word (low half first). Not thread-safe: one
+ * per thread.
  */
 final class PieceTable {
     static final int WORDS = 8; // one 64-byte slot
+    /** Where a slot's hit count saturates. */
+    static final int MAX_HITS = 3;
+
     private static final int PAYLOAD = WORDS - 1;
+    private static final long HIT = 1L << 8, HITS = 0xFFL << 8;
     private static final VarHandle LONG_LE =
             MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -47,15 +55,16 @@ final class PieceTable {
         int len = end - start;
         long first = word(b, start, end);
         int h = hash(first, b, start, end);
-        int set = h & setMask;
         long tag = ((long) h << 32) | ((long) len << 16);
-        int s = set * (2 * WORDS);
+        int s = (h & setMask) * (2 * WORDS);
         long[] t = table;
         if (!matches(s, tag, first, b, start, end)) {
-            if (!matches(s + WORDS, tag, first, b, start, end)) return false;
-            swap(t, s); // the second becomes the most recently used
+            s += WORDS;
+            if (!matches(s, tag, first, b, start, end)) return false;
         }
-        int n = (int) t[s] & 0xFFFF;
+        long head = t[s];
+        if ((head & HITS) < MAX_HITS * HIT) t[s] = head + HIT; // saturated: no write
+        int n = (int) head & 0xFF;
         int w = s + 1 + ((len + 7) >>> 3);
         for (int k = 0; k < n; k += 2, w++) {
             long v = t[w];
@@ -65,28 +74,31 @@ final class PieceTable {
         return true;
     }
 
-    /** Caches {@code ids} for the pre-token {@code b[start, end)}, which must {@link #fits fit} and not be cached. */
-    void put(byte[] b, int start, int end, int[] ids) {
+    /**
+     * Offers {@code ids} for the pre-token {@code b[start, end)}, which must {@link #fits fit} and not be cached: it
+     * takes an empty slot of its set or one whose hit count is 0 (the second on a tie); else it is not kept and the
+     * lower of the two counts is lowered by one. Whether it was kept.
+     */
+    boolean put(byte[] b, int start, int end, int[] ids) {
         int len = end - start;
         long first = word(b, start, end);
         int h = hash(first, b, start, end);
         int s = (h & setMask) * (2 * WORDS);
         long[] t = table;
-        System.arraycopy(t, s, t, s + WORDS, WORDS); // the first's entry moves to the second; the second's is dropped
-        java.util.Arrays.fill(t, s, s + WORDS, 0L);
-        t[s] = ((long) h << 32) | ((long) len << 16) | ids.length;
-        int w = s + 1;
+        long a = t[s], c = t[s + WORDS];
+        int victim = (a & 0xFF) == 0 || ((c & 0xFF) != 0 && (a & HITS) < (c & HITS)) ? s : s + WORDS;
+        long v = t[victim];
+        if ((v & 0xFF) != 0 && (v & HITS) != 0) {
+            t[victim] = v - HIT; // both in use: age the less used one instead
+            return false;
+        }
+        java.util.Arrays.fill(t, victim, victim + WORDS, 0L);
+        t[victim] = ((long) h << 32) | ((long) len << 16) | ids.length;
+        int w = victim + 1;
         for (int p = start; p < end; p += 8) t[w++] = word(b, p, end);
         for (int k = 0; k < ids.length; k += 2)
             t[w++] = (ids[k] & 0xFFFFFFFFL) | (k + 1 < ids.length ? (long) ids[k + 1] << 32 : 0L);
-    }
-
-    private static void swap(long[] t, int s) {
-        for (int k = s; k < s + WORDS; k++) {
-            long v = t[k];
-            t[k] = t[k + WORDS];
-            t[k + WORDS] = v;
-        }
+        return true;
     }
 
     private boolean matches(int s, long tag, long first, byte[] b, int start, int end) {

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** {@link PieceTable}: what fits, exact hits only, and the replacement within a two-slot set. */
+/** {@link PieceTable}: what fits, exact hits only, and the hit-count admission within a two-slot set. */
 class PieceTableTest {
     /** Collects emitted ids. */
     static final class Ids implements TokenSink {
@@ -82,34 +82,47 @@ class PieceTableTest {
     }
 
     @Test
-    void oneSet_keepsTheTwoMostRecentlyUsed() {
+    void oneSet_aOneOffDoesNotEvictAPreTokenInUse_untilAged() {
         var t = new PieceTable(2); // one set of two slots: every key collides
         byte[] a = "a".getBytes(StandardCharsets.UTF_8),
                 b = " the".getBytes(StandardCharsets.UTF_8),
-                c = "ing".getBytes(StandardCharsets.UTF_8);
-        t.put(a, 0, 1, new int[] {1});
-        t.put(b, 0, 4, new int[] {2});
-        assertArrayEquals(new int[] {1}, emit(t, a, 0, 1)); // a is used again: b is now the least recent
-        t.put(c, 0, 3, new int[] {3});
-        assertNull(emit(t, b, 0, 4));
+                c = "ing".getBytes(StandardCharsets.UTF_8),
+                d = " harbour-accounts".getBytes(StandardCharsets.UTF_8);
+        assertTrue(t.put(a, 0, 1, new int[] {1})); // empty slots: admitted
+        assertTrue(t.put(b, 0, 4, new int[] {2, 3}));
+        // a hit twice (count 2), b not hit (count 0): c takes b's slot
         assertArrayEquals(new int[] {1}, emit(t, a, 0, 1));
-        assertArrayEquals(new int[] {3}, emit(t, c, 0, 3));
+        assertArrayEquals(new int[] {1}, emit(t, a, 0, 1));
+        assertTrue(t.put(c, 0, 3, new int[] {4}));
+        assertNull(emit(t, b, 0, 4));
+        assertArrayEquals(new int[] {4}, emit(t, c, 0, 3)); // c: count 1, a: count 2
+        // d finds both in use: not admitted, and c (the lower count) is aged 1 -> 0
+        assertFalse(t.put(d, 0, d.length, new int[] {5, 6, 7}));
+        assertNull(emit(t, d, 0, d.length));
+        assertArrayEquals(new int[] {1}, emit(t, a, 0, 1)); // a: count 3
+        // now c has count 0: d takes its slot; a, in use, stays
+        assertTrue(t.put(d, 0, d.length, new int[] {5, 6, 7}));
+        assertArrayEquals(new int[] {5, 6, 7}, emit(t, d, 0, d.length));
+        assertNull(emit(t, c, 0, 3));
+        assertArrayEquals(new int[] {1}, emit(t, a, 0, 1));
     }
 
     @Test
-    void oneSet_keepsTheTwoNewest() {
-        var t = new PieceTable(2); // one set of two slots: every key collides
-        byte[][] k = {
-            "a".getBytes(StandardCharsets.UTF_8),
-            " the".getBytes(StandardCharsets.UTF_8),
-            "ing".getBytes(StandardCharsets.UTF_8),
-            " harbour-accounts".getBytes(StandardCharsets.UTF_8)
-        };
-        for (int i = 0; i < k.length; i++) {
-            t.put(k[i], 0, k[i].length, new int[] {i, 100 + i, 200 + i});
-            if (i >= 1) assertArrayEquals(new int[] {i - 1, 99 + i, 199 + i}, emit(t, k[i - 1], 0, k[i - 1].length));
-            assertArrayEquals(new int[] {i, 100 + i, 200 + i}, emit(t, k[i], 0, k[i].length)); // the newest again
-            if (i >= 2) assertNull(emit(t, k[i - 2], 0, k[i - 2].length));
-        }
+    void oneSet_hitCountsSaturate_andAgingFreesASlotAfterThatManyMisses() {
+        var t = new PieceTable(2);
+        byte[] a = "a".getBytes(StandardCharsets.UTF_8),
+                b = "bb".getBytes(StandardCharsets.UTF_8),
+                x = "xyz".getBytes(StandardCharsets.UTF_8);
+        t.put(a, 0, 1, new int[] {1});
+        t.put(b, 0, 2, new int[] {2});
+        for (int i = 0; i < 10; i++) emit(t, a, 0, 1); // a saturates at MAX_HITS
+        for (int i = 0; i < 10; i++) emit(t, b, 0, 2);
+        // both saturated: each refusal ages the second (the tie, then the lower count) until it reaches 0
+        int refused = 0;
+        while (!t.put(x, 0, 3, new int[] {9})) refused++;
+        assertEquals(PieceTable.MAX_HITS, refused);
+        assertArrayEquals(new int[] {9}, emit(t, x, 0, 3));
+        assertArrayEquals(new int[] {1}, emit(t, a, 0, 1));
+        assertNull(emit(t, b, 0, 2));
     }
 }
