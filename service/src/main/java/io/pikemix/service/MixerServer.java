@@ -6,9 +6,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.pikemix.format.ShardStore;
 import io.pikemix.format.UserException;
-import io.pikemix.mixer.DomainStats;
 import io.pikemix.mixer.StepManifest;
-import io.pikemix.mixer.WeightChange;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -76,8 +74,8 @@ public final class MixerServer implements AutoCloseable {
         Fingerprint.check(config);
         this.log = new EventLog(config.stateDir());
         try {
+            this.core = new MixerCore(config.mix(), config.strategy(), config.workers(), log, config.stateDir());
             if (log.truncatedTail() != null) LOG.warn("event log: cut off {}", log.truncatedTail());
-            this.core = new MixerCore(config.mix(), config.strategy(), config.workers(), log);
         } catch (RuntimeException e) {
             log.close();
             throw e;
@@ -136,6 +134,7 @@ public final class MixerServer implements AutoCloseable {
             if (tls == null) server.app.start(config.host(), config.port());
             else server.app.start(); // the HTTPS connector carries host and port
         } catch (RuntimeException e) {
+            server.core.close();
             server.log.close();
             throw e;
         }
@@ -156,6 +155,7 @@ public final class MixerServer implements AutoCloseable {
     public void close() {
         app.stop();
         log.close();
+        core.close();
     }
 
     // ---- handlers -------------------------------------------------------------------------------------------
@@ -264,29 +264,11 @@ public final class MixerServer implements AutoCloseable {
     }
 
     private void history(Context ctx) {
-        var changes = core.history();
+        long length = core.historyLength(); // whole entries, of frozen steps only
         log.sync();
         Map<Long, double[]> scheduled = core.scheduled();
-        json(ctx, Json.object(g -> {
-            names(g);
-            g.writeArrayFieldStart("changes");
-            for (WeightChange c : changes) {
-                g.writeStartObject();
-                g.writeNumberField("step", c.step());
-                g.writeStringField("strategy", c.strategy());
-                g.writeStringField("cause", c.cause());
-                Json.array(g, "weights", c.weights());
-                DomainStats s = c.stats();
-                if (s != null) {
-                    g.writeObjectFieldStart("stats");
-                    Json.array(g, "grad_norm_sq", s.gradNormSq());
-                    Json.array(g, "grad_var", s.gradVar());
-                    if (s.loss() != null) Json.array(g, "loss", s.loss());
-                    g.writeEndObject();
-                }
-                g.writeEndObject();
-            }
-            g.writeEndArray();
+        byte[] head = Json.object(this::names); // {"domains":[..]}
+        byte[] tail = Json.object(g -> {
             g.writeArrayFieldStart("scheduled");
             for (var e : scheduled.entrySet()) {
                 g.writeStartObject();
@@ -296,7 +278,17 @@ public final class MixerServer implements AutoCloseable {
                 g.writeEndObject();
             }
             g.writeEndArray();
-        }));
+        });
+        // {"domains":[..],"changes":[ + the history file's entries + ],"scheduled":[..]}: streamed, never whole in
+        // memory
+        var parts = java.util.List.of(
+                new java.io.ByteArrayInputStream(head, 0, head.length - 1), // without its closing brace
+                new java.io.ByteArrayInputStream(",\"changes\":[".getBytes(StandardCharsets.UTF_8)),
+                core.history(length),
+                new java.io.ByteArrayInputStream("],".getBytes(StandardCharsets.UTF_8)),
+                new java.io.ByteArrayInputStream(tail, 1, tail.length - 1)); // without its opening brace
+        ctx.contentType("application/json")
+                .result(new java.io.SequenceInputStream(java.util.Collections.enumeration(parts)));
     }
 
     private void putWeights(Context ctx) {
