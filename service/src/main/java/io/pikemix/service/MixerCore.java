@@ -132,7 +132,7 @@ final class MixerCore {
     private void replay(JsonNode e) {
         String type = e.path("type").asText();
         switch (type) {
-            case "stats" -> report(StatsReport.parse(withoutType(e), config.domainCount()), false);
+            case "stats" -> report(StatsReport.parse(withoutType(e), config.domainCount()), null);
             case "pin" ->
                 control(e.get("from_step").asLong(), Json.doubles(e, "weights", config.domainCount(), true), false);
             case "release" -> control(e.get("from_step").asLong(), null, false);
@@ -258,11 +258,20 @@ final class MixerCore {
 
     // ---- statistics -----------------------------------------------------------------------------------------
 
-    synchronized Accepted report(StatsReport r) {
-        return report(r, true);
+    Accepted report(StatsReport r) {
+        byte[] event = Json.object(
+                g -> { // serialised before the lock is taken
+                    g.writeStringField("type", "stats");
+                    r.write(g);
+                });
+        synchronized (this) {
+            return report(r, event);
+        }
     }
 
-    private Accepted report(StatsReport r, boolean durable) {
+    /** Validates and applies a report; writes {@code event} (its log line) when given, i.e. when not replaying. */
+    private Accepted report(StatsReport r, byte[] event) {
+        boolean durable = event != null;
         long t = r.step();
         Strategy strategy = mixer.strategy();
         if (r.workers() != workers || r.worker() < 0 || r.worker() >= workers)
@@ -312,12 +321,7 @@ final class MixerCore {
                         + ": " + e.getMessage());
             }
         }
-        long pos = !durable
-                ? 0
-                : log.write(Json.object(g -> {
-                    g.writeStringField("type", "stats");
-                    r.write(g);
-                }));
+        long pos = durable ? log.write(event) : 0;
         reports.put(t, next);
         reportsAccepted++;
         if (pooled != null) {
@@ -329,8 +333,8 @@ final class MixerCore {
             // workers' reads of step t + 1 find it frozen (one fsync per step, paid by the writers)
             if (durable && t + 1 == frozen && mixer.awaiting() < 0) writeFreeze(t + 1, true);
             else if (durable) snapshot(pos);
+            notifyAll(); // readiness changes only when a step closes: a partial report wakes no long poll
         } else if (durable) snapshot(pos);
-        notifyAll();
         return new Accepted(t, reported, workers, pooled != null);
     }
 
