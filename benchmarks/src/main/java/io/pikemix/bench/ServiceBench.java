@@ -35,7 +35,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Ends with {@code RESULT manifest_p99_ms=X batch_p99_ms=Y weights_p99_ms=W stats_p99_ms=Z}.
  */
 public final class ServiceBench {
-    static final int CLIENTS = 8;
+    /**
+     * Concurrent clients, and the workers the service pools statistics from (default 8; {@code -Dpike.bench.clients=N},
+     * N ≤ 8, to see how much of the p99 is 8 client threads sharing the cores with the server). Manifests and batches
+     * are always shares of 8 (32 rows of b = 256), whatever N.
+     */
+    static final int CLIENTS = Integer.getInteger("pike.bench.clients", 8);
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--soak")) {
@@ -244,7 +249,7 @@ public final class ServiceBench {
         String halves = String.join(",", java.util.Collections.nCopies(K, "0.5"));
         String two = String.join(",", java.util.Collections.nCopies(K, "2"));
         String eight = String.join(",", java.util.Collections.nCopies(K, "8"));
-        return "{\"step\":" + step + ",\"worker\":" + worker + ",\"workers\":8,\"micro_batches\":[" + two
+        return "{\"step\":" + step + ",\"worker\":" + worker + ",\"workers\":" + CLIENTS + ",\"micro_batches\":[" + two
                 + "],\"sequences\":[" + eight + "],\"grad_norm_sq\":[" + halves + "],\"mean_grad_norm_sq\":[" + ones
                 + "],\"grad_var\":[" + ones + "]}";
     }

@@ -10,10 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,8 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * (workers 0..7 of 8, batch 256, PiKE with T = 1) each walk the steps at RATE/8 requests per second: GET its share
  * of step t's manifest (long poll), POST its statistics of step t, and every fourth step GET /v1/weights. Requests
  * are sent on a fixed schedule (a late one is sent at once, not skipped). Every 30 s it prints the requests, errors
- * (any status but 200, or an exception), p99 of the interval, this JVM's RSS and heap in use (server and clients share
- * the JVM); it ends with {@code RESULT soak_minutes=.. rate=.. requests=.. errors=.. p99_ms=.. rss_start_mb=..
+ * (any status but 200, or an exception), p99 of the interval (10 µs buckets, the upper edge), this JVM's RSS and heap
+ * in use (server and clients share the JVM; the latencies are kept in fixed-size histograms, not per request); it ends with {@code RESULT soak_minutes=.. rate=.. requests=.. errors=.. p99_ms=.. rss_start_mb=..
  * rss_end_mb=.. heap_after_gc_start_mb=.. heap_after_gc_end_mb=..}. The dataset's dataset.json gives the domains;
  * /v1/batch is not used (no shards read).
  */
@@ -47,7 +45,8 @@ final class ServiceSoak {
         Path state = Files.createTempDirectory("pike-service-soak");
         var requests = new AtomicLong();
         var errors = new AtomicLong();
-        var latencies = new ConcurrentLinkedQueue<Long>();
+        var interval = new Histogram(); // fixed size: the bench's own memory does not grow with the requests
+        var overall = new Histogram();
         var firstError = new String[1];
         long end = System.nanoTime() + (long) (minutes * 60e9);
         long intervalNanos = (long) (1e9 * clients / rate);
@@ -92,7 +91,9 @@ final class ServiceSoak {
                                     if (firstError[0] == null) firstError[0] = r.uri() + ": " + e;
                                 }
                             }
-                            latencies.add(System.nanoTime() - t0);
+                            long took = System.nanoTime() - t0;
+                            interval.add(took);
+                            overall.add(took);
                             requests.incrementAndGet();
                         }
                     }
@@ -102,13 +103,11 @@ final class ServiceSoak {
                 threads.add(t);
             }
             long start = System.nanoTime(), lastReport = start;
-            var all = new ArrayList<Long>();
             long lastCount = 0;
             while (System.nanoTime() < end) {
                 Thread.sleep(Math.max(1, Math.min(30_000, (end - System.nanoTime()) / 1_000_000)));
                 if (System.nanoTime() - lastReport < 29_000_000_000L && System.nanoTime() < end) continue;
-                var interval = drain(latencies);
-                all.addAll(interval);
+                double intervalP99 = interval.p99AndReset();
                 long n = requests.get();
                 double secs = (System.nanoTime() - lastReport) / 1e9;
                 System.out.printf(
@@ -118,14 +117,13 @@ final class ServiceSoak {
                         n,
                         (n - lastCount) / secs,
                         errors.get(),
-                        p99(interval),
+                        intervalP99,
                         rssMb(),
                         heapMb());
                 lastCount = n;
                 lastReport = System.nanoTime();
             }
             for (Thread t : threads) t.join(15_000);
-            all.addAll(drain(latencies));
             double rssEnd = rssMb(), heapEnd = heapAfterGcMb();
             if (firstError[0] != null) System.out.println("first error: " + firstError[0]);
             System.out.printf(
@@ -136,7 +134,7 @@ final class ServiceSoak {
                     rate,
                     requests.get(),
                     errors.get(),
-                    p99(all),
+                    overall.p99AndReset(),
                     rssStart,
                     rssEnd,
                     heapStart,
@@ -145,17 +143,25 @@ final class ServiceSoak {
         System.exit(0);
     }
 
-    private static List<Long> drain(ConcurrentLinkedQueue<Long> q) {
-        var out = new ArrayList<Long>();
-        for (Long x; (x = q.poll()) != null; ) out.add(x);
-        return out;
-    }
+    /** Latencies in 10 µs buckets up to 1 s (the last bucket holds everything slower); thread-safe. */
+    static final class Histogram {
+        private final java.util.concurrent.atomic.AtomicLongArray counts =
+                new java.util.concurrent.atomic.AtomicLongArray(100_001);
 
-    private static double p99(List<Long> lat) {
-        if (lat.isEmpty()) return Double.NaN;
-        long[] a = lat.stream().mapToLong(Long::longValue).toArray();
-        Arrays.sort(a);
-        return a[(int) (0.99 * (a.length - 1))] / 1e6;
+        void add(long nanos) {
+            counts.incrementAndGet((int) Math.min(counts.length() - 1, Math.max(0, nanos / 10_000)));
+        }
+
+        /** The 99th percentile in ms (NaN when empty), and empties the histogram. */
+        double p99AndReset() {
+            long n = 0;
+            var c = new long[counts.length()];
+            for (int i = 0; i < c.length; i++) n += c[i] = counts.getAndSet(i, 0);
+            if (n == 0) return Double.NaN;
+            long rank = (long) (0.99 * (n - 1)), seen = 0;
+            for (int i = 0; i < c.length; i++) if ((seen += c[i]) > rank) return (i + 1) * 0.01;
+            return Double.NaN;
+        }
     }
 
     private static void sleepNanos(long nanos) {

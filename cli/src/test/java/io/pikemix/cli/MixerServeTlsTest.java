@@ -2,27 +2,24 @@ package io.pikemix.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.io.InputStream;
+import io.pikemix.service.testing.SelfSignedKeyStore;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code pike mixer serve --tls-keystore FILE --tls-password-env VAR} (a child JVM) with a self-signed certificate
- * made here by the JDK's keytool: it serves HTTPS to a client that trusts the certificate, writes still need the
+ * made by the JDK's keytool ({@link SelfSignedKeyStore}, from the service's test jar): it serves HTTPS to a client that trusts the certificate, writes still need the
  * bearer token, and a missing password variable or a wrong password is one error line with status 2.
  */
 class MixerServeTlsTest {
@@ -132,46 +129,10 @@ class MixerServeTlsTest {
 
     /** A PKCS#12 key store with one self-signed EC certificate for 127.0.0.1 and localhost. */
     static Path keyStore(Path ks) throws Exception {
-        Process p = new ProcessBuilder(List.of(
-                        Path.of(System.getProperty("java.home"), "bin", "keytool")
-                                .toString(),
-                        "-genkeypair",
-                        "-alias",
-                        "pike",
-                        "-keyalg",
-                        "EC",
-                        "-groupname",
-                        "secp256r1",
-                        "-validity",
-                        "2",
-                        "-dname",
-                        "CN=localhost",
-                        "-ext",
-                        "SAN=ip:127.0.0.1,dns:localhost",
-                        "-storetype",
-                        "PKCS12",
-                        "-keystore",
-                        ks.toString(),
-                        "-storepass",
-                        PASSWORD,
-                        "-keypass",
-                        PASSWORD))
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), out);
-        return ks;
+        return SelfSignedKeyStore.create(ks, PASSWORD);
     }
 
     static SSLContext trusting(Path ks) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(ks)) {
-            trust.load(in, PASSWORD.toCharArray());
-        }
-        var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        return ssl;
+        return SelfSignedKeyStore.trusting(ks, PASSWORD);
     }
 }

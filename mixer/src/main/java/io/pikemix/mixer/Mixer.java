@@ -263,9 +263,23 @@ public final class Mixer {
         return initial;
     }
 
-    /** Every weight change since this mixer was made: the initial weights, statistics updates, pins and releases. */
+    /**
+     * Every weight change since this mixer was made (or since the last {@link #drainHistory()}): the initial weights,
+     * statistics updates, pins and releases.
+     */
     public List<WeightChange> history() {
         return List.copyOf(history);
+    }
+
+    /**
+     * Removes and returns the lines {@link #history()} holds, in order. For a long-running owner that keeps the
+     * history elsewhere (the mixer service writes it to a file), so that this mixer's memory does not grow with the
+     * steps handed out.
+     */
+    public List<WeightChange> drainHistory() {
+        List<WeightChange> out = List.copyOf(history);
+        history.clear();
+        return out;
     }
 
     /** The state composing the next step (save it only when {@link #ready()}). */

@@ -2,18 +2,17 @@ package io.pikemix.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pikemix.format.UserException;
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The service's write-ahead log, {@code STATE/events.jsonl}: one JSON object per accepted event (statistics
@@ -27,8 +26,8 @@ import java.util.List;
  * ahead of the readers) are forced by {@link #syncLater()} on a background thread.
  *
  * <p>Crash safety: an event is acknowledged only after {@link FileChannel#force}, so only the last line can be
- * incomplete (a crash during the write); on open, an incomplete or unparsable <em>last</em> line is cut off (its
- * request was never answered). A bad line anywhere else means the file was edited or damaged: the service refuses
+ * incomplete (a crash during the write); on {@link #replay}, an incomplete or unparsable <em>last</em> line is cut
+ * off (its request was never answered). A bad line anywhere else means the file was edited or damaged: the service refuses
  * to start. {@code STATE/lock} holds an exclusive lock while the service runs, so two servers never share a log.
  */
 final class EventLog implements Closeable {
@@ -38,8 +37,7 @@ final class EventLog implements Closeable {
     private final FileChannel channel;
     private final FileChannel lockChannel;
     private final FileLock lock;
-    private final List<JsonNode> recovered;
-    private final String truncated;
+    private String truncated;
 
     EventLog(Path dir) {
         try {
@@ -62,20 +60,80 @@ final class EventLog implements Closeable {
             channel = FileChannel.open(
                     file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             if (created) syncDirectory(dir);
-            var lines = new ArrayList<JsonNode>();
-            truncated = recover(lines);
-            recovered = List.copyOf(lines);
+            long size = channel.size();
+            channel.position(size);
+            written = forced = size;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** The events found on open, in order. */
-    List<JsonNode> events() {
-        return recovered;
+    /** Receives the events of the log in order, with their line numbers (1-based). */
+    interface Replay {
+        void event(int line, JsonNode event);
     }
 
-    /** What was cut off the end on open (null when the file was clean). */
+    /**
+     * Streams the events on file to {@code replay}, in order, one line at a time (the log is never held in memory
+     * as a whole), and cuts off an incomplete or unparsable last line. Call once, before the first {@link #write}.
+     */
+    void replay(Replay replay) {
+        try (InputStream in = Files.newInputStream(file)) {
+            var buf = new byte[1 << 16];
+            var line = new ByteArrayOutputStream(1024);
+            byte[] pending = null; // a complete line, replayed once it is known whether another line follows
+            long start = 0; // file offset of `pending` (of `line` when there is none)
+            int number = 0;
+            for (int n; (n = in.read(buf)) > 0; ) {
+                int from = 0;
+                for (int i = 0; i < n; i++)
+                    if (buf[i] == '\n') {
+                        line.write(buf, from, i - from);
+                        from = i + 1;
+                        if (pending != null) start = apply(replay, ++number, pending, start, false);
+                        pending = line.toByteArray();
+                        line.reset();
+                    }
+                line.write(buf, from, n - from);
+            }
+            if (line.size() > 0) { // an incomplete last line: its write was cut short, its request never answered
+                if (pending != null) start = apply(replay, ++number, pending, start, false);
+                cut(start, number + 1);
+            } else if (pending != null) apply(replay, ++number, pending, start, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read " + file, e);
+        }
+    }
+
+    /** Replays line {@code number} found at {@code start}; returns the offset of the next line. */
+    private long apply(Replay replay, int number, byte[] line, long start, boolean last) throws IOException {
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(line);
+        } catch (IOException e) {
+            node = null;
+        }
+        if (node == null || !node.isObject()) {
+            if (!last)
+                throw new UserException(file + " line " + number + " is damaged (not one JSON object); "
+                        + "restore the state directory from a backup or start a new run with an empty --state");
+            cut(start, number);
+            return start;
+        }
+        replay.event(number, node);
+        return start + line.length + 1;
+    }
+
+    private void cut(long start, int number) throws IOException {
+        long size = channel.size();
+        channel.truncate(start);
+        channel.force(true);
+        channel.position(start);
+        written = forced = start;
+        truncated = (size - start) + " bytes of an unacknowledged event (line " + number + ")";
+    }
+
+    /** What {@link #replay} cut off the end (null when the file was clean). */
     String truncatedTail() {
         return truncated;
     }
@@ -149,40 +207,6 @@ final class EventLog implements Closeable {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             backgroundQueued.set(false); // closing: close() forces the log
         }
-    }
-
-    private String recover(List<JsonNode> out) throws IOException {
-        byte[] all = Files.readAllBytes(file);
-        int start = 0, line = 0;
-        while (start < all.length) {
-            int end = start;
-            while (end < all.length && all[end] != '\n') end++;
-            line++;
-            boolean last = end >= all.length - 1;
-            JsonNode node = null;
-            if (end < all.length) {
-                try {
-                    node = Json.MAPPER.readTree(new String(all, start, end - start, StandardCharsets.UTF_8));
-                } catch (IOException e) {
-                    node = null;
-                }
-            }
-            if (node == null || !node.isObject()) {
-                if (!last)
-                    throw new UserException(file + " line " + line + " is damaged (not one JSON object); "
-                            + "restore the state directory from a backup or start a new run with an empty --state");
-                channel.truncate(start);
-                channel.force(true);
-                channel.position(start);
-                written = forced = start;
-                return (all.length - start) + " bytes of an unacknowledged event (line " + line + ")";
-            }
-            out.add(node);
-            start = end + 1;
-        }
-        channel.position(all.length);
-        written = forced = all.length;
-        return null;
     }
 
     private static void syncDirectory(Path dir) {

@@ -11,24 +11,29 @@ import io.pikemix.mixer.Simplex;
 import io.pikemix.mixer.StepManifest;
 import io.pikemix.mixer.Strategy;
 import io.pikemix.mixer.WeightChange;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * The service's side of the mixer: the frozen per-step {@link MixerState}s (so any handed-out manifest can be served
- * again), the workers' statistics reports until all n are in, durability and readiness. The step rule, pinning and
+ * again), the workers' statistics reports until all n are in, durability and readiness.
+ *
+ * <p><b>Memory.</b> Nothing held in memory grows with the steps served: the states of the frozen steps live in
+ * {@link FrozenStates} and the weight history in {@link HistoryFile} (files rebuilt from the event log on every
+ * start), the manifests of the {@link #CACHED_MANIFESTS} most recently used steps are cached and any other is
+ * recomputed from its state by the same {@code Mixer.plan} that first computed it, reports are kept only for the
+ * open step, and closed steps are recognised by a rule ({@link #closed}), not a set ({@link #retained()} counts
+ * what is held). The step rule, pinning and
  * pooling are {@link Mixer}'s and {@link Pooling}'s, the same code the trainers run. Every mutation is validated
  * first, then written to the {@link EventLog} (fsynced), then applied, so a refused request changes nothing and a
  * replay of the log rebuilds the same state. Thread-safe (one lock).
  *
- * <p><b>Readiness.</b> The frozen prefix is the steps the mixer has handed out ({@code planned.get(t)} composes
+ * <p><b>Readiness.</b> The frozen prefix is the steps the mixer has handed out ({@code states.get(t)} composes
  * step t). The manifest of step t + 1 is <em>ready</em> once, for every step s ≤ t that wants statistics
  * ({@link Mixer#wantsStatistics}), all n workers have reported; until then it is answered with 425 (not ready). The
  * first time a manifest beyond the frozen prefix is served, the prefix is extended to it (and on through up to
@@ -55,13 +60,23 @@ final class MixerCore {
     private final int workers;
     private final EventLog log;
 
-    private final ArrayList<MixerState> planned = new ArrayList<>(); // planned.get(t) composes step t
-    private final Map<Long, StatsReport[]> reports = new HashMap<>(); // open and closed steps
-    private final Set<Long> closed = new HashSet<>();
-    private final LinkedHashMap<Long, StepManifest> cache = new LinkedHashMap<>(256, 0.75f, true) {
+    /** Manifests kept in memory: the most recently used frozen steps (older ones are recomputed from their state). */
+    static final int CACHED_MANIFESTS = 256;
+    /** Views of events written but not yet durable, kept before those that are durable are dropped. */
+    static final int PENDING_VIEWS = 64;
+
+    private long frozen; // steps 0..frozen-1 are frozen (handed out)
+    private MixerState lastFrozen; // composes step frozen - 1
+    private final FrozenStates states; // the state composing every frozen step, on disk
+    private final HistoryFile historyFile; // the weight changes of the frozen steps, on disk
+    private final ArrayDeque<WeightChange> changesAhead = new ArrayDeque<>(); // changes at steps not yet frozen
+    /** Reports of the steps still open (wanting statistics, not all n in): in practice one step, the awaited one. */
+    private final TreeMap<Long, StatsReport[]> reports = new TreeMap<>();
+
+    private final LinkedHashMap<Long, StepManifest> cache = new LinkedHashMap<>(CACHED_MANIFESTS, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, StepManifest> e) {
-            return size() > 256;
+            return size() > CACHED_MANIFESTS;
         }
     };
     private long reportsAccepted;
@@ -71,35 +86,53 @@ final class MixerCore {
 
     private long durableThrough = -1; // every step up to it is durably frozen
     /** The view as of the newest durable event, and views of events written but maybe not yet durable. */
-    private View durableView;
+    private volatile View durableView;
 
-    private final java.util.ArrayDeque<Map.Entry<Long, View>> pendingViews = new java.util.ArrayDeque<>();
+    private final ArrayDeque<Map.Entry<Long, View>> pendingViews = new ArrayDeque<>();
 
-    MixerCore(MixConfig config, Strategy strategy, int workers, EventLog log) {
+    MixerCore(MixConfig config, Strategy strategy, int workers, EventLog log, Path stateDir) {
         this.config = config;
         this.mixer = new Mixer(config, strategy);
         this.workers = workers;
         this.log = log;
-        handOut(); // step 0 is frozen from the start
-        synchronized (this) {
-            int line = 0;
-            for (JsonNode e : log.events()) {
-                line++;
-                try {
-                    replay(e);
-                } catch (ApiException | UserException ex) {
-                    throw new UserException(EventLog.FILE + " line " + line + " does not replay on this configuration ("
-                            + ex.getMessage() + "); was the state directory made with other options?");
-                }
-            }
-            durableView = currentView();
+        this.states = new FrozenStates(stateDir, config.seed(), config.domainCount());
+        HistoryFile h = null;
+        try {
+            h = new HistoryFile(stateDir);
+        } finally {
+            if (h == null) states.close();
         }
+        this.historyFile = h;
+        try {
+            synchronized (this) {
+                handOut(); // step 0 is frozen from the start
+                log.replay((line, e) -> {
+                    try {
+                        replay(e);
+                    } catch (ApiException | UserException ex) {
+                        throw new UserException(EventLog.FILE + " line " + line
+                                + " does not replay on this configuration (" + ex.getMessage()
+                                + "); was the state directory made with other options?");
+                    }
+                });
+                durableView = currentView();
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Closes the derived files (the event log is the server's). */
+    void close() {
+        states.close();
+        historyFile.close();
     }
 
     private void replay(JsonNode e) {
         String type = e.path("type").asText();
         switch (type) {
-            case "stats" -> report(StatsReport.parse(withoutType(e), config.domainCount()), false);
+            case "stats" -> report(StatsReport.parse(withoutType(e), config.domainCount()), null);
             case "pin" ->
                 control(e.get("from_step").asLong(), Json.doubles(e, "weights", config.domainCount(), true), false);
             case "release" -> control(e.get("from_step").asLong(), null, false);
@@ -122,10 +155,10 @@ final class MixerCore {
         long deadline = System.nanoTime() + waitMillis * 1_000_000L;
         while (true) {
             try {
-                if (step >= planned.size()) freeze(step, true);
+                if (step >= frozen) freeze(step, true);
                 StepManifest m = cache.get(step);
-                if (m == null) {
-                    m = mixer.plan(planned.get((int) step)).manifest();
+                if (m == null) { // an old step: recomputed from its state, as it was first computed
+                    m = mixer.plan(states.get(step)).manifest();
                     cache.put(step, m);
                 }
                 prune();
@@ -143,22 +176,22 @@ final class MixerCore {
 
     /** Extends the frozen prefix through {@code step} (all or nothing), logging a freeze event when durable. */
     private void freeze(long step, boolean durable) {
-        if (step < planned.size()) return;
-        if (step - planned.size() >= MAX_AHEAD)
+        if (step < frozen) return;
+        if (step - frozen >= MAX_AHEAD)
             throw ApiException.conflict(
                     "too_far_ahead",
-                    "step " + step + " is more than " + MAX_AHEAD + " steps past the last served step "
-                            + (planned.size() - 1) + "; ask for the steps in order");
+                    "step " + step + " is more than " + MAX_AHEAD + " steps past the last served step " + (frozen - 1)
+                            + "; ask for the steps in order");
         long awaited = mixer.awaiting();
         if (awaited >= 0) throw notReady(awaited, awaited + 1);
         // the prefix can reach the first step that wants statistics: the steps after it need its reports
-        long until = durable ? step + FREEZE_AHEAD : step, through = planned.size();
+        long until = durable ? step + FREEZE_AHEAD : step, through = frozen;
         while (through < until && !mixer.wantsStatistics(through)) through++;
         if (through < step) throw notReady(through, through + 1);
         writeFreeze(through, durable);
     }
 
-    /** Freezes steps planned.size()..through, logging one freeze event when durable (not yet forced). */
+    /** Freezes steps frozen..through, logging one freeze event when durable (not yet forced). */
     private void writeFreeze(long through, boolean durable) {
         long pos = 0;
         if (durable)
@@ -166,7 +199,7 @@ final class MixerCore {
                 g.writeStringField("type", "freeze");
                 g.writeNumberField("through_step", through);
             }));
-        while (planned.size() <= through) handOut();
+        while (frozen <= through) handOut();
         if (durable) {
             freezeAt.put(through, pos);
             snapshot(pos);
@@ -181,7 +214,7 @@ final class MixerCore {
      * of step 0 freezes nothing more, so an operator can pin weights before training starts.
      */
     private void freezeAhead(long step) {
-        long end = planned.size();
+        long end = frozen;
         if (step < 1 || end - 1 - step >= FREEZE_AHEAD / 2 || mixer.awaiting() >= 0) return;
         long until = step + FREEZE_AHEAD, through = end; // as freeze(): the same steps a read of
         while (through < until && !mixer.wantsStatistics(through)) through++; // `end` would freeze, bounded by s + 32
@@ -189,11 +222,25 @@ final class MixerCore {
         log.syncLater();
     }
 
-    /** The mixer hands out the next step: its state joins the frozen prefix and its manifest the cache. */
+    /**
+     * The mixer hands out the next step: its state joins the frozen prefix (on disk) and its manifest the cache; the
+     * weight changes now frozen move from the mixer to the history file.
+     */
     private void handOut() {
-        planned.add(mixer.state());
+        MixerState s = mixer.state();
+        states.add(s);
+        lastFrozen = s;
+        frozen++;
         StepManifest m = mixer.next();
         cache.put(m.step(), m);
+        moveHistory();
+    }
+
+    /** Moves the mixer's new weight changes out of it; those at frozen steps go to the history file. */
+    private void moveHistory() {
+        changesAhead.addAll(mixer.drainHistory());
+        while (!changesAhead.isEmpty() && changesAhead.peekFirst().step() < frozen)
+            historyFile.append(changesAhead.pollFirst());
     }
 
     private ApiException notReady(long t, long n) {
@@ -211,11 +258,20 @@ final class MixerCore {
 
     // ---- statistics -----------------------------------------------------------------------------------------
 
-    synchronized Accepted report(StatsReport r) {
-        return report(r, true);
+    Accepted report(StatsReport r) {
+        byte[] event = Json.object(
+                g -> { // serialised before the lock is taken
+                    g.writeStringField("type", "stats");
+                    r.write(g);
+                });
+        synchronized (this) {
+            return report(r, event);
+        }
     }
 
-    private Accepted report(StatsReport r, boolean durable) {
+    /** Validates and applies a report; writes {@code event} (its log line) when given, i.e. when not replaying. */
+    private Accepted report(StatsReport r, byte[] event) {
+        boolean durable = event != null;
         long t = r.step();
         Strategy strategy = mixer.strategy();
         if (r.workers() != workers || r.worker() < 0 || r.worker() >= workers)
@@ -228,10 +284,10 @@ final class MixerCore {
         if (!strategy.usesStatistics())
             throw ApiException.conflict(
                     "not_wanted", "strategy '" + strategy.name() + "' reads no statistics; do not POST /v1/stats");
-        if (t >= planned.size())
+        if (t >= frozen)
             throw ApiException.conflict(
                     "not_served",
-                    "the manifest of step " + t + " has not been handed out yet (next new step: " + planned.size()
+                    "the manifest of step " + t + " has not been handed out yet (next new step: " + frozen
                             + "); statistics can only describe a step that was trained");
         if (!mixer.wantsStatistics(t))
             throw ApiException.conflict(
@@ -241,7 +297,7 @@ final class MixerCore {
                                     ? "the weights are pinned there"
                                     : strategy.name() + " updates at steps with t mod " + config.updateInterval()
                                             + " = 0"));
-        if (closed.contains(t))
+        if (closed(t))
             throw ApiException.conflict(
                     "closed",
                     "the statistics of step " + t + " are closed: all " + workers
@@ -265,24 +321,20 @@ final class MixerCore {
                         + ": " + e.getMessage());
             }
         }
-        long pos = !durable
-                ? 0
-                : log.write(Json.object(g -> {
-                    g.writeStringField("type", "stats");
-                    r.write(g);
-                }));
+        long pos = durable ? log.write(event) : 0;
         reports.put(t, next);
         reportsAccepted++;
         if (pooled != null) {
             mixer.report(t, pooled);
-            closed.add(t);
+            reports.remove(t); // closed: closed(t) answers from now on
             lastClosedStep = Math.max(lastClosedStep, t);
+            moveHistory();
             // the weights of step t + 1 are final now: freeze it in the same group commit as this report, so the
             // workers' reads of step t + 1 find it frozen (one fsync per step, paid by the writers)
-            if (durable && t + 1 == planned.size() && mixer.awaiting() < 0) writeFreeze(t + 1, true);
+            if (durable && t + 1 == frozen && mixer.awaiting() < 0) writeFreeze(t + 1, true);
             else if (durable) snapshot(pos);
+            notifyAll(); // readiness changes only when a step closes: a partial report wakes no long poll
         } else if (durable) snapshot(pos);
-        notifyAll();
         return new Accepted(t, reported, workers, pooled != null);
     }
 
@@ -300,11 +352,11 @@ final class MixerCore {
     private long control(long fromStep, double[] weights, boolean durable) {
         long open = mixer.firstOpenStep();
         long from = fromStep < 0 ? open : fromStep;
-        boolean finalByReports = from >= 1 && closed.contains(from - 1); // frozen by the report that closed from − 1
-        if (from < planned.size() && !finalByReports)
+        boolean finalByReports = from >= 1 && closed(from - 1); // frozen by the report that closed from − 1
+        if (from < frozen && !finalByReports)
             throw ApiException.conflict(
                     "frozen",
-                    "the manifest of step " + from + " is already out (steps 0.." + (planned.size() - 1)
+                    "the manifest of step " + from + " is already out (steps 0.." + (frozen - 1)
                             + " are frozen); the earliest step that can change is " + open);
         if (from < open || finalByReports)
             throw ApiException.conflict(
@@ -320,6 +372,9 @@ final class MixerCore {
             }));
         if (w == null) mixer.release(from);
         else mixer.pin(from, w);
+        // partial reports of a step that no longer wants statistics (its successor is pinned now) are refused
+        // from here on as not wanted; they are dropped
+        reports.keySet().removeIf(t -> !mixer.wantsStatistics(t));
         notifyAll();
         return from;
     }
@@ -340,14 +395,25 @@ final class MixerCore {
 
     /**
      * Weights composing the last frozen step, and the control in force there, as of the newest event that is
-     * durable: a reader never waits for an fsync and never sees what a crash could take back.
+     * durable: a reader never waits for an fsync and never sees what a crash could take back. Takes the lock only
+     * when a newer view has become durable since the last call.
      */
-    synchronized View view() {
-        while (!pendingViews.isEmpty() && log.durable(pendingViews.peekFirst().getKey()))
-            durableView = pendingViews.pollFirst().getValue();
-        prune();
+    View view() {
+        if (log.durable(firstPending)) drainViews();
         return durableView;
     }
+
+    private synchronized void drainViews() {
+        while (!pendingViews.isEmpty() && log.durable(pendingViews.peekFirst().getKey()))
+            durableView = pendingViews.pollFirst().getValue();
+        firstPending = pendingViews.isEmpty()
+                ? Long.MAX_VALUE
+                : pendingViews.peekFirst().getKey();
+        prune();
+    }
+
+    /** Log position of the oldest pending view (Long.MAX_VALUE: none), so {@link #view()} can skip the lock. */
+    private volatile long firstPending = Long.MAX_VALUE;
 
     /** Forgets the freeze events that are durable (a prefix: freezes are logged in step order). */
     private void prune() {
@@ -358,15 +424,15 @@ final class MixerCore {
     /** Remembers the view after the event ending at log position {@code pos}. */
     private void snapshot(long pos) {
         pendingViews.addLast(Map.entry(pos, currentView()));
-        if (pendingViews.size() > 64) view(); // drains what is durable by now
+        if (pendingViews.size() == 1) firstPending = pos;
+        if (pendingViews.size() > PENDING_VIEWS) drainViews(); // drops what is durable by now
     }
 
     private View currentView() {
-        long last = planned.size() - 1L;
         return new View(
-                last,
-                planned.get((int) last).weights(),
-                mixer.pinned(last),
+                frozen - 1,
+                lastFrozen.weights(),
+                mixer.pinned(frozen - 1),
                 lastClosedStep,
                 reportsAccepted,
                 openReports());
@@ -382,16 +448,33 @@ final class MixerCore {
 
     private Map<Long, Integer> openReports() {
         var open = new TreeMap<Long, Integer>();
-        reports.forEach((t, rs) -> {
-            if (!closed.contains(t))
-                open.put(t, (int) Arrays.stream(rs).filter(x -> x != null).count());
-        });
+        reports.forEach((t, rs) ->
+                open.put(t, (int) Arrays.stream(rs).filter(x -> x != null).count()));
         return open;
     }
 
-    /** The weight changes of the frozen steps (a change the mixer has made final is listed once its step is frozen). */
-    synchronized List<WeightChange> history() {
-        return mixer.history().stream().filter(c -> c.step() < planned.size()).toList();
+    /**
+     * True when all n workers reported step t (which wants statistics). Reports close in step order (the mixer takes
+     * the statistics of the awaited step only) and a step's wish for statistics cannot change once its successor is
+     * handed out or its own statistics are in, so these are exactly the steps up to the last closed one that want
+     * statistics: no per-step record is kept.
+     */
+    private boolean closed(long t) {
+        return t <= lastClosedStep && mixer.wantsStatistics(t);
+    }
+
+    /**
+     * The weight changes of the frozen steps (a change the mixer has made final is listed once its step is frozen):
+     * the length of the history file to stream ({@link #history(long)}), taken under the lock so it ends with a whole
+     * entry.
+     */
+    synchronized long historyLength() {
+        return historyFile.length();
+    }
+
+    /** The first {@code length} bytes of the history: the entries of the JSON array, comma-separated. */
+    java.io.InputStream history(long length) {
+        return historyFile.open(length);
     }
 
     /** Pins and releases at steps not yet frozen: step → weights (null = release). */
@@ -399,12 +482,29 @@ final class MixerCore {
         return mixer.scheduled();
     }
 
-    synchronized MixerState stateAt(long step) {
-        return planned.get((int) step);
+    synchronized long frozenSteps() {
+        return frozen;
     }
 
-    synchronized long frozenSteps() {
-        return planned.size();
+    /**
+     * What the core holds per step, for the test that the live heap does not grow with the steps served: cached
+     * manifests (≤ {@link #CACHED_MANIFESTS}), steps with open reports, freeze events not yet durable, views not
+     * yet durable, weight changes at steps not yet frozen, and the history lines the mixer still holds.
+     */
+    record Retained(int manifests, int openSteps, int freezes, int views, int changesAhead, int mixerHistory) {
+        int total() {
+            return manifests + openSteps + freezes + views + changesAhead + mixerHistory;
+        }
+    }
+
+    synchronized Retained retained() {
+        return new Retained(
+                cache.size(),
+                reports.size(),
+                freezeAt.size(),
+                pendingViews.size(),
+                changesAhead.size(),
+                mixer.history().size());
     }
 
     MixConfig config() {

@@ -6,9 +6,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.pikemix.format.ShardStore;
 import io.pikemix.format.UserException;
-import io.pikemix.mixer.DomainStats;
 import io.pikemix.mixer.StepManifest;
-import io.pikemix.mixer.WeightChange;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -76,8 +74,8 @@ public final class MixerServer implements AutoCloseable {
         Fingerprint.check(config);
         this.log = new EventLog(config.stateDir());
         try {
+            this.core = new MixerCore(config.mix(), config.strategy(), config.workers(), log, config.stateDir());
             if (log.truncatedTail() != null) LOG.warn("event log: cut off {}", log.truncatedTail());
-            this.core = new MixerCore(config.mix(), config.strategy(), config.workers(), log);
         } catch (RuntimeException e) {
             log.close();
             throw e;
@@ -86,6 +84,7 @@ public final class MixerServer implements AutoCloseable {
             c.showJavalinBanner = false;
             c.startupWatcherEnabled = false;
             c.http.maxRequestSize = config.maxBodyBytes();
+            c.http.disableCompression(); // small JSON and token ids: not worth a compressing stream per answer
             if (tls != null) c.jetty.addConnector((server, http) -> httpsConnector(server, http, tls));
             c.requestLogger.http(
                     (ctx, ms) -> metrics.observe(ctx.method().name(), route(ctx), ctx.statusCode(), ms / 1000.0));
@@ -136,6 +135,7 @@ public final class MixerServer implements AutoCloseable {
             if (tls == null) server.app.start(config.host(), config.port());
             else server.app.start(); // the HTTPS connector carries host and port
         } catch (RuntimeException e) {
+            server.core.close();
             server.log.close();
             throw e;
         }
@@ -156,6 +156,7 @@ public final class MixerServer implements AutoCloseable {
     public void close() {
         app.stop();
         log.close();
+        core.close();
     }
 
     // ---- handlers -------------------------------------------------------------------------------------------
@@ -207,7 +208,7 @@ public final class MixerServer implements AutoCloseable {
         if (asJson && (long) R * L > MAX_JSON_TOKENS)
             throw ApiException.badRequest(R + " rows x " + L + " tokens is too large for JSON (limit " + MAX_JSON_TOKENS
                     + " tokens); use the binary format (format=binary) or a smaller share (workers=n)");
-        var tokens = new int[R * L];
+        int[] tokens = tokens(R * L);
         for (int j = 0; j < R; j++)
             shards.copyRow("train", m.domain()[j], m.shard()[j], m.shardRow()[j], tokens, j * L);
         ctx.header("X-Pike-Wants-Statistics", Boolean.toString(served.wantsStatistics()));
@@ -226,12 +227,13 @@ public final class MixerServer implements AutoCloseable {
             }));
             return;
         }
-        var buf = ByteBuffer.allocate(24 + 4 * R + 4 * R * L).order(ByteOrder.LITTLE_ENDIAN);
+        int size = 24 + 4 * R + 4 * R * L;
+        ByteBuffer buf = batchBuffer(size);
         buf.putInt(BATCH_MAGIC).putInt(1).putLong(m.step()).putInt(R).putInt(L);
         buf.asIntBuffer().put(m.domain(), 0, R);
         buf.position(24 + 4 * R);
-        buf.asIntBuffer().put(tokens);
-        ctx.contentType(BATCH_TYPE).result(buf.array());
+        buf.asIntBuffer().put(tokens, 0, R * L);
+        send(ctx, BATCH_TYPE, buf.array(), size);
     }
 
     private void stats(Context ctx) {
@@ -264,29 +266,11 @@ public final class MixerServer implements AutoCloseable {
     }
 
     private void history(Context ctx) {
-        var changes = core.history();
+        long length = core.historyLength(); // whole entries, of frozen steps only
         log.sync();
         Map<Long, double[]> scheduled = core.scheduled();
-        json(ctx, Json.object(g -> {
-            names(g);
-            g.writeArrayFieldStart("changes");
-            for (WeightChange c : changes) {
-                g.writeStartObject();
-                g.writeNumberField("step", c.step());
-                g.writeStringField("strategy", c.strategy());
-                g.writeStringField("cause", c.cause());
-                Json.array(g, "weights", c.weights());
-                DomainStats s = c.stats();
-                if (s != null) {
-                    g.writeObjectFieldStart("stats");
-                    Json.array(g, "grad_norm_sq", s.gradNormSq());
-                    Json.array(g, "grad_var", s.gradVar());
-                    if (s.loss() != null) Json.array(g, "loss", s.loss());
-                    g.writeEndObject();
-                }
-                g.writeEndObject();
-            }
-            g.writeEndArray();
+        byte[] head = Json.object(this::names); // {"domains":[..]}
+        byte[] tail = Json.object(g -> {
             g.writeArrayFieldStart("scheduled");
             for (var e : scheduled.entrySet()) {
                 g.writeStartObject();
@@ -296,7 +280,17 @@ public final class MixerServer implements AutoCloseable {
                 g.writeEndObject();
             }
             g.writeEndArray();
-        }));
+        });
+        // {"domains":[..],"changes":[ + the history file's entries + ],"scheduled":[..]}: streamed, never whole in
+        // memory
+        var parts = java.util.List.of(
+                new java.io.ByteArrayInputStream(head, 0, head.length - 1), // without its closing brace
+                new java.io.ByteArrayInputStream(",\"changes\":[".getBytes(StandardCharsets.UTF_8)),
+                core.history(length),
+                new java.io.ByteArrayInputStream("],".getBytes(StandardCharsets.UTF_8)),
+                new java.io.ByteArrayInputStream(tail, 1, tail.length - 1)); // without its opening brace
+        ctx.contentType("application/json")
+                .result(new java.io.SequenceInputStream(java.util.Collections.enumeration(parts)));
     }
 
     private void putWeights(Context ctx) {
@@ -433,7 +427,41 @@ public final class MixerServer implements AutoCloseable {
     }
 
     private static void json(Context ctx, byte[] body) {
-        ctx.contentType("application/json").result(body);
+        send(ctx, "application/json", body, body.length);
+    }
+
+    /**
+     * Writes the first {@code length} bytes of {@code body} straight to the response with its Content-Length (not
+     * through {@code ctx.result}, which copies every answer through a fresh 32 KB buffer). A client that went away
+     * meanwhile is not an error of the service.
+     */
+    private static void send(Context ctx, String type, byte[] body, int length) {
+        ctx.contentType(type);
+        var res = ctx.res();
+        res.setContentLength(length);
+        try {
+            res.getOutputStream().write(body, 0, length);
+        } catch (IOException e) {
+            LOG.debug("client went away while {} {} was answered: {}", ctx.method(), ctx.path(), e.toString());
+        }
+    }
+
+    /** Per-thread scratch for /v1/batch (tokens and the binary answer), so a batch allocates nothing big. */
+    private static final ThreadLocal<int[][]> TOKENS = ThreadLocal.withInitial(() -> new int[1][0]);
+
+    private static final ThreadLocal<ByteBuffer[]> BATCH_OUT = ThreadLocal.withInitial(
+            () -> new ByteBuffer[] {ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN)});
+
+    private static int[] tokens(int n) {
+        int[][] t = TOKENS.get();
+        if (t[0].length < n) t[0] = new int[n];
+        return t[0];
+    }
+
+    private static ByteBuffer batchBuffer(int n) {
+        ByteBuffer[] b = BATCH_OUT.get();
+        if (b[0].capacity() < n) b[0] = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+        return b[0].clear();
     }
 
     private static void error(Context ctx, int status, String code, String message) {

@@ -3,67 +3,27 @@ package io.pikemix.service;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.pikemix.mixer.MixConfig;
-import java.io.InputStream;
+import io.pikemix.service.testing.SelfSignedKeyStore;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.util.List;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** HTTPS with a self-signed certificate made here by the JDK's keytool; the bearer token still guards writes. */
+/** HTTPS with a self-signed certificate ({@link SelfSignedKeyStore}: the JDK's keytool); the bearer token still guards writes. */
 class TlsTest {
     @TempDir
     Path dir;
 
     @Test
     void withAKeyStore_theServiceSpeaksHttpsOnly_andWritesStillNeedTheToken() throws Exception {
-        Path ks = dir.resolve("server.p12");
         String password = "changeit-123456";
-        Process p = new ProcessBuilder(List.of(
-                        Path.of(System.getProperty("java.home"), "bin", "keytool")
-                                .toString(),
-                        "-genkeypair",
-                        "-alias",
-                        "pike",
-                        "-keyalg",
-                        "EC",
-                        "-groupname",
-                        "secp256r1",
-                        "-validity",
-                        "2",
-                        "-dname",
-                        "CN=localhost",
-                        "-ext",
-                        "SAN=ip:127.0.0.1,dns:localhost",
-                        "-storetype",
-                        "PKCS12",
-                        "-keystore",
-                        ks.toString(),
-                        "-storepass",
-                        password,
-                        "-keypass",
-                        password))
-                .redirectErrorStream(true)
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), out);
-
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(ks)) {
-            trust.load(in, password.toCharArray());
-        }
-        var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        HttpClient https = HttpClient.newBuilder().sslContext(ssl).build();
+        Path ks = SelfSignedKeyStore.create(dir.resolve("server.p12"), password);
+        HttpClient https = HttpClient.newBuilder()
+                .sslContext(SelfSignedKeyStore.trusting(ks, password))
+                .build();
 
         MixConfig mix = Fixtures.mix(1);
         try (var server = MixerServer.start(
