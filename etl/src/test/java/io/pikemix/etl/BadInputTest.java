@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.zip.GZIPOutputStream;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -159,5 +160,111 @@ class BadInputTest {
                 dir.resolve("p.txt"), "First paragraph, line one.\nLine two.\n\n\nSecond paragraph.\r\n \nThird.");
         DatasetInfo info = run("domains:\n  - {name: p, format: text, doc_separator: blank_line, paths: [p.txt]}\n");
         assertEquals(3, info.domain("p").split("train").documents());
+    }
+
+    // ---- the input cases issue 16 listed as gaps: binary files, NUL bytes, a 100 MB line, zero-byte files, a
+    // symlink loop, a directory of binary files
+
+    private static byte[] random(int n, long seed) {
+        var b = new byte[n];
+        var rnd = new SplittableRandom(seed);
+        for (int i = 0; i < n; i++) b[i] = (byte) rnd.nextInt(256);
+        return b;
+    }
+
+    /*
+     * One ETL over five domains, each a good document beside the odd input:
+     *   bin      200 KB of random bytes as a text file: not UTF-8, skipped as invalid_utf8 (the whole file is one
+     *            document in the text format);
+     *   nultext  a text line with a NUL byte: valid UTF-8, kept (U+0000 is a character the tokenizer encodes);
+     *   nuljson  "\u0000" escaped in a JSON string: kept, likewise;
+     *   big      one 100 MB JSON line (over the default 8 MB max_doc_bytes): skipped as too_large, the next line kept;
+     *   zero     a zero-byte .txt and a zero-byte .jsonl: no documents from them, no error (the text file counts
+     *            as one empty document, the jsonl file has no lines).
+     */
+    @Test
+    void oddInputs_areCountedSkipsOrKeptDocuments() throws Exception {
+        for (String d : new String[] {"bin", "nul", "big", "zero"}) Files.createDirectories(dir.resolve(d));
+        Files.write(dir.resolve("bin/random.txt"), random(200_000, 5));
+        Files.writeString(dir.resolve("bin/good.txt"), SENTENCE + "\n");
+        Files.writeString(dir.resolve("nul/a.txt"), SENTENCE + "\0" + SENTENCE + "\n");
+        Files.writeString(
+                dir.resolve("nul/a.jsonl"),
+                "{\"text\": \"" + SENTENCE + "\\u0000 x\"}\n{\"text\": \"" + SENTENCE + "\"}\n");
+        byte[] sentence = (SENTENCE + " ").getBytes(StandardCharsets.UTF_8);
+        byte[] head = "{\"text\": \"".getBytes(StandardCharsets.UTF_8);
+        byte[] tail = ("\"}\n{\"text\": \"" + SENTENCE + "\"}\n").getBytes(StandardCharsets.UTF_8);
+        var line = new byte[head.length + (100 << 20) + tail.length];
+        System.arraycopy(head, 0, line, 0, head.length);
+        for (int i = 0; i < 100 << 20; i++) line[head.length + i] = sentence[i % sentence.length];
+        System.arraycopy(tail, 0, line, head.length + (100 << 20), tail.length);
+        Files.write(dir.resolve("big/big.jsonl"), line);
+        line = null;
+        Files.write(dir.resolve("zero/zero.txt"), new byte[0]);
+        Files.write(dir.resolve("zero/zero.jsonl"), new byte[0]);
+        Files.writeString(dir.resolve("zero/good.txt"), SENTENCE + "\n");
+
+        DatasetInfo info = run("""
+                domains:
+                  - {name: bin, format: text, paths: [bin/*.txt]}
+                  - {name: nultext, format: text, paths: [nul/*.txt]}
+                  - {name: nuljson, format: jsonl, paths: [nul/*.jsonl]}
+                  - {name: big, format: jsonl, paths: [big/*.jsonl]}
+                  - {name: zerotext, format: text, paths: [zero/*.txt]}
+                  - {name: zerojson, format: jsonl, paths: [zero/zero.jsonl, nul/a.jsonl]}
+                """);
+        assertEquals(Map.of("invalid_utf8", 1L), info.domain("bin").skipped());
+        assertEquals(1, info.domain("bin").split("train").documents());
+        assertEquals(Map.of(), info.domain("nultext").skipped());
+        assertEquals(1, info.domain("nultext").split("train").documents());
+        assertEquals(Map.of(), info.domain("nuljson").skipped());
+        assertEquals(2, info.domain("nuljson").split("train").documents());
+        assertEquals(Map.of("too_large", 1L), info.domain("big").skipped());
+        assertEquals(1, info.domain("big").split("train").documents());
+        assertEquals(Map.of("empty", 1L), info.domain("zerotext").skipped());
+        assertEquals(1, info.domain("zerotext").split("train").documents());
+        assertEquals(Map.of(), info.domain("zerojson").skipped());
+        assertEquals(2, info.domain("zerojson").split("train").documents());
+        assertEquals(2, info.domain("zerojson").inputFiles());
+    }
+
+    /*
+     * A directory that links back to its parent, matched by a glob: refused when the job is planned, naming the
+     * link and a glob to use instead; nothing is read or written.
+     */
+    @Test
+    void symlinkLoop_isAOneLineErrorAtPlanning() throws Exception {
+        Files.createDirectories(dir.resolve("loop/sub"));
+        Files.writeString(dir.resolve("loop/sub/a.txt"), SENTENCE + "\n");
+        Files.createSymbolicLink(dir.resolve("loop/sub/up"), Path.of(".."));
+        var e = assertThrows(UserException.class, () -> run("""
+                domains:
+                  - {name: loop, format: text, paths: [loop/sub/*]}
+                """));
+        assertTrue(
+                e.getMessage().contains("domain 'loop'") && e.getMessage().contains("loop/sub/up' is a directory"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("out/dataset.json")));
+    }
+
+    /*
+     * A domain whose glob matches only binary files: every file is skipped as invalid_utf8, so the domain has no
+     * documents and the run fails with one line that counts them; no dataset.json.
+     */
+    @Test
+    void directoryOfBinaryFiles_isAClearErrorCountingTheSkips() throws Exception {
+        Files.createDirectories(dir.resolve("bindir"));
+        Files.write(dir.resolve("bindir/x.bin"), random(50_000, 1));
+        Files.write(dir.resolve("bindir/y.bin"), random(50_000, 2));
+        Files.writeString(dir.resolve("ok.txt"), SENTENCE + "\n");
+        var e = assertThrows(UserException.class, () -> run("""
+                domains:
+                  - {name: ok, format: text, paths: [ok.txt]}
+                  - {name: bindir, format: text, paths: [bindir/*]}
+                """));
+        assertTrue(e.getMessage().contains("domain 'bindir' has no documents"), e.getMessage());
+        assertTrue(e.getMessage().contains("invalid_utf8=2"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("out/dataset.json")));
     }
 }

@@ -5,9 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * {@code STATE/states.bin}: the {@link MixerState} composing every frozen step, one fixed-size record per step (the
@@ -20,28 +18,17 @@ import java.nio.file.StandardOpenOption;
 final class FrozenStates implements Closeable {
     static final String FILE = "states.bin";
 
-    private final Path file;
-    private final FileChannel channel;
+    private final ScratchFile file;
     private final long seed;
     private final int K;
     private final ByteBuffer record;
     private long count;
 
     FrozenStates(Path dir, long seed, int domains) {
-        this.file = dir.resolve(FILE);
+        this.file = new ScratchFile(dir.resolve(FILE));
         this.seed = seed;
         this.K = domains;
         this.record = ByteBuffer.allocate(8 + 32 * domains).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        try {
-            channel = FileChannel.open(
-                    file,
-                    StandardOpenOption.CREATE,
-                    StandardOpenOption.READ,
-                    StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not open " + file, e);
-        }
     }
 
     /** Appends the state composing step {@link #count()}. */
@@ -53,12 +40,7 @@ final class FrozenStates implements Closeable {
         for (long e : s.epochs()) record.putLong(e);
         for (long p : s.positions()) record.putLong(p);
         record.flip();
-        try {
-            long at = count * record.capacity();
-            while (record.hasRemaining()) at += channel.write(record, at);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + file, e);
-        }
+        file.write(record, count * record.capacity());
         count++;
     }
 
@@ -69,16 +51,16 @@ final class FrozenStates implements Closeable {
         try {
             long at = step * record.capacity();
             while (record.hasRemaining()) {
-                int n = channel.read(record, at + record.position());
+                int n = file.read(record, at + record.position());
                 if (n < 0) throw new IOException("unexpected end of file");
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("could not read " + file, e);
+            throw new UncheckedIOException("could not read " + file.path, e);
         }
         record.flip();
         long at = record.getLong();
         if (at != step)
-            throw new IllegalStateException(file + " holds step " + at + " where step " + step + " belongs");
+            throw new IllegalStateException(file.path + " holds step " + at + " where step " + step + " belongs");
         var w = new double[K];
         var c = new double[K];
         var e = new long[K];
@@ -97,10 +79,6 @@ final class FrozenStates implements Closeable {
 
     @Override
     public void close() {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        file.close();
     }
 }

@@ -5,13 +5,10 @@ import io.pikemix.mixer.WeightChange;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * {@code STATE/history.part}: the weight changes of the frozen steps as the elements of the JSON array
@@ -23,23 +20,12 @@ import java.nio.file.StandardOpenOption;
 final class HistoryFile implements Closeable {
     static final String FILE = "history.part";
 
-    private final Path file;
-    private final FileChannel channel;
+    private final ScratchFile file;
     private long length;
     private long entries;
 
     HistoryFile(Path dir) {
-        this.file = dir.resolve(FILE);
-        try {
-            channel = FileChannel.open(
-                    file,
-                    StandardOpenOption.CREATE,
-                    StandardOpenOption.READ,
-                    StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not open " + file, e);
-        }
+        this.file = new ScratchFile(dir.resolve(FILE));
     }
 
     void append(WeightChange c) {
@@ -60,11 +46,7 @@ final class HistoryFile implements Closeable {
         var buf = ByteBuffer.allocate(json.length + 2);
         if (entries > 0) buf.put((byte) ',');
         buf.put(json).put((byte) '\n').flip();
-        try {
-            while (buf.hasRemaining()) length += channel.write(buf, length);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + file, e);
-        }
+        length += file.write(buf, length);
         entries++;
     }
 
@@ -86,8 +68,8 @@ final class HistoryFile implements Closeable {
             public int read(ByteBuffer dst) throws IOException {
                 if (position >= length) return -1;
                 int want = (int) Math.min(dst.remaining(), length - position);
-                int n = channel.read(dst.slice().limit(want), position);
-                if (n < 0) throw new IOException(file + " ended at " + position + " of " + length + " bytes");
+                int n = file.read(dst.slice().limit(want), position);
+                if (n < 0) throw new IOException(file.path + " ended at " + position + " of " + length + " bytes");
                 dst.position(dst.position() + n);
                 position += n;
                 return n;
@@ -95,7 +77,7 @@ final class HistoryFile implements Closeable {
 
             @Override
             public boolean isOpen() {
-                return channel.isOpen();
+                return file.isOpen();
             }
 
             @Override
@@ -106,10 +88,6 @@ final class HistoryFile implements Closeable {
 
     @Override
     public void close() {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        file.close();
     }
 }
