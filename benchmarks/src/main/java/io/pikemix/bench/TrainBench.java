@@ -28,9 +28,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   TrainBench VOCAB CONTEXT LAYERS HEADS WIDTH BATCH WARMUP STEPS [LN_EPSILON]
  *     -Dpike.engine=engine|samediff   model implementation (default engine)
  *     -Dpike.statsEvery=T             PiKE statistics every T steps (2 micro-batches per domain); 0 = never (default)
+ *     -Dpike.statsPaired=true         statistics on every other step (overrides statsEvery), each step timed: the
+ *                                     statistics' cost measured in pairs of neighbouring steps of one process
  *     -Dpike.profile=true             engine only: milliseconds per op kind per step
  * </pre>
- * Prints {@code RESULT tokens_per_s=… peak_rss_mb=… ms_per_step=… stats_ms_per_step=…}.
+ * Prints {@code RESULT tokens_per_s=… peak_rss_mb=… ms_per_step=… stats_ms_per_step=…}; paired, also
+ * {@code with_stats_ms=… without_stats_ms=…}: the mean wall time of a step with and of a step without statistics
+ * (the mixer's manifest, the forward and backward pass, the estimator and AdamW), interleaved so that both see the same
+ * machine.
  */
 public final class TrainBench {
     private TrainBench() {}
@@ -48,7 +53,8 @@ public final class TrainBench {
                 steps = Integer.parseInt(a[7]);
         double eps = a.length > 8 ? Double.parseDouble(a[8]) : GptConfig.FLAX_LN_EPSILON;
         ModelKind kind = ModelKind.parse(System.getProperty("pike.engine", "engine"));
-        int statsEvery = Integer.getInteger("pike.statsEvery", 0);
+        boolean paired = Boolean.getBoolean("pike.statsPaired");
+        int statsEvery = paired ? 2 : Integer.getInteger("pike.statsEvery", 0);
         boolean profile = Boolean.getBoolean("pike.profile");
         var config = new GptConfig(V, T, L, H, C, eps);
         var source = new RandomRows(3, 4096, T + 1, V, 7);
@@ -61,17 +67,23 @@ public final class TrainBench {
         try (GradientModel model = kind.initialize(config, 1)) {
             var adam = AdamW.forModel(AdamW.Hyper.table6(), config, null, 0);
             long t0 = 0, statsNanos = 0;
+            long[] pairNanos = new long[2], pairSteps = new long[2]; // [without, with] statistics
             for (int s = 0; s < warm + steps; s++) {
                 if (s == warm) {
                     t0 = System.nanoTime();
                     if (profile) GptEngine.profile(true);
                 }
+                long ts = System.nanoTime();
                 StepManifest m = mixer.next();
                 boolean stats = statsEvery > 0 && s % statsEvery == 0;
                 MixedBatch.Result r = MixedBatch.compute(model, source, m, stats, 2, true, 1);
                 adam.step(model.parameters(), r.gradient(), 1e-3);
                 for (INDArray g : r.gradient().values()) GptModel.close(g);
-                if (s >= warm) statsNanos += r.statsNanos();
+                if (s >= warm) {
+                    statsNanos += r.statsNanos();
+                    pairNanos[stats ? 1 : 0] += System.nanoTime() - ts;
+                    pairSteps[stats ? 1 : 0]++;
+                }
                 if (s % 10 == 0)
                     System.err.printf("step %d loss %.4f rss %d MB%n", s, r.loss(), Memory.rssBytes() >> 20);
             }
@@ -83,6 +95,12 @@ public final class TrainBench {
                     Memory.peakRssBytes() >> 20,
                     secs * 1000 / steps,
                     statsNanos / 1e6 / steps);
+            if (paired)
+                System.out.printf(
+                        "RESULT with_stats_ms=%.2f without_stats_ms=%.2f pairs=%d%n",
+                        pairNanos[1] / 1e6 / Math.max(1, pairSteps[1]),
+                        pairNanos[0] / 1e6 / Math.max(1, pairSteps[0]),
+                        Math.min(pairSteps[0], pairSteps[1]));
         }
     }
 
