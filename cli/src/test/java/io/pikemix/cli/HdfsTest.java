@@ -33,7 +33,8 @@ import picocli.CommandLine;
  * client Spark 3.5.9 ships). {@code pike etl --out hdfs://...} writes the dataset there; {@code pike inspect},
  * {@code pike mixer serve} ({@code /v1/batch}), {@code pike train} and {@code pike eval} read it from there; the
  * served rows equal the local copy's, and the training losses, manifests and validation
- * losses equal, bit for bit (one ND4J thread, cli's surefire setting), those of the same run on a local copy.
+ * losses equal, bit for bit (one ND4J thread, cli's surefire setting), those of the same run on a local copy. And
+ * inputs that HDFS's permissions deny to the user running {@code pike etl} are one error line each.
  */
 @Tag("spark")
 @Tag("hdfs")
