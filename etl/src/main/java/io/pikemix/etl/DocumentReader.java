@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.pikemix.etl.InputPlan.Chunk;
 import io.pikemix.etl.InputPlan.Task;
+import io.pikemix.format.UserException;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -110,24 +111,50 @@ final class DocumentReader {
         return skipped;
     }
 
-    /** The task's next usable document, or null when all its chunks are read. Memory holds one document. */
+    /**
+     * The task's next usable document, or null when all its chunks are read. Memory holds one document. An input
+     * file that is gone (deleted after the job was planned) or that this user may not read is a {@link UserException}
+     * naming it, not a skip: the spec names the file, and dropping all of it would change the dataset silently.
+     */
     Doc next() throws IOException {
-        while (true) {
-            if (source == null) {
-                if (chunkIndex == task.chunks().size()) return null;
-                chunk = task.chunks().get(chunkIndex++);
-                planCounted = 0;
-                if (codecs == null) codecs = new CompressionCodecFactory(conf);
-                planAtEnd =
-                        task.format() == CorpusSpec.Format.PARQUET || codecs.getCodec(new Path(chunk.path())) != null;
-                source = open(chunk);
+        try {
+            while (true) {
+                if (source == null) {
+                    if (chunkIndex == task.chunks().size()) return null;
+                    chunk = task.chunks().get(chunkIndex++);
+                    planCounted = 0;
+                    if (codecs == null) codecs = new CompressionCodecFactory(conf);
+                    planAtEnd = task.format() == CorpusSpec.Format.PARQUET
+                            || codecs.getCodec(new Path(chunk.path())) != null;
+                    source = open(chunk);
+                }
+                Doc d = source.next();
+                if (d != null) return d;
+                source.close();
+                source = null;
+                progress.bytes(0, chunk.length() - planCounted);
             }
-            Doc d = source.next();
-            if (d != null) return d;
-            source.close();
-            source = null;
-            progress.bytes(0, chunk.length() - planCounted);
+        } catch (org.apache.hadoop.security.AccessControlException | java.nio.file.AccessDeniedException e) {
+            throw denied(e);
+        } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
+            // java.io.FileInputStream reports EACCES as a FileNotFoundException "PATH (Permission denied)"
+            if (String.valueOf(e.getMessage()).contains("Permission denied")) throw denied(e);
+            throw new UserException(
+                    "domain '" + task.domain() + "': input file " + chunk.path()
+                            + " is gone: it was listed when the job was planned, then deleted before it was read;"
+                            + " restore it, or remove it from the spec, and run again",
+                    e);
         }
+    }
+
+    /** HDFS says who was denied what ("Permission denied: user=U, access=READ, inode=..."); java.io says less. */
+    private UserException denied(IOException e) {
+        String detail = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+        return new UserException(
+                "domain '" + task.domain() + "': cannot read input file " + chunk.path() + ": "
+                        + (detail.startsWith("Permission denied") ? detail : "permission denied")
+                        + "; give this user read access, or remove the file from the spec, and run again",
+                e);
     }
 
     private Source open(Chunk chunk) throws IOException {

@@ -36,6 +36,7 @@ class BadInputTest {
                 .appName("BadInputTest")
                 .config("spark.ui.enabled", "false")
                 .config("spark.hadoop." + LocalFileSystem.KEY, LocalFileSystem.class.getName())
+                .config("spark.hadoop.fs." + VanishingFileSystem.SCHEME + ".impl", VanishingFileSystem.class.getName())
                 .getOrCreate();
     }
 
@@ -266,5 +267,61 @@ class BadInputTest {
         assertTrue(e.getMessage().contains("domain 'bindir' has no documents"), e.getMessage());
         assertTrue(e.getMessage().contains("invalid_utf8=2"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("out/dataset.json")));
+    }
+
+    /*
+     * A file that disappears while the job runs: listed when the job is planned, deleted for real just before a
+     * task opens it (VanishingFileSystem, the local file system under a test-only scheme). The domain's other file
+     * is read first in the same task, so a half-written shard exists when the file is found gone. The run fails
+     * with one line naming the domain and the file (a user error: the CLI prints it with status 2); nothing is
+     * published. With the file restored, the same command succeeds and reads both files.
+     */
+    @Test
+    void fileThatDisappearsWhileTheJobRuns_isAOneLineErrorNamingIt_andARerunSucceeds() throws Exception {
+        Files.createDirectories(dir.resolve("v"));
+        var a = new StringBuilder();
+        var b = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            a.append("{\"text\": \"First file, line ")
+                    .append(i)
+                    .append(". ")
+                    .append(SENTENCE)
+                    .append("\"}\n");
+            b.append("{\"text\": \"Second file, line ")
+                    .append(i)
+                    .append(". ")
+                    .append(SENTENCE)
+                    .append("\"}\n");
+        }
+        Files.writeString(dir.resolve("v/a.jsonl"), a);
+        Files.writeString(dir.resolve("v/b.jsonl"), b);
+        Files.writeString(dir.resolve("ok.txt"), SENTENCE + "\n");
+        String yaml = "domains:\n  - {name: ok, format: text, paths: [ok.txt]}\n"
+                + "  - {name: v, format: jsonl, paths: ['" + VanishingFileSystem.SCHEME + ":" + dir.resolve("v")
+                + "/*.jsonl']}\n";
+        Path gone = dir.resolve("v/b.jsonl");
+        VanishingFileSystem.deleteOnOpen(gone);
+
+        var e = assertThrows(Exception.class, () -> run(yaml));
+        UserException user = null;
+        for (Throwable c = e; c != null && user == null; c = c.getCause()) if (c instanceof UserException u) user = u;
+        assertNotNull(user, "a user error (the CLI: one line, status 2), not an internal one: " + e);
+        String m = user.getMessage();
+        assertTrue(
+                m.startsWith("domain 'v': input file " + VanishingFileSystem.SCHEME + ":" + gone
+                        + " is gone: it was listed when the job was planned, then deleted before it was read"),
+                m);
+        assertFalse(m.contains("\n"), m);
+        assertFalse(Files.exists(gone), "the file really was deleted");
+        assertFalse(Files.exists(dir.resolve("out/dataset.json")), "nothing published");
+        assertThrows(UserException.class, () -> DatasetInfo.read(dir.resolve("out")));
+        assertFalse(Files.exists(dir.resolve("out/v")), "no domain directory published");
+
+        Files.writeString(gone, b); // restored: the same command again
+        DatasetInfo info = run(yaml);
+        assertEquals(2, info.domain("v").inputFiles());
+        assertEquals(40, info.domain("v").split("train").documents());
+        assertEquals(Map.of(), info.domain("v").skipped());
+        assertEquals(DatasetInfo.read(dir.resolve("out")), info);
     }
 }
