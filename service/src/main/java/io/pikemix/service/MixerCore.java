@@ -58,8 +58,11 @@ final class MixerCore {
         }
     }
 
-    /** Answer to an accepted report. */
-    record Accepted(long step, int reported, int workers, boolean closed) {}
+    /**
+     * Answer to an accepted report; it may be given once the event log is durable up to {@code durableAt} (the end
+     * of the report's own event: events written after it, by other reports, need not be waited for).
+     */
+    record Accepted(long step, int reported, int workers, boolean closed, long durableAt) {}
 
     private final MixConfig config;
     private final Mixer mixer;
@@ -387,7 +390,7 @@ final class MixerCore {
             else if (durable) snapshot(pos);
             notifyAll(); // readiness changes only when a step closes: a partial report wakes no long poll
         } else if (durable) snapshot(pos);
-        return new Accepted(t, reported, workers, pooled != null);
+        return new Accepted(t, reported, workers, pooled != null, pos);
     }
 
     // ---- operator control -----------------------------------------------------------------------------------
