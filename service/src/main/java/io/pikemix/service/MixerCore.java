@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <p><b>Memory.</b> Nothing held in memory grows with the steps served: the states of the frozen steps live in
  * {@link FrozenStates} and the weight history in {@link HistoryFile} (files rebuilt from the event log on every
- * start), the manifests of the {@link #CACHED_MANIFESTS} most recently used steps are cached and any other is
+ * start), the answers of {@link #CACHED_MANIFESTS} recently frozen or read steps are cached and any other is
  * recomputed from its state by the same {@code Mixer.plan} that first computed it, reports are kept only for the
  * open step, and closed steps are recognised by a rule ({@link #closed}), not a set ({@link #retained()} counts
  * what is held). The step rule, pinning and
