@@ -15,9 +15,10 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The service's side of the mixer: the frozen per-step {@link MixerState}s (so any handed-out manifest can be served
@@ -25,13 +26,14 @@ import java.util.TreeMap;
  *
  * <p><b>Memory.</b> Nothing held in memory grows with the steps served: the states of the frozen steps live in
  * {@link FrozenStates} and the weight history in {@link HistoryFile} (files rebuilt from the event log on every
- * start), the manifests of the {@link #CACHED_MANIFESTS} most recently used steps are cached and any other is
+ * start), the answers of {@link #CACHED_MANIFESTS} recently frozen or read steps are cached and any other is
  * recomputed from its state by the same {@code Mixer.plan} that first computed it, reports are kept only for the
  * open step, and closed steps are recognised by a rule ({@link #closed}), not a set ({@link #retained()} counts
  * what is held). The step rule, pinning and
  * pooling are {@link Mixer}'s and {@link Pooling}'s, the same code the trainers run. Every mutation is validated
  * first, then written to the {@link EventLog} (fsynced), then applied, so a refused request changes nothing and a
- * replay of the log rebuilds the same state. Thread-safe (one lock).
+ * replay of the log rebuilds the same state. Thread-safe: one lock, except that the answers of the recently frozen
+ * steps are read without it ({@link #manifest}).
  *
  * <p><b>Readiness.</b> The frozen prefix is the steps the mixer has handed out ({@code states.get(t)} composes
  * step t). The manifest of step t + 1 is <em>ready</em> once, for every step s ≤ t that wants statistics
@@ -50,17 +52,27 @@ final class MixerCore {
     static final int FREEZE_AHEAD = 32;
 
     /** A frozen step's manifest; it may be shown once the event log is durable up to {@code durableAt}. */
-    record Served(StepManifest manifest, boolean wantsStatistics, long durableAt) {}
+    record Served(StepManifest manifest, boolean wantsStatistics, long durableAt) {
+        long step() {
+            return manifest.step();
+        }
+    }
 
-    /** Answer to an accepted report. */
-    record Accepted(long step, int reported, int workers, boolean closed) {}
+    /**
+     * Answer to an accepted report; it may be given once the event log is durable up to {@code durableAt} (the end
+     * of the report's own event: events written after it, by other reports, need not be waited for).
+     */
+    record Accepted(long step, int reported, int workers, boolean closed, long durableAt) {}
 
     private final MixConfig config;
     private final Mixer mixer;
     private final int workers;
     private final EventLog log;
 
-    /** Manifests kept in memory: the most recently used frozen steps (older ones are recomputed from their state). */
+    /**
+     * Manifests kept in memory: the most recently frozen or read steps (older ones are recomputed from their state).
+     * A power of two.
+     */
     static final int CACHED_MANIFESTS = 256;
     /** Views of events written but not yet durable, kept before those that are durable are dropped. */
     static final int PENDING_VIEWS = 64;
@@ -73,12 +85,16 @@ final class MixerCore {
     /** Reports of the steps still open (wanting statistics, not all n in): in practice one step, the awaited one. */
     private final TreeMap<Long, StatsReport[]> reports = new TreeMap<>();
 
-    private final LinkedHashMap<Long, StepManifest> cache = new LinkedHashMap<>(CACHED_MANIFESTS, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, StepManifest> e) {
-            return size() > CACHED_MANIFESTS;
-        }
-    };
+    /**
+     * The answers for the most recently frozen (or re-read) steps, slot {@code step mod CACHED_MANIFESTS}: written
+     * under the lock, read without it ({@link #manifest}'s fast path), each entry immutable.
+     */
+    private final AtomicReferenceArray<Served> cache = new AtomicReferenceArray<>(CACHED_MANIFESTS);
+    /** {@link #frozen}, published for the readers that take no lock. */
+    private volatile long frozenPublished;
+    /** Set while a reader extends the frozen prefix ahead of the readers, so the others do not queue behind it. */
+    private final AtomicBoolean freezingAhead = new AtomicBoolean();
+
     private long reportsAccepted;
     private long lastClosedStep = -1;
     /** Log position of the freeze event that froze each run of steps (key: its last step), until it is durable. */
@@ -105,7 +121,7 @@ final class MixerCore {
         this.historyFile = h;
         try {
             synchronized (this) {
-                handOut(); // step 0 is frozen from the start
+                handOut(0); // step 0 is frozen from the start
                 log.replay((line, e) -> {
                     try {
                         replay(e);
@@ -149,23 +165,49 @@ final class MixerCore {
 
     // ---- manifests ------------------------------------------------------------------------------------------
 
-    /** The manifest of {@code step}, waiting up to {@code waitMillis} for it to become ready. */
-    synchronized Served manifest(long step, long waitMillis) throws InterruptedException {
+    /**
+     * The manifest of {@code step}, waiting up to {@code waitMillis} for it to become ready. A frozen step whose
+     * answer is cached is served without the lock (a statistics write, its fsync or a freeze never delays it); a
+     * read near the end of the frozen prefix extends it ({@link #freezeAhead}) unless another reader is doing so.
+     */
+    Served manifest(long step, long waitMillis) throws InterruptedException {
         if (step < 0) throw ApiException.invalid("step must be >= 0, got " + step);
+        Served cached = cache.get(slot(step));
+        if (cached == null || cached.step() != step) return manifestLocked(step, waitMillis);
+        if (step >= 1 && frozenPublished - 1 - step < FREEZE_AHEAD / 2 && freezingAhead.compareAndSet(false, true)) {
+            try {
+                synchronized (this) {
+                    freezeAhead(step);
+                    prune();
+                }
+            } finally {
+                freezingAhead.set(false);
+            }
+        }
+        return cached;
+    }
+
+    private static int slot(long step) {
+        return (int) (step & (CACHED_MANIFESTS - 1));
+    }
+
+    private synchronized Served manifestLocked(long step, long waitMillis) throws InterruptedException {
         long deadline = System.nanoTime() + waitMillis * 1_000_000L;
         while (true) {
             try {
                 if (step >= frozen) freeze(step, true);
-                StepManifest m = cache.get(step);
-                if (m == null) { // an old step: recomputed from its state, as it was first computed
-                    m = mixer.plan(states.get(step)).manifest();
-                    cache.put(step, m);
-                }
                 prune();
-                Map.Entry<Long, Long> at = step <= durableThrough ? null : freezeAt.ceilingEntry(step);
-                long durableAt = at == null ? 0 : at.getValue();
+                Served s = cache.get(slot(step));
+                if (s == null || s.step() != step) { // an old step: recomputed from its state, as first computed
+                    Map.Entry<Long, Long> at = step <= durableThrough ? null : freezeAt.ceilingEntry(step);
+                    s = new Served(
+                            mixer.plan(states.get(step)).manifest(),
+                            mixer.wantsStatistics(step),
+                            at == null ? 0 : at.getValue());
+                    cache.set(slot(step), s);
+                }
                 freezeAhead(step);
-                return new Served(m, mixer.wantsStatistics(step), durableAt);
+                return s;
             } catch (ApiException e) {
                 long left = (deadline - System.nanoTime()) / 1_000_000L;
                 if (e.status != 425 || left <= 0) throw e;
@@ -199,7 +241,7 @@ final class MixerCore {
                 g.writeStringField("type", "freeze");
                 g.writeNumberField("through_step", through);
             }));
-        while (frozen <= through) handOut();
+        while (frozen <= through) handOut(pos);
         if (durable) {
             freezeAt.put(through, pos);
             snapshot(pos);
@@ -223,17 +265,30 @@ final class MixerCore {
     }
 
     /**
-     * The mixer hands out the next step: its state joins the frozen prefix (on disk) and its manifest the cache; the
+     * The mixer hands out the next step: its state joins the frozen prefix (on disk) and its manifest the cache, to
+     * be shown once the log is durable up to {@code durableAt} (the freeze event's end; 0: replayed, durable); the
      * weight changes now frozen move from the mixer to the history file.
      */
-    private void handOut() {
+    private void handOut(long durableAt) {
         MixerState s = mixer.state();
         states.add(s);
         lastFrozen = s;
-        frozen++;
         StepManifest m = mixer.next();
-        cache.put(m.step(), m);
+        cache.set(slot(m.step()), new Served(m, mixer.wantsStatistics(m.step()), durableAt));
+        frozen++;
+        frozenPublished = frozen;
         moveHistory();
+    }
+
+    /**
+     * A pin or release from step {@code frozen} on changes whether the last frozen step wants statistics (its
+     * successor's control is part of the rule): its cached answer follows. No other frozen step can change.
+     */
+    private void refreshLastFrozen() {
+        long last = frozen - 1;
+        Served s = cache.get(slot(last));
+        if (s != null && s.step() == last && s.wantsStatistics() != mixer.wantsStatistics(last))
+            cache.set(slot(last), new Served(s.manifest(), mixer.wantsStatistics(last), s.durableAt()));
     }
 
     /** Moves the mixer's new weight changes out of it; those at frozen steps go to the history file. */
@@ -335,7 +390,7 @@ final class MixerCore {
             else if (durable) snapshot(pos);
             notifyAll(); // readiness changes only when a step closes: a partial report wakes no long poll
         } else if (durable) snapshot(pos);
-        return new Accepted(t, reported, workers, pooled != null);
+        return new Accepted(t, reported, workers, pooled != null, pos);
     }
 
     // ---- operator control -----------------------------------------------------------------------------------
@@ -372,6 +427,7 @@ final class MixerCore {
             }));
         if (w == null) mixer.release(from);
         else mixer.pin(from, w);
+        refreshLastFrozen();
         // partial reports of a step that no longer wants statistics (its successor is pinned now) are refused
         // from here on as not wanted; they are dropped
         reports.keySet().removeIf(t -> !mixer.wantsStatistics(t));
@@ -498,8 +554,10 @@ final class MixerCore {
     }
 
     synchronized Retained retained() {
+        int manifests = 0;
+        for (int i = 0; i < CACHED_MANIFESTS; i++) if (cache.get(i) != null) manifests++;
         return new Retained(
-                cache.size(),
+                manifests,
                 reports.size(),
                 freezeAt.size(),
                 pendingViews.size(),

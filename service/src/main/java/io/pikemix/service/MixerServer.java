@@ -240,7 +240,9 @@ public final class MixerServer implements AutoCloseable {
         if (token != null) authorise(ctx);
         StatsReport r = StatsReport.parse(Json.parse(body(ctx)), config.mix().domainCount());
         MixerCore.Accepted a = core.report(r);
-        log.sync(); // answer only what is durable
+        // answer only what is durable: the log up to this report's event (not the reports written after it, which
+        // would make this answer wait for one more fsync when they arrive during the one that covers it)
+        log.syncTo(a.durableAt());
         json(ctx, Json.object(g -> {
             g.writeNumberField("step", a.step());
             g.writeNumberField("reported", a.reported());
