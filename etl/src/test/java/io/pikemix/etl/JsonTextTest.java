@@ -219,9 +219,9 @@ class JsonTextTest {
         assertAgrees(raw, "text");
         Statistics.label("path").collect(fast(raw, "text") == null ? "jackson" : "fast");
         Statistics.label("jackson").collect(jackson(raw, "text") instanceof byte[] ? "value" : "error");
-        // both paths and both of Jackson's answers are exercised, not only the easy ones. The generator gives the fast
-        // path ≈ 10 % of the lines (standard error 0.4 points over 5,000 tries), so the bound is 5 %, not 10 %: a bound at
-        // the expected share failed one run in a few (9.9 %, CI of 2026-11-27 23:35)
+        // both paths and both of Jackson's answers are exercised, not only the easy ones. The generator gives the
+        // fast path about 10 % of the lines (standard error 0.4 points over 5,000 tries), so the bound is 5 %: a
+        // bound at the expected share failed one run in a few (9.9 %, a fresh clone's CI, 2026-11-27 23:35)
         Statistics.label("path").coverage(c -> {
             c.check("fast").percentage(p -> p > 5);
             c.check("jackson").percentage(p -> p > 5);
