@@ -160,7 +160,9 @@ public final class Plots {
         s.setPlotBackgroundColor(Color.WHITE);
         s.setPlotGridLinesColor(new Color(220, 220, 220));
         s.setLegendPosition(Styler.LegendPosition.OutsideE);
-        s.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 22));
+        // XChart centres the title over the plot area, which the legend on the right narrows and moves left by about
+        // 130 px: a title wider than WIDTH − 2·130 loses its start (the demo's cosine title read "bust-pike (robust-…")
+        s.setChartTitleFont(titleFont(title, WIDTH - 260));
         s.setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 18));
         s.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 15));
         s.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 16));
@@ -172,6 +174,23 @@ public final class Plots {
         // a leading zero ("0.05", not XChart's default ".05"); the figures below narrow it where they know the range
         s.setYAxisDecimalPattern("0.0##");
         return chart;
+    }
+
+    /**
+     * Bold sans serif at 22 points, or smaller (down to 12) until {@code title} fits in {@code width} pixels (XChart
+     * clips what does not fit on both sides).
+     */
+    static Font titleFont(String title, int width) {
+        var probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        try {
+            int size = 22;
+            Font font = new Font(Font.SANS_SERIF, Font.BOLD, size);
+            while (size > 12 && probe.getFontMetrics(font).stringWidth(title) > width)
+                font = new Font(Font.SANS_SERIF, Font.BOLD, --size);
+            return font;
+        } finally {
+            probe.dispose();
+        }
     }
 
     /**
