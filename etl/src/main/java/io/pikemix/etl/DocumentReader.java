@@ -117,23 +117,28 @@ final class DocumentReader {
      * naming it, not a skip: the spec names the file, and dropping all of it would change the dataset silently.
      */
     Doc next() throws IOException {
-        try {
-            while (true) {
-                if (source == null) {
-                    if (chunkIndex == task.chunks().size()) return null;
-                    chunk = task.chunks().get(chunkIndex++);
-                    planCounted = 0;
-                    if (codecs == null) codecs = new CompressionCodecFactory(conf);
-                    planAtEnd = task.format() == CorpusSpec.Format.PARQUET
-                            || codecs.getCodec(new Path(chunk.path())) != null;
-                    source = open(chunk);
-                }
-                Doc d = source.next();
-                if (d != null) return d;
-                source.close();
-                source = null;
-                progress.bytes(0, chunk.length() - planCounted);
+        while (true) {
+            if (source == null) {
+                if (chunkIndex == task.chunks().size()) return null;
+                chunk = task.chunks().get(chunkIndex++);
+                planCounted = 0;
+                if (codecs == null) codecs = new CompressionCodecFactory(conf);
+                planAtEnd =
+                        task.format() == CorpusSpec.Format.PARQUET || codecs.getCodec(new Path(chunk.path())) != null;
+                source = openOrExplain(chunk);
             }
+            Doc d = source.next();
+            if (d != null) return d;
+            source.close();
+            source = null;
+            progress.bytes(0, chunk.length() - planCounted);
+        }
+    }
+
+    /** {@link #open}, with a file that is gone or unreadable when the task opens it as a user error naming it. */
+    private Source openOrExplain(Chunk chunk) throws IOException {
+        try {
+            return open(chunk);
         } catch (org.apache.hadoop.security.AccessControlException | java.nio.file.AccessDeniedException e) {
             throw denied(e);
         } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
