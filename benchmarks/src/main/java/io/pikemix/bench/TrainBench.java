@@ -35,7 +35,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Prints {@code RESULT tokens_per_s=… peak_rss_mb=… ms_per_step=… stats_ms_per_step=…}; paired, also
  * {@code with_stats_ms=… without_stats_ms=…}: the mean wall time of a step with and of a step without statistics
  * (the mixer's manifest, the forward and backward pass, the estimator and AdamW), interleaved so that both see the same
- * machine.
+ * machine, and {@code median_pair_diff_ms=… median_without_ms=…}: the median over pairs of (a step with statistics −
+ * the step without that follows it) and the median step without, the form bench/train reports (means move by the
+ * other tenants' preemptions of single steps; the quartiles of the differences are printed beside it).
  */
 public final class TrainBench {
     private TrainBench() {}
@@ -68,6 +70,7 @@ public final class TrainBench {
             var adam = AdamW.forModel(AdamW.Hyper.table6(), config, null, 0);
             long t0 = 0, statsNanos = 0;
             long[] pairNanos = new long[2], pairSteps = new long[2]; // [without, with] statistics
+            var stepNanos = new java.util.ArrayList<long[]>(); // per timed step: {with statistics ? 1 : 0, nanoseconds}
             for (int s = 0; s < warm + steps; s++) {
                 if (s == warm) {
                     t0 = System.nanoTime();
@@ -81,7 +84,9 @@ public final class TrainBench {
                 for (INDArray g : r.gradient().values()) GptModel.close(g);
                 if (s >= warm) {
                     statsNanos += r.statsNanos();
-                    pairNanos[stats ? 1 : 0] += System.nanoTime() - ts;
+                    long dt = System.nanoTime() - ts;
+                    pairNanos[stats ? 1 : 0] += dt;
+                    stepNanos.add(new long[] {stats ? 1 : 0, dt});
                     pairSteps[stats ? 1 : 0]++;
                 }
                 if (s % 10 == 0)
@@ -95,13 +100,42 @@ public final class TrainBench {
                     Memory.peakRssBytes() >> 20,
                     secs * 1000 / steps,
                     statsNanos / 1e6 / steps);
-            if (paired)
+            if (paired) {
+                // robust to the other tenants' preemptions (which move single steps by ±15 % on a shared machine): the
+                // median over pairs of (step with statistics − the step without right after it), and the median step
+                // without statistics
+                var diffs = new java.util.ArrayList<Double>();
+                var without = new java.util.ArrayList<Double>();
+                var with = new java.util.ArrayList<Double>();
+                for (int i = 0; i + 1 < stepNanos.size(); i += 2) {
+                    long[] w = stepNanos.get(i), o = stepNanos.get(i + 1);
+                    if (w[0] != 1 || o[0] != 0) continue;
+                    diffs.add((w[1] - o[1]) / 1e6);
+                    without.add(o[1] / 1e6);
+                    with.add(w[1] / 1e6);
+                }
                 System.out.printf(
-                        "RESULT with_stats_ms=%.2f without_stats_ms=%.2f pairs=%d%n",
+                        "RESULT with_stats_ms=%.2f without_stats_ms=%.2f pairs=%d median_pair_diff_ms=%.2f"
+                                + " pair_diff_q25_ms=%.2f pair_diff_q75_ms=%.2f median_without_ms=%.2f with_q10_ms=%.2f"
+                                + " without_q10_ms=%.2f%n",
                         pairNanos[1] / 1e6 / Math.max(1, pairSteps[1]),
                         pairNanos[0] / 1e6 / Math.max(1, pairSteps[0]),
-                        Math.min(pairSteps[0], pairSteps[1]));
+                        diffs.size(),
+                        quantile(diffs, 0.5),
+                        quantile(diffs, 0.25),
+                        quantile(diffs, 0.75),
+                        quantile(without, 0.5),
+                        quantile(with, 0.1),
+                        quantile(without, 0.1));
+            }
         }
+    }
+
+    private static double quantile(java.util.List<Double> xs, double q) {
+        if (xs.isEmpty()) return Double.NaN;
+        var s = new java.util.ArrayList<>(xs);
+        java.util.Collections.sort(s);
+        return s.get((int) Math.min(s.size() - 1, Math.round(q * (s.size() - 1))));
     }
 
     private static void printProfile(Map<String, long[]> times, int steps, double secs) {

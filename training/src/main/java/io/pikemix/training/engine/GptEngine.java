@@ -141,7 +141,14 @@ public final class GptEngine implements GradientModel {
         String key = rows + Arrays.toString(bounds);
         Pass p = passes.get(key);
         if (p == null) {
-            var groups = new Groups(bounds.clone(), G == 1 ? List.of(grads) : List.copyOf(groupGrads.subList(0, G)));
+            var groups = G == 1
+                    ? new Groups(bounds, List.of(grads), null)
+                    : new Groups(
+                            bounds,
+                            List.copyOf(groupGrads.subList(0, G)),
+                            groupFlat
+                                    .get(NDArrayIndex.interval(0, G * paramCount))
+                                    .reshape('c', true, G, paramCount));
             p = new Pass(rows, config, arena, constants, params, groups);
             passes.put(key, p);
         }

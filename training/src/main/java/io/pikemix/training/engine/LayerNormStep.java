@@ -73,17 +73,7 @@ final class LayerNormStep {
             INDArray m1,
             INDArray m2) {
         b.add(Call.pairwise("multiply", dy, xhat, temp)); // dy ⊙ x̂  [M, W]
-        for (int k = 0; k < groups.size(); k++) {
-            INDArray dg = groups.grads().get(k).get(gain);
-            b.add(Call.matmul(
-                    groups.ones(ones, k, per),
-                    groups.rows(temp, k, per),
-                    dg.reshape('c', true, 1, dg.length()),
-                    false,
-                    false,
-                    1,
-                    0)); // dg [1, W]
-        }
+        groups.columnSums(b, temp, gain, per, ones); // dg [1, W] per group
         b.add(Call.pairwise("multiply", dy, g, dxhat)); // dx̂      [M, W]
         b.add(Call.matmul(dxhat, column, m1, false, false, 1, 0)); // mean(dx̂)       [M, 1]
         b.add(Call.pairwise("multiply", dxhat, xhat, temp)); // dx̂ ⊙ x̂  [M, W]
