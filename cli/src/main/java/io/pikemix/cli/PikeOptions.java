@@ -89,6 +89,13 @@ public final class PikeOptions {
                     "robust-pike: hold out this many training rows per domain (at most a quarter) and use the held-out signal <train grad, held-out grad> instead of |grad|^2; 0 = off (default ${DEFAULT-VALUE}).")
     int robustHeldOutRows;
 
+    @Option(
+            names = "--robust-metric",
+            defaultValue = RobustPikeParams.DEFAULT_METRIC,
+            description =
+                    "robust-pike: compute the gradient statistics in the 'sgd' (Euclidean, PiKE's) or 'adam' metric (<x, y> weighted by 1/(sqrt(v)+eps), AdamW's second moments; single-process trainer) (default ${DEFAULT-VALUE}).")
+    String robustMetric;
+
     /** Strategy {@code name} with these hyperparameters and every other option at its default. */
     StrategyOptions options(String name) {
         return StrategyOptions.defaults(name).withPike(zeta1, zeta2, tau, minWeight);
@@ -107,7 +114,8 @@ public final class PikeOptions {
                 robustRepeatEpochs,
                 robustShrink,
                 robustAnchor,
-                robustHeldOutRows);
+                robustHeldOutRows,
+                robustMetric);
     }
 
     /**

@@ -24,6 +24,9 @@ import java.util.Locale;
  * @param heldOutRows h ≥ 0: with h > 0 the trainer holds out the last min(h, n_k/4) training rows of each domain from
  *                    the manifests and replaces ‖∇L_k‖² by the held-out signal ⟨t̄_k, h̄_k⟩ ({@link RobustPike#heldOutSignal});
  *                    0 (default) = off
+ * @param metric      the inner product the trainer computes the statistics in: {@link #METRIC_SGD} (Euclidean, PiKE's
+ *                    eq. 8 for an SGD step; default) or {@link #METRIC_ADAM} (⟨x, y⟩_{D⁻¹} = Σ_c x_c y_c / D_c with
+ *                    D = √v̂ + ε, AdamW's preconditioner: the first-order decrease of L_k under an AdamW step)
  */
 public record RobustPikeParams(
         double signal,
@@ -33,7 +36,8 @@ public record RobustPikeParams(
         double repeatEpochs,
         double shrink,
         String anchor,
-        int heldOutRows) {
+        int heldOutRows,
+        String metric) {
     /** The command-line name, and the prefix of a spec with non-default knobs ({@link #spec()}). */
     public static final String NAME = "robust-pike";
 
@@ -50,6 +54,12 @@ public record RobustPikeParams(
 
     public static final String DEFAULT_ANCHOR = ANCHOR_TEMPERATURE;
     public static final int DEFAULT_HELD_OUT_ROWS = 0;
+    /** Metric: the Euclidean inner product of the gradients (PiKE's, for an SGD step). */
+    public static final String METRIC_SGD = "sgd";
+    /** Metric: AdamW's preconditioner, ⟨x, y⟩_{D⁻¹} with D = diag(√v̂ + ε) (mixer/ROBUST_PIKE.md, "Adam's metric"). */
+    public static final String METRIC_ADAM = "adam";
+
+    public static final String DEFAULT_METRIC = METRIC_SGD;
 
     public RobustPikeParams {
         Checks.require(
@@ -73,6 +83,25 @@ public record RobustPikeParams(
                 ANCHOR_INITIAL,
                 anchor);
         Checks.require(heldOutRows >= 0, "--robust-held-out-rows must be >= 0, got %d", heldOutRows);
+        Checks.require(
+                METRIC_SGD.equals(metric) || METRIC_ADAM.equals(metric),
+                "--robust-metric must be %s or %s, got '%s'",
+                METRIC_SGD,
+                METRIC_ADAM,
+                metric);
+    }
+
+    /** In the default (Euclidean) metric. */
+    public RobustPikeParams(
+            double signal,
+            double noise,
+            double floorShare,
+            double maxRatio,
+            double repeatEpochs,
+            double shrink,
+            String anchor,
+            int heldOutRows) {
+        this(signal, noise, floorShare, maxRatio, repeatEpochs, shrink, anchor, heldOutRows, DEFAULT_METRIC);
     }
 
     /** Without the held-out signal. */
@@ -101,12 +130,23 @@ public record RobustPikeParams(
                 DEFAULT_REPEAT_EPOCHS,
                 DEFAULT_SHRINK,
                 DEFAULT_ANCHOR,
-                DEFAULT_HELD_OUT_ROWS);
+                DEFAULT_HELD_OUT_ROWS,
+                DEFAULT_METRIC);
     }
 
     /** Whether the anchor is temperature sampling (it then needs the domains' token counts). */
     public boolean temperatureAnchor() {
         return ANCHOR_TEMPERATURE.equals(anchor);
+    }
+
+    /** Whether the trainer computes the statistics in AdamW's metric ({@link #METRIC_ADAM}). */
+    public boolean adamMetric() {
+        return METRIC_ADAM.equals(metric);
+    }
+
+    /** True when {@code strategy} is a robust-pike spec with {@code metric=adam}. */
+    public static boolean adamMetric(String strategy) {
+        return isSpec(strategy) && parse(strategy).adamMetric();
     }
 
     /** w_min = floorShare / K. */
@@ -116,7 +156,7 @@ public record RobustPikeParams(
 
     /**
      * The strategy name that carries these knobs through a run's config.json: {@code robust-pike} for the defaults,
-     * else {@code robust-pike:signal=…,noise=…,floor=…,ratio=…,repeat=…,shrink=…,anchor=…,heldout=…} (only the knobs that differ).
+     * else {@code robust-pike:signal=…,noise=…,floor=…,ratio=…,repeat=…,shrink=…,anchor=…,heldout=…,metric=…} (only the knobs that differ).
      * {@link #parse} reads it back.
      */
     public String spec() {
@@ -130,6 +170,7 @@ public record RobustPikeParams(
         if (shrink != d.shrink) parts.add("shrink=" + fmt(shrink));
         if (!anchor.equals(d.anchor)) parts.add("anchor=" + anchor);
         if (heldOutRows != d.heldOutRows) parts.add("heldout=" + heldOutRows);
+        if (!metric.equals(d.metric)) parts.add("metric=" + metric);
         return parts.isEmpty() ? NAME : NAME + ":" + String.join(",", parts);
     }
 
@@ -148,7 +189,7 @@ public record RobustPikeParams(
                 ratio = d.maxRatio,
                 repeat = d.repeatEpochs,
                 shrink = d.shrink;
-        String anchor = d.anchor;
+        String anchor = d.anchor, metric = d.metric;
         int heldOut = d.heldOutRows;
         if (spec.length() > NAME.length()) {
             for (String part : spec.substring(NAME.length() + 1).split(",")) {
@@ -156,6 +197,10 @@ public record RobustPikeParams(
                 Checks.require(kv.length == 2, "strategy '%s': '%s' is not key=value", spec, part);
                 if (kv[0].equals("anchor")) {
                     anchor = kv[1];
+                    continue;
+                }
+                if (kv[0].equals("metric")) {
+                    metric = kv[1];
                     continue;
                 }
                 if (kv[0].equals("heldout")) {
@@ -177,11 +222,11 @@ public record RobustPikeParams(
                     case "shrink" -> shrink = v;
                     default ->
                         throw new UserException("strategy '" + spec + "': unknown key '" + kv[0]
-                                + "'; expected signal, noise, floor, ratio, repeat, shrink, anchor or heldout");
+                                + "'; expected signal, noise, floor, ratio, repeat, shrink, anchor, heldout or metric");
                 }
             }
         }
-        return new RobustPikeParams(signal, noise, floor, ratio, repeat, shrink, anchor, heldOut);
+        return new RobustPikeParams(signal, noise, floor, ratio, repeat, shrink, anchor, heldOut, metric);
     }
 
     private static double number(String spec, String text) {

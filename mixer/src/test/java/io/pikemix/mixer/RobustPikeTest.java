@@ -361,6 +361,30 @@ class RobustPikeTest {
                         .name());
     }
 
+    /* The Adam metric knob: off by default, named metric=adam in the spec (after the other knobs), read back, and only
+    sgd or adam accepted; the trainer's switch is RobustPikeParams.adamMetric(strategy), false for other strategies. */
+    @Test
+    void params_metricKnobRoundTrips() {
+        assertEquals(RobustPikeParams.METRIC_SGD, RobustPikeParams.defaults().metric());
+        assertFalse(RobustPikeParams.defaults().adamMetric());
+        var p = RobustPikeParams.parse("robust-pike:metric=adam");
+        assertTrue(p.adamMetric());
+        assertEquals("robust-pike:metric=adam", p.spec());
+        var q = RobustPikeParams.parse("robust-pike:metric=adam,shrink=0.5,heldout=8");
+        assertEquals("robust-pike:shrink=0.5,heldout=8,metric=adam", q.spec());
+        assertEquals(q, RobustPikeParams.parse(q.spec()));
+        assertEquals(RobustPikeParams.defaults(), RobustPikeParams.parse("robust-pike:metric=sgd"));
+        var e = assertThrows(UserException.class, () -> RobustPikeParams.parse("robust-pike:metric=adamw"));
+        assertTrue(e.getMessage().contains("--robust-metric"), e.getMessage());
+        assertTrue(RobustPikeParams.adamMetric("robust-pike:metric=adam"));
+        assertFalse(RobustPikeParams.adamMetric("robust-pike"));
+        assertFalse(RobustPikeParams.adamMetric("pike"));
+        assertEquals(
+                "robust-pike",
+                Strategies.byName(p.spec(), 2, null, new long[] {10, 20}, 0.3, PikeParams.defaults(8), null, 1)
+                        .name());
+    }
+
     @Test
     void step_rejectsNonFiniteStatistics() {
         var p = RobustPikeParams.defaults();

@@ -120,6 +120,35 @@ public final class AdamW {
         return java.util.Collections.unmodifiableMap(state);
     }
 
+    /**
+     * The column scale of robust-pike's Adam metric (mixer/ROBUST_PIKE.md): d = D^(−1/2) as one flat [P] float array,
+     * the parameters of {@code names} concatenated in that order (each flattened in 'c' order, the layout of
+     * {@link GradientModel#groupGradientMatrix()}), where
+     *
+     *   D_c = √v̂_c + ε,   v̂ = v / (1 − β2^t),   t = {@link #iteration()} (the updates v has seen)
+     *
+     * so that ⟨x ⊙ d, y ⊙ d⟩ = Σ_c x_c y_c / D_c. Null before the first update (t = 0: no second moments yet, the
+     * identity metric). A fresh array (caller closes); reads the moments, changes nothing.
+     */
+    public INDArray metricScale(java.util.List<String> names) {
+        if (iteration == 0) return null;
+        long total = 0;
+        for (String n : names) total += state.get(n).length() / 2;
+        INDArray d = Nd4j.create(DataType.FLOAT, total);
+        long offset = 0;
+        for (String n : names) {
+            INDArray s = state.get(n);
+            Checks.require(s != null, "no optimiser state for '%s'", n);
+            long len = s.length() / 2;
+            d.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(offset, offset + len))
+                    .assign(s.reshape(s.length()).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(len, 2 * len)));
+            offset += len;
+        }
+        d.divi(1 - Math.pow(hyper.beta2(), iteration)); // v̂
+        org.nd4j.linalg.ops.transforms.Transforms.sqrt(d, false).addi(hyper.epsilon()); // D
+        return org.nd4j.linalg.ops.transforms.Transforms.pow(d, -0.5, false); // D^(−1/2)
+    }
+
     /** Updates applied so far (Adam's t − 1). */
     public long iteration() {
         return iteration;

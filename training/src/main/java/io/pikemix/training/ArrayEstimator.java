@@ -33,6 +33,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * column chunks of X (row stride P) cost 14–19 ms for the Gram alone whatever their width (2¹⁴ to 2²⁰, also as one
  * rank-3 batched matmul on a permuted view), against 2.2–2.6 ms for the one GEMM on the contiguous X; and the two-pass
  * form's W·X is memory-bound (22–30 ms). So the common case is one GEMM and a subtraction in double.
+ *
+ * <p>In a metric (robust-pike's {@code metric=adam}, mixer/ROBUST_PIKE.md) every inner product is ⟨x, y⟩_{D⁻¹} =
+ * Σ_c x_c y_c / D_c: the same estimator on X' = X ⊙ d (d = D^(−1/2), every row scaled column-wise), one elementwise
+ * pass into a scratch [R, P] array (the model's matrix is left as it is: the update is combined from it afterwards).
+ * Without a metric X is used as it is (no copy).
  */
 final class ArrayEstimator {
     /** The two-pass form's columns per chunk: bounds its scratch to (R + K)·CHUNK floats and its sums to CHUNK terms. */
@@ -62,6 +67,22 @@ final class ArrayEstimator {
             int K,
             int[] seqs,
             double[] loss) {
+        return estimate(rows, matrix, names, domainOf, K, seqs, loss, null);
+    }
+
+    /**
+     * {@link #estimate} in the metric D⁻¹ given by its column scale {@code scale} = d = D^(−1/2) (a [P] array, the
+     * layout of a row of X; null: the Euclidean metric): every ‖·‖², σ² and ⟨·,·⟩ is that of the rows X ⊙ d.
+     */
+    static GradientStats estimate(
+            List<Map<String, INDArray>> rows,
+            INDArray matrix,
+            List<String> names,
+            int[] domainOf,
+            int K,
+            int[] seqs,
+            double[] loss,
+            INDArray scale) {
         int R = rows.size();
         Checks.require(domainOf.length == R && R >= 2, "%d rows, %d domain labels", R, domainOf.length);
         var m = new int[K];
@@ -73,13 +94,23 @@ final class ArrayEstimator {
         for (String n : names) total += rows.get(0).get(n).length();
         boolean strided = matrix != null && matrix.rank() == 2 && matrix.size(0) >= R && matrix.size(1) == total;
         INDArray x = strided ? matrix.get(NDArrayIndex.interval(0, R), NDArrayIndex.all()) : stack(rows, names, total);
+        boolean own = !strided;
+        if (scale != null) {
+            Checks.require(scale.length() == total, "metric of %d entries for %d parameters", scale.length(), total);
+            INDArray d = scale.reshape(1, total).castTo(DataType.FLOAT);
+            if (own) x.muliRowVector(d); // the stacked copy is ours: scale it in place
+            else {
+                x = x.mulRowVector(d); // a scratch: the model's matrix still feeds the update
+                own = true;
+            }
+        }
         try {
             var sumSqDev = new double[K];
             var dots = new double[K][K];
             if (!fromGram(x, domainOf, m, sumSqDev, dots)) twoPass(x, total, domainOf, m, sumSqDev, dots);
             return GradientStatsAccumulator.fromSums(m, seqs, sumSqDev, dots, loss);
         } finally {
-            if (!strided) x.close();
+            if (own) x.close();
         }
     }
 

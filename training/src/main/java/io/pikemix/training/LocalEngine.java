@@ -13,19 +13,46 @@ final class LocalEngine implements StepEngine {
     private final TrainConfig.Statistics statistics;
     private final long seed;
     private final MixedBatch.HeldOut heldOut;
+    private final boolean adamMetric;
 
     LocalEngine(RowSource rows, TrainConfig.Statistics statistics, long seed, MixedBatch.HeldOut heldOut) {
+        this(rows, statistics, seed, heldOut, false);
+    }
+
+    /** @param adamMetric statistics in AdamW's metric (robust-pike's {@code metric=adam}, {@link AdamW#metricScale}) */
+    LocalEngine(
+            RowSource rows,
+            TrainConfig.Statistics statistics,
+            long seed,
+            MixedBatch.HeldOut heldOut,
+            boolean adamMetric) {
         this.rows = rows;
         this.statistics = statistics;
         this.seed = seed;
         this.heldOut = heldOut;
+        this.adamMetric = adamMetric;
     }
 
     @Override
     public Result run(GradientModel model, AdamW adam, List<Planned> steps) {
         Planned p = steps.get(0);
-        MixedBatch.Result r = MixedBatch.compute(
-                model, rows, p.manifest(), p.stats(), statistics.microBatches(), statistics.fused(), seed, heldOut);
+        // the metric of the moments before this step's update (null before the first: the identity)
+        INDArray metric = adamMetric && p.stats() ? adam.metricScale(model.parameterNames()) : null;
+        MixedBatch.Result r;
+        try {
+            r = MixedBatch.compute(
+                    model,
+                    rows,
+                    p.manifest(),
+                    p.stats(),
+                    statistics.microBatches(),
+                    statistics.fused(),
+                    seed,
+                    heldOut,
+                    metric);
+        } finally {
+            if (metric != null) metric.close();
+        }
         double gradNorm;
         try {
             // a non-finite loss rejects the step before the update (Trainer's --max-bad-steps decides the rest)

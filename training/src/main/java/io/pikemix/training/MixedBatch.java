@@ -36,6 +36,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * micro-batches with the mean of its m held-out ones ({@code RobustPike.heldOutSignal}, per tensor and summed).
  * Never rows of the validation split.
  *
+ * <p>Adam's metric (robust-pike's {@code metric=adam}, mixer/ROBUST_PIKE.md): given AdamW's column scale
+ * d = D^(−1/2) ({@link AdamW#metricScale}), every statistic (‖∇L_k‖², σ_k², ⟨g_k, g_l⟩ and the held-out ŝ_k) is
+ * computed in the inner product ⟨x, y⟩_{D⁻¹} = Σ_c x_c y_c / D_c, the first-order decrease of L_k under an AdamW
+ * step. The update itself is unchanged.
+ *
  * <p>The micro-batches go to the model as row groups of one batch ({@link GradientModel#groupGradients}): the
  * engine computes every micro-batch's gradient in one forward and one backward pass (graphCalls = 1), the
  * SameDiff reference in one call each.
@@ -195,6 +200,24 @@ public final class MixedBatch {
             boolean fused,
             long seed,
             HeldOut heldOut) {
+        return compute(model, source, m, stats, microBatches, fused, seed, heldOut, null);
+    }
+
+    /**
+     * {@link #compute} with held-out micro-batches and the statistics in the metric whose column scale is
+     * {@code metric} (d = D^(−1/2), a [P] array in the layout of {@link GradientModel#groupGradientMatrix()}; null:
+     * Euclidean). See the class comment.
+     */
+    public static Result compute(
+            GradientModel model,
+            RowSource source,
+            StepManifest m,
+            boolean stats,
+            int microBatches,
+            boolean fused,
+            long seed,
+            HeldOut heldOut,
+            INDArray metric) {
         int K = source.domains(), b = m.size(), T = model.config().context();
         List<String> names = model.parameterNames();
         List<Micro> plan = plan(m, K, stats, microBatches, fused, seed, source, heldOut);
@@ -236,7 +259,7 @@ public final class MixedBatch {
             var statsLoss = new double[K];
             for (int k = 0; k < K; k++) statsLoss[k] = lossSum[k] / microBatches;
             estimate = ArrayEstimator.estimate(
-                    statsGrads, model.groupGradientMatrix(), names, domainOf, K, seqs, statsLoss);
+                    statsGrads, model.groupGradientMatrix(), names, domainOf, K, seqs, statsLoss, metric);
             if (heldOut.on()) {
                 var train = new ArrayList<List<Map<String, INDArray>>>();
                 var held = new ArrayList<List<Map<String, INDArray>>>();
@@ -252,7 +275,7 @@ public final class MixedBatch {
                         held.get(mb.domain()).add(gradients.get(q).gradients());
                 }
                 var signal = new double[K];
-                for (int k = 0; k < K; k++) signal[k] = heldOutSignal(train.get(k), held.get(k), names);
+                for (int k = 0; k < K; k++) signal[k] = heldOutSignal(train.get(k), held.get(k), names, metric);
                 estimate = new GradientStats(
                         estimate.microBatches(),
                         estimate.sequences(),
@@ -308,13 +331,29 @@ public final class MixedBatch {
      */
     static double heldOutSignal(
             List<Map<String, INDArray>> train, List<Map<String, INDArray>> held, List<String> names) {
+        return heldOutSignal(train, held, names, null);
+    }
+
+    /** ŝ in the metric of column scale {@code metric} (d = D^(−1/2), flat in {@code names} order; null: Euclidean): Σ_c t̄_c h̄_c d_c². */
+    static double heldOutSignal(
+            List<Map<String, INDArray>> train, List<Map<String, INDArray>> held, List<String> names, INDArray metric) {
         io.pikemix.format.Checks.require(
                 !train.isEmpty() && !held.isEmpty(), "need training and held-out micro-batches");
         double s = 0;
+        long offset = 0;
         for (String n : names) {
             try (INDArray t = mean(train, n);
                     INDArray h = mean(held, n)) {
-                s += t.mul(h).sumNumber().doubleValue();
+                long len = t.length();
+                INDArray p = t.reshape(len).muli(h.reshape(len));
+                if (metric != null) {
+                    INDArray d = metric.reshape(metric.length())
+                            .get(org.nd4j.linalg.indexing.NDArrayIndex.interval(offset, offset + len))
+                            .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+                    p.muli(d).muli(d);
+                }
+                s += p.sumNumber().doubleValue();
+                offset += len;
             }
         }
         return s;

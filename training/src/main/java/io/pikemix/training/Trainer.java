@@ -113,13 +113,23 @@ public final class Trainer {
                 run,
                 resume,
                 kind,
-                new LocalEngine(corpus.train(), config.statistics(), config.seed(), heldOut),
+                new LocalEngine(
+                        corpus.train(),
+                        config.statistics(),
+                        config.seed(),
+                        heldOut,
+                        io.pikemix.mixer.RobustPikeParams.adamMetric(config.strategy())),
                 heldOut);
     }
 
     /** As {@link #run(TrainConfig, Corpus, Path, boolean)}, its steps computed by {@code engine}. */
     public static Summary run(
             TrainConfig config, Corpus corpus, Path run, boolean resume, ModelKind kind, StepEngine engine) {
+        if (!(engine instanceof LocalEngine) && io.pikemix.mixer.RobustPikeParams.adamMetric(config.strategy()))
+            log.warn(
+                    "{}: metric=adam is computed by the single-process trainer only; this engine's statistics"
+                            + " are in the Euclidean metric",
+                    config.strategy());
         return run(
                 config,
                 corpus,
