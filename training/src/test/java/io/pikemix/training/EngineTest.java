@@ -234,6 +234,56 @@ class EngineTest {
         }
     }
 
+    /*
+     * The embedding's gradient is scatter-added at the input ids, which repeat within a batch. libnd4j's scatter_add
+     * runs its indices on all threads without synchronisation unless its lock argument is set, and then loses
+     * updates: before the engine set it (2026-11-28), a batch of 2,048 tokens over 50 ids on 2 threads gave a
+     * different wte gradient on 4 of 5 repeated calls, by up to 1.6e-3. This module's tests run on one thread
+     * (OMP_NUM_THREADS=1, pom.xml), where no race can happen, so the check runs in a child JVM on 2 threads:
+     * repeated calls must agree to the bit, in the plain and the grouped pass.
+     */
+    @Test
+    void embeddingGradient_isExactWhereIdsRepeat_onTwoThreads() throws Exception {
+        var pb = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx1g",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        RepeatedIds.class.getName())
+                .redirectErrorStream(true);
+        pb.environment().put("OMP_NUM_THREADS", "2");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "child JVM did not finish");
+        assertTrue(out.contains("threads 2"), "the child must run on 2 threads: " + out);
+        assertEquals(0, p.exitValue(), out);
+    }
+
+    /** The child of {@link #embeddingGradient_isExactWhereIdsRepeat_onTwoThreads}: exit 1 when two calls differ. */
+    static final class RepeatedIds {
+        public static void main(String[] args) {
+            io.pikemix.training.engine.NativeBackend.select();
+            System.out.println("threads " + Nd4j.getEnvironment().maxThreads());
+            GptConfig c = new GptConfig(50, 128, 1, 4, 64, GptConfig.FLAX_LN_EPSILON);
+            int status = 0;
+            try (var eng = GptEngine.initialize(c, 3)) {
+                Batch b = GptModelTest.randomBatch(new SplittableRandom(3), 16, c.context(), c.vocabSize());
+                for (int[] bounds : new int[][] {{0, 16}, {0, 4, 8, 11, 13, 15, 16}}) {
+                    INDArray first = null;
+                    for (int rep = 0; rep < 6; rep++) {
+                        List<GptModel.Gradient> g = eng.groupGradients(b, bounds);
+                        INDArray wte = g.get(g.size() - 1).gradients().get("wte");
+                        if (first == null) first = wte.dup();
+                        double d = wte.sub(first).amaxNumber().doubleValue();
+                        System.out.println("groups " + (bounds.length - 1) + " call " + rep + " max diff " + d);
+                        if (d != 0) status = 1;
+                    }
+                }
+            }
+            System.exit(status);
+        }
+    }
+
     /* Part 3: one pass over groups of rows gives each group's own gradient (as separate calls do, engine and
     reference), with groups of 2, 1 and 4 rows; and a second grouping of the same engine is not disturbed by the first. */
     @Test

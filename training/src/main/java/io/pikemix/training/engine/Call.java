@@ -20,7 +20,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Argument conventions (libnd4j 1.0.0-M2.1, checked against the reference by EngineTest): {@code matmul}
  * iArgs (transX, transY, transZ), tArgs (alpha, beta) with beta accumulating into the output; the pairwise
  * {@code add/subtract/multiply} broadcast numpy-style and may write in place; {@code softmax} iArg = axis;
- * {@code gather} iArg = axis; {@code scatter_add} (ref, indices, updates) writes into ref when it is the output.
+ * {@code gather} iArg = axis; {@code scatter_add} (ref, indices, updates) writes into ref when it is the output, and
+ * with bArg {@code lock} = false (the default) runs its indices on all threads with no synchronisation: repeated
+ * indices race and lose updates (libnd4j {@code helpers::scatter}: {@code lock ? 1 : maxThreads} threads), so every
+ * scatter whose indices can repeat passes {@code lock = true} (one thread, in index order).
  */
 final class Call {
     /** Per-kind nanoseconds when profiling (bench/train --profile); off by default. */
@@ -41,12 +44,17 @@ final class Call {
     }
 
     static Call custom(String name, INDArray[] in, INDArray[] out, long[] iArgs, double[] tArgs) {
+        return custom(name, in, out, iArgs, tArgs, null);
+    }
+
+    static Call custom(String name, INDArray[] in, INDArray[] out, long[] iArgs, double[] tArgs, boolean[] bArgs) {
         DynamicCustomOp op = DynamicCustomOp.builder(name).build();
         OpContext ctx = Nd4j.getExecutioner().buildContext();
         ctx.setInputArrays(in);
         ctx.setOutputArrays(out);
         if (iArgs != null) ctx.setIArguments(iArgs);
         if (tArgs != null) ctx.setTArguments(tArgs);
+        if (bArgs != null) ctx.setBArguments(bArgs);
         ctx.shapeFunctionOverride(true);
         return new Call(profileKey(name, in, iArgs), op, ctx, null);
     }

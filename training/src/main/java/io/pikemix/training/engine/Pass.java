@@ -210,7 +210,8 @@ final class Pass implements AutoCloseable {
                     new INDArray[] {dWte, groups.range(ids, j, T), groups.rows(s.dRes, j, T)},
                     new INDArray[] {dWte},
                     null,
-                    null));
+                    null,
+                    new boolean[] {true})); // lock: a token id repeats within a batch, and unlocked threads race on it
         }
     }
 
