@@ -97,6 +97,7 @@ public final class ServiceBench {
                             .add("&workers=8"),
                     conns,
                     false);
+            long[] beforeManifest = serverHistogram(server.port(), "GET", "/v1/manifest");
             manifestP99 = run(
                     "/v1/manifest",
                     seconds,
@@ -108,6 +109,8 @@ public final class ServiceBench {
                             .add("&workers=8"),
                     conns,
                     true);
+            printServerSide(beforeManifest, serverHistogram(server.port(), "GET", "/v1/manifest"));
+            long[] beforeBatch = serverHistogram(server.port(), "GET", "/v1/batch");
             batchP99 = run(
                     "/v1/batch",
                     seconds,
@@ -119,12 +122,17 @@ public final class ServiceBench {
                             .add("&workers=8"),
                     conns,
                     true);
+            printServerSide(beforeBatch, serverHistogram(server.port(), "GET", "/v1/batch"));
+            long[] beforeWeights = serverHistogram(server.port(), "GET", "/v1/weights");
             weightsP99 = run("/v1/weights", seconds, maxRequests, (t, c, i) -> t.add("/v1/weights"), conns, true);
+            printServerSide(beforeWeights, serverHistogram(server.port(), "GET", "/v1/weights"));
         }
         double statsP99;
         try (var server = MixerServer.start(config(domains, 1, tmp.resolve("b"), null));
                 var clients = new Clients(server)) {
+            long[] beforeStats = serverHistogram(server.port(), "POST", "/v1/stats");
             statsP99 = runStats(clients.conns, K, seconds, maxRequests);
+            printServerSide(beforeStats, serverHistogram(server.port(), "POST", "/v1/stats"));
         }
         System.out.printf(
                 Locale.ROOT,
@@ -342,6 +350,46 @@ public final class ServiceBench {
         for (Thread t : threads) t.join();
         if (failure.get() != null) throw new IllegalStateException("/v1/stats: a client failed", failure.get());
         return report("/v1/stats", lat, counts, elapsed, true);
+    }
+
+    /**
+     * The service's own latency histogram of one route (its {@code /metrics}, read through a fresh socket, untimed):
+     * requests handled in ≤ 5 ms, in ≤ 10 ms, and all of them.
+     */
+    static long[] serverHistogram(int port, String method, String route) throws Exception {
+        var metrics = new SocketClient(port);
+        try {
+            metrics.get(new SocketClient.Ascii(16).add("/metrics"));
+            String text = new String(metrics.body(), 0, metrics.bodyLength(), StandardCharsets.UTF_8);
+            String labels = "{method=\"" + method + "\",route=\"" + route + "\"";
+            long[] h = new long[3];
+            for (String line : text.split("\n")) {
+                int sp = line.lastIndexOf(' ');
+                if (sp < 0) continue;
+                String key = line.substring(0, sp);
+                if (key.equals("pike_request_duration_seconds_bucket" + labels + ",le=\"0.005\"}"))
+                    h[0] = Long.parseLong(line.substring(sp + 1));
+                else if (key.equals("pike_request_duration_seconds_bucket" + labels + ",le=\"0.01\"}"))
+                    h[1] = Long.parseLong(line.substring(sp + 1));
+                else if (key.equals("pike_request_duration_seconds_count" + labels + "}"))
+                    h[2] = Long.parseLong(line.substring(sp + 1));
+            }
+            return h;
+        } finally {
+            metrics.close();
+        }
+    }
+
+    /** Prints the share of a phase's requests that the service handled in ≤ 5 and ≤ 10 ms (after - before). */
+    static void printServerSide(long[] before, long[] after) {
+        long n = after[2] - before[2];
+        if (n <= 0) return;
+        System.out.printf(
+                Locale.ROOT,
+                "              handled by the service (its /metrics): %d requests, %.2f %% in <= 5 ms, %.2f %% in <= 10 ms%n",
+                n,
+                100.0 * (after[0] - before[0]) / n,
+                100.0 * (after[1] - before[1]) / n);
     }
 
     static double report(String name, long[][] lat, int[] counts, double elapsed, boolean print) {
