@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code bench/service DATASET [SECONDS] [MAX_REQUESTS]}: latency of {@code /v1/manifest}, {@code /v1/batch} and
@@ -33,6 +34,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Statistics: PiKE with T = 1, every client posts its report for step t and then long-polls step t + 1 (the
  * poll is not timed); each report is fsynced before its answer, concurrent reports sharing one fsync (group commit).
  * Ends with {@code RESULT manifest_p99_ms=X batch_p99_ms=Y weights_p99_ms=W stats_p99_ms=Z}.
+ *
+ * <p>The clients: {@code -Dpike.bench.client=socket} (the default) gives each client thread one plain keep-alive
+ * socket ({@link SocketClient}: reused buffers, no allocation per request), {@code -Dpike.bench.client=jdk} the JDK
+ * {@link HttpClient} (one per server, as before 2026-11-28). The server runs in this JVM either way; a trainer's client
+ * runs in another process, usually on another machine, so the JDK client's own CPU (its selector and worker threads)
+ * and garbage (G1 pauses) measure the load generator more than the service.
  */
 public final class ServiceBench {
     /**
@@ -42,11 +49,16 @@ public final class ServiceBench {
      */
     static final int CLIENTS = Integer.getInteger("pike.bench.clients", 8);
 
+    /** {@code socket} (lean, the default) or {@code jdk} (the JDK HttpClient). */
+    static final String CLIENT = System.getProperty("pike.bench.client", "socket");
+
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--soak")) {
             ServiceSoak.main(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
+        if (!CLIENT.equals("socket") && !CLIENT.equals("jdk"))
+            throw new IllegalArgumentException("-Dpike.bench.client must be socket or jdk, not " + CLIENT);
         Path dataset = Path.of(args[0]);
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 10;
         int maxRequests = args.length > 2 ? Integer.parseInt(args[2]) : 3000;
@@ -55,57 +67,79 @@ public final class ServiceBench {
         int K = domains.size();
         System.out.printf(
                 Locale.ROOT,
-                "service bench: %s (%d domains, row length %d), batch 256, %d clients, <= %.0f s and <= %d requests per client per phase%n",
+                "service bench: %s (%d domains, row length %d), batch 256, %d clients (%s), <= %.0f s and <= %d requests per client per phase%n",
                 dataset,
                 K,
                 info.rowLength(),
                 CLIENTS,
+                CLIENT.equals("jdk") ? "JDK HttpClient" : "one keep-alive socket each",
                 seconds,
                 maxRequests);
         Path tmp = Files.createTempDirectory("pike-service-bench");
-        double[] manifestP99 = new double[1], batchP99 = new double[1], weightsP99 = new double[1];
-        try (var server = MixerServer.start(config(domains, 1_000_000_000, tmp.resolve("a"), dataset))) {
-            String url = server.url();
-            HttpClient http =
-                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            for (int w = 0; w < CLIENTS; w++)
-                check(http, post(url, stats(0, w, K))); // step 0 closes; all later steps are ready
+        double manifestP99, batchP99, weightsP99;
+        try (var server = MixerServer.start(config(domains, 1_000_000_000, tmp.resolve("a"), dataset));
+                var clients = new Clients(server)) {
+            Conn[] conns = clients.conns;
+            for (int w = 0; w < CLIENTS; w++) { // step 0 closes; all later steps are ready
+                Conn k = conns[w];
+                k.target.clear().add("/v1/stats");
+                statsBody(k.body.clear(), 0, w, K);
+                k.post();
+            }
             run(
                     "warm-up",
                     2,
                     200,
-                    (c, i) -> get(url + "/v1/batch?format=binary&step=" + (1 + i) + "&worker=" + c + "&workers=8"),
-                    http,
+                    (t, c, i) -> t.add("/v1/batch?format=binary&step=")
+                            .add(1 + i)
+                            .add("&worker=")
+                            .add(c)
+                            .add("&workers=8"),
+                    conns,
                     false);
-            manifestP99[0] = run(
+            long[] beforeManifest = serverHistogram(server.port(), "GET", "/v1/manifest");
+            manifestP99 = run(
                     "/v1/manifest",
                     seconds,
                     maxRequests,
-                    (c, i) -> get(url + "/v1/manifest?step=" + (1000 + i) + "&worker=" + c + "&workers=8"),
-                    http,
+                    (t, c, i) -> t.add("/v1/manifest?step=")
+                            .add(1000 + i)
+                            .add("&worker=")
+                            .add(c)
+                            .add("&workers=8"),
+                    conns,
                     true);
-            batchP99[0] = run(
+            printServerSide(beforeManifest, serverHistogram(server.port(), "GET", "/v1/manifest"));
+            long[] beforeBatch = serverHistogram(server.port(), "GET", "/v1/batch");
+            batchP99 = run(
                     "/v1/batch",
                     seconds,
                     maxRequests,
-                    (c, i) -> get(url + "/v1/batch?format=binary&step=" + (1000 + i) + "&worker=" + c + "&workers=8"),
-                    http,
+                    (t, c, i) -> t.add("/v1/batch?format=binary&step=")
+                            .add(1000 + i)
+                            .add("&worker=")
+                            .add(c)
+                            .add("&workers=8"),
+                    conns,
                     true);
-            weightsP99[0] = run("/v1/weights", seconds, maxRequests, (c, i) -> get(url + "/v1/weights"), http, true);
+            printServerSide(beforeBatch, serverHistogram(server.port(), "GET", "/v1/batch"));
+            long[] beforeWeights = serverHistogram(server.port(), "GET", "/v1/weights");
+            weightsP99 = run("/v1/weights", seconds, maxRequests, (t, c, i) -> t.add("/v1/weights"), conns, true);
+            printServerSide(beforeWeights, serverHistogram(server.port(), "GET", "/v1/weights"));
         }
         double statsP99;
-        try (var server = MixerServer.start(config(domains, 1, tmp.resolve("b"), null))) {
-            String url = server.url();
-            HttpClient http =
-                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            statsP99 = runStats(url, http, K, seconds, maxRequests);
+        try (var server = MixerServer.start(config(domains, 1, tmp.resolve("b"), null));
+                var clients = new Clients(server)) {
+            long[] beforeStats = serverHistogram(server.port(), "POST", "/v1/stats");
+            statsP99 = runStats(clients.conns, K, seconds, maxRequests);
+            printServerSide(beforeStats, serverHistogram(server.port(), "POST", "/v1/stats"));
         }
         System.out.printf(
                 Locale.ROOT,
                 "RESULT manifest_p99_ms=%.2f batch_p99_ms=%.2f weights_p99_ms=%.2f stats_p99_ms=%.2f%n",
-                manifestP99[0],
-                batchP99[0],
-                weightsP99[0],
+                manifestP99,
+                batchP99,
+                weightsP99,
                 statsP99);
         System.exit(0);
     }
@@ -135,31 +169,122 @@ public final class ServiceBench {
                 1L << 30);
     }
 
-    interface Call {
-        HttpRequest request(int client, int i);
+    /** Writes the request target (path and query) of client c's i-th request into t. */
+    interface Target {
+        void write(SocketClient.Ascii t, int client, int i);
     }
 
-    /** Runs CLIENTS threads issuing call(c, i) for i = 0, 1, ...; prints and returns p99 in ms. */
-    static double run(String name, double seconds, int max, Call call, HttpClient http, boolean print)
+    /**
+     * One client's connection: the request target and JSON body are built in reused buffers, then sent; {@link #get}
+     * and {@link #post} throw unless the answer is 200.
+     */
+    abstract static class Conn implements AutoCloseable {
+        final SocketClient.Ascii target = new SocketClient.Ascii(256);
+        final SocketClient.Ascii body = new SocketClient.Ascii(1024);
+
+        abstract void get() throws Exception;
+
+        abstract void post() throws Exception;
+
+        @Override
+        public void close() {}
+    }
+
+    /** The JDK HttpClient (shared by the clients of one server): a String and an HttpRequest per request. */
+    static final class JdkConn extends Conn {
+        private final HttpClient http;
+        private final String url;
+
+        JdkConn(HttpClient http, String url) {
+            this.http = http;
+            this.url = url;
+        }
+
+        @Override
+        void get() throws Exception {
+            check(http, ServiceBench.get(url + target));
+        }
+
+        @Override
+        void post() throws Exception {
+            check(
+                    http,
+                    HttpRequest.newBuilder(URI.create(url + target))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                            .build());
+        }
+    }
+
+    /** One keep-alive socket per client. */
+    static final class SocketConn extends Conn {
+        private final SocketClient socket;
+
+        SocketConn(int port) {
+            socket = new SocketClient(port);
+        }
+
+        @Override
+        void get() throws Exception {
+            socket.get(target);
+        }
+
+        @Override
+        void post() throws Exception {
+            socket.post(target, body);
+        }
+
+        @Override
+        public void close() {
+            socket.close();
+        }
+    }
+
+    /** The CLIENTS connections to one server, of the kind -Dpike.bench.client selects. */
+    static final class Clients implements AutoCloseable {
+        final Conn[] conns = new Conn[CLIENTS];
+
+        Clients(MixerServer server) {
+            HttpClient http = CLIENT.equals("jdk")
+                    ? HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .build()
+                    : null;
+            for (int c = 0; c < CLIENTS; c++)
+                conns[c] = http != null ? new JdkConn(http, server.url()) : new SocketConn(server.port());
+        }
+
+        @Override
+        public void close() {
+            for (Conn k : conns) k.close();
+        }
+    }
+
+    /** Runs CLIENTS threads, client c issuing GET target(c, i) for i = 0, 1, ...; prints and returns p99 in ms. */
+    static double run(String name, double seconds, int max, Target target, Conn[] conns, boolean print)
             throws Exception {
         var lat = new long[CLIENTS][max];
         var counts = new int[CLIENTS];
         var stop = new AtomicBoolean();
+        var failure = new AtomicReference<Throwable>();
         var start = new CyclicBarrier(CLIENTS + 1);
         var threads = new ArrayList<Thread>();
         for (int c = 0; c < CLIENTS; c++) {
             int client = c;
+            Conn k = conns[c];
             var t = new Thread(() -> {
                 try {
                     start.await();
                     for (int i = 0; i < max && !stop.get(); i++) {
                         long t0 = System.nanoTime();
-                        check(http, call.request(client, i));
+                        target.write(k.target.clear(), client, i);
+                        k.get();
                         lat[client][i] = System.nanoTime() - t0;
                         counts[client] = i + 1;
                     }
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                    stop.set(true);
                 }
             });
             t.start();
@@ -171,35 +296,49 @@ public final class ServiceBench {
         stop.set(true);
         for (Thread t : threads) t.join();
         double elapsed = (System.nanoTime() - t0) / 1e9;
+        if (failure.get() != null) throw new IllegalStateException(name + ": a client failed", failure.get());
         return report(name, lat, counts, elapsed, print);
     }
 
     /** Each client: POST stats for step t (timed), then GET the manifest of step t + 1 with wait_ms (not timed). */
-    static double runStats(String url, HttpClient http, int K, double seconds, int max) throws Exception {
+    static double runStats(Conn[] conns, int K, double seconds, int max) throws Exception {
         var lat = new long[CLIENTS][max];
         var counts = new int[CLIENTS];
         var stop = new AtomicBoolean();
+        var failure = new AtomicReference<Throwable>();
         var threads = new ArrayList<Thread>();
         long t0 = System.nanoTime();
         for (int c = 0; c < CLIENTS; c++) {
             int client = c;
+            Conn k = conns[c];
             var t = new Thread(() -> {
                 try {
-                    check(http, get(url + "/v1/manifest?step=0&worker=" + client + "&workers=8"));
+                    k.target
+                            .clear()
+                            .add("/v1/manifest?step=0&worker=")
+                            .add(client)
+                            .add("&workers=8");
+                    k.get();
                     for (int i = 0; i < max && !stop.get(); i++) {
                         long s = System.nanoTime();
-                        check(http, post(url, stats(i, client, K)));
+                        k.target.clear().add("/v1/stats");
+                        statsBody(k.body.clear(), i, client, K);
+                        k.post();
                         lat[client][i] = System.nanoTime() - s;
                         counts[client] = i + 1;
-                        check(
-                                http,
-                                get(url + "/v1/manifest?wait_ms=10000&step=" + (i + 1) + "&worker=" + client
-                                        + "&workers=8"));
+                        k.target
+                                .clear()
+                                .add("/v1/manifest?wait_ms=10000&step=")
+                                .add(i + 1)
+                                .add("&worker=")
+                                .add(client)
+                                .add("&workers=8");
+                        k.get();
                     }
-                } catch (Exception e) {
+                } catch (Throwable e) {
                     // at the time bound the clients stop independently, so the last step may stay open: the
                     // clients still waiting for it end here; any failure before the bound is a real one
-                    if (!stop.get()) throw new RuntimeException(e);
+                    if (!stop.get()) failure.compareAndSet(null, e);
                 }
             });
             t.start();
@@ -209,7 +348,48 @@ public final class ServiceBench {
         stop.set(true);
         double elapsed = (System.nanoTime() - t0) / 1e9;
         for (Thread t : threads) t.join();
+        if (failure.get() != null) throw new IllegalStateException("/v1/stats: a client failed", failure.get());
         return report("/v1/stats", lat, counts, elapsed, true);
+    }
+
+    /**
+     * The service's own latency histogram of one route (its {@code /metrics}, read through a fresh socket, untimed):
+     * requests handled in ≤ 5 ms, in ≤ 10 ms, and all of them.
+     */
+    static long[] serverHistogram(int port, String method, String route) throws Exception {
+        var metrics = new SocketClient(port);
+        try {
+            metrics.get(new SocketClient.Ascii(16).add("/metrics"));
+            String text = new String(metrics.body(), 0, metrics.bodyLength(), StandardCharsets.UTF_8);
+            String labels = "{method=\"" + method + "\",route=\"" + route + "\"";
+            long[] h = new long[3];
+            for (String line : text.split("\n")) {
+                int sp = line.lastIndexOf(' ');
+                if (sp < 0) continue;
+                String key = line.substring(0, sp);
+                if (key.equals("pike_request_duration_seconds_bucket" + labels + ",le=\"0.005\"}"))
+                    h[0] = Long.parseLong(line.substring(sp + 1));
+                else if (key.equals("pike_request_duration_seconds_bucket" + labels + ",le=\"0.01\"}"))
+                    h[1] = Long.parseLong(line.substring(sp + 1));
+                else if (key.equals("pike_request_duration_seconds_count" + labels + "}"))
+                    h[2] = Long.parseLong(line.substring(sp + 1));
+            }
+            return h;
+        } finally {
+            metrics.close();
+        }
+    }
+
+    /** Prints the share of a phase's requests that the service handled in ≤ 5 and ≤ 10 ms (after - before). */
+    static void printServerSide(long[] before, long[] after) {
+        long n = after[2] - before[2];
+        if (n <= 0) return;
+        System.out.printf(
+                Locale.ROOT,
+                "              handled by the service (its /metrics): %d requests, %.2f %% in <= 5 ms, %.2f %% in <= 10 ms%n",
+                n,
+                100.0 * (after[0] - before[0]) / n,
+                100.0 * (after[1] - before[1]) / n);
     }
 
     static double report(String name, long[][] lat, int[] counts, double elapsed, boolean print) {
@@ -244,14 +424,32 @@ public final class ServiceBench {
                 .build();
     }
 
+    /** A statistics report of {@code worker} for {@code step} (the same for every step; K domains). */
     static String stats(long step, int worker, int K) {
-        String ones = String.join(",", java.util.Collections.nCopies(K, "1.0"));
-        String halves = String.join(",", java.util.Collections.nCopies(K, "0.5"));
-        String two = String.join(",", java.util.Collections.nCopies(K, "2"));
-        String eight = String.join(",", java.util.Collections.nCopies(K, "8"));
-        return "{\"step\":" + step + ",\"worker\":" + worker + ",\"workers\":" + CLIENTS + ",\"micro_batches\":[" + two
-                + "],\"sequences\":[" + eight + "],\"grad_norm_sq\":[" + halves + "],\"mean_grad_norm_sq\":[" + ones
-                + "],\"grad_var\":[" + ones + "]}";
+        return statsBody(new SocketClient.Ascii(256), step, worker, K).toString();
+    }
+
+    /** Appends {@link #stats}'s JSON to {@code b} without allocating (once b has grown). */
+    static SocketClient.Ascii statsBody(SocketClient.Ascii b, long step, int worker, int K) {
+        b.add("{\"step\":")
+                .add(step)
+                .add(",\"worker\":")
+                .add(worker)
+                .add(",\"workers\":")
+                .add(CLIENTS);
+        values(b.add(",\"micro_batches\":["), K, "2");
+        values(b.add("],\"sequences\":["), K, "8");
+        values(b.add("],\"grad_norm_sq\":["), K, "0.5");
+        values(b.add("],\"mean_grad_norm_sq\":["), K, "1.0");
+        values(b.add("],\"grad_var\":["), K, "1.0");
+        return b.add("]}");
+    }
+
+    private static void values(SocketClient.Ascii b, int K, String v) {
+        for (int k = 0; k < K; k++) {
+            if (k > 0) b.add(",");
+            b.add(v);
+        }
     }
 
     static void check(HttpClient http, HttpRequest r) throws Exception {
