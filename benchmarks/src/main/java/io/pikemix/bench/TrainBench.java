@@ -30,7 +30,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *     -Dpike.statsEvery=T             PiKE statistics every T steps (2 micro-batches per domain); 0 = never (default)
  *     -Dpike.statsPaired=true         statistics on every other step (overrides statsEvery), each step timed: the
  *                                     statistics' cost measured in pairs of neighbouring steps of one process
- *     -Dpike.profile=true             engine only: milliseconds per op kind per step
+ *     -Dpike.profile=true             engine only: milliseconds per op kind per step; with statsPaired also, per op kind
+ *                                     (by shape), the median over steps with statistics and over steps without and
+ *                                     their difference, plus the estimator and the rest of the step (batch, combine,
+ *                                     AdamW, Java): where a statistics step's extra time goes
  * </pre>
  * Prints {@code RESULT tokens_per_s=… peak_rss_mb=… ms_per_step=… stats_ms_per_step=…}; paired, also
  * {@code with_stats_ms=… without_stats_ms=…}: the mean wall time of a step with and of a step without statistics
@@ -71,12 +74,16 @@ public final class TrainBench {
             long t0 = 0, statsNanos = 0;
             long[] pairNanos = new long[2], pairSteps = new long[2]; // [without, with] statistics
             var stepNanos = new java.util.ArrayList<long[]>(); // per timed step: {with statistics ? 1 : 0, nanoseconds}
+            // paired + profile: per timed step, nanoseconds per op kind, for steps with and without statistics
+            var profileWith = new java.util.ArrayList<Map<String, Long>>();
+            var profileWithout = new java.util.ArrayList<Map<String, Long>>();
             for (int s = 0; s < warm + steps; s++) {
                 if (s == warm) {
                     t0 = System.nanoTime();
                     if (profile) GptEngine.profile(true);
                 }
                 long ts = System.nanoTime();
+                Map<String, long[]> before = profile && paired && s >= warm ? GptEngine.profileTimes() : null;
                 StepManifest m = mixer.next();
                 boolean stats = statsEvery > 0 && s % statsEvery == 0;
                 MixedBatch.Result r = MixedBatch.compute(model, source, m, stats, 2, true, 1);
@@ -87,6 +94,18 @@ public final class TrainBench {
                     long dt = System.nanoTime() - ts;
                     pairNanos[stats ? 1 : 0] += dt;
                     stepNanos.add(new long[] {stats ? 1 : 0, dt});
+                    if (before != null) {
+                        var per = new java.util.HashMap<String, Long>(); // this step's nanoseconds per op kind
+                        GptEngine.profileTimes().forEach((k, v) -> {
+                            long[] b = before.get(k);
+                            per.put(k, v[0] - (b == null ? 0 : b[0]));
+                        });
+                        long ops = 0;
+                        for (long v : per.values()) ops += v;
+                        per.put("(statistics: estimator, outside the engine's ops)", r.statsNanos());
+                        per.put("(the rest: batch, combine, AdamW, Java)", dt - ops - r.statsNanos());
+                        (stats ? profileWith : profileWithout).add(per);
+                    }
                     pairSteps[stats ? 1 : 0]++;
                 }
                 if (s % 10 == 0)
@@ -100,6 +119,7 @@ public final class TrainBench {
                     Memory.peakRssBytes() >> 20,
                     secs * 1000 / steps,
                     statsNanos / 1e6 / steps);
+            if (paired && profile) printPairedProfile(profileWith, profileWithout);
             if (paired) {
                 // robust to the other tenants' preemptions (which move single steps by ±15 % on a shared machine): the
                 // median over pairs of (step with statistics − the step without right after it), and the median step
@@ -136,6 +156,40 @@ public final class TrainBench {
         var s = new java.util.ArrayList<>(xs);
         java.util.Collections.sort(s);
         return s.get((int) Math.min(s.size() - 1, Math.round(q * (s.size() - 1))));
+    }
+
+    /**
+     * Per op kind, the median milliseconds of a step with statistics and of one without, and their difference, largest
+     * differences first: where a statistics step's extra time goes (medians, so single preempted steps do not count).
+     */
+    private static void printPairedProfile(List<Map<String, Long>> with, List<Map<String, Long>> without) {
+        var kinds = new java.util.TreeSet<String>();
+        with.forEach(m -> kinds.addAll(m.keySet()));
+        without.forEach(m -> kinds.addAll(m.keySet()));
+        var rows = new java.util.ArrayList<double[]>();
+        var names = new java.util.ArrayList<String>();
+        double sumDiff = 0;
+        for (String k : kinds) {
+            var w = new java.util.ArrayList<Double>();
+            var o = new java.util.ArrayList<Double>();
+            with.forEach(m -> w.add(m.getOrDefault(k, 0L) / 1e6));
+            without.forEach(m -> o.add(m.getOrDefault(k, 0L) / 1e6));
+            double mw = quantile(w, 0.5), mo = quantile(o, 0.5);
+            rows.add(new double[] {mw, mo, mw - mo});
+            names.add(k);
+            sumDiff += mw - mo;
+        }
+        var order = new java.util.ArrayList<Integer>();
+        for (int i = 0; i < rows.size(); i++) order.add(i);
+        order.sort((x, y) -> Double.compare(rows.get(y)[2], rows.get(x)[2]));
+        System.out.printf(
+                "paired profile (medians over %d steps with / %d without statistics): sum of median differences %.2f ms%n",
+                with.size(), without.size(), sumDiff);
+        for (int i : order) {
+            double[] r = rows.get(i);
+            if (Math.abs(r[2]) < 0.05 && r[0] < 0.5) continue;
+            System.out.printf("  %-64s with %8.2f  without %8.2f  diff %+7.2f ms%n", names.get(i), r[0], r[1], r[2]);
+        }
     }
 
     private static void printProfile(Map<String, long[]> times, int steps, double secs) {

@@ -136,19 +136,20 @@ public final class Strategies {
     }
 
     /**
-     * Robust-PiKE as {@link #byName} builds it: the anchor is temperature sampling over {@code tokens} (α) or the
-     * start (uniform / prior) per {@link RobustPikeParams#anchor}; it starts from the prior when one is given, else
+     * Robust-PiKE as {@link #byName} builds it: the anchor is temperature sampling over {@code tokens} (α), Mix (w ∝
+     * {@code tokens}) or the start (uniform / prior) per {@link RobustPikeParams#anchor}; it starts from the prior when one is given, else
      * from the anchor.
      */
     static Strategy robustPike(RobustPikeParams params, double[] prior, double[] start, long[] tokens, double alpha) {
         double[] anchor;
-        if (params.temperatureAnchor()) {
+        if (params.tokenAnchor()) {
             Checks.require(
                     tokens != null,
-                    "robust-pike's temperature anchor needs the domains' token counts "
+                    "robust-pike's %s anchor needs the domains' token counts "
                             + "(pike weights: --tokens n1,..,nK), or use --robust-anchor %s",
+                    params.anchor(),
                     RobustPikeParams.ANCHOR_INITIAL);
-            anchor = Baselines.temperature(tokens, alpha);
+            anchor = params.temperatureAnchor() ? Baselines.temperature(tokens, alpha) : Baselines.proportional(tokens);
         } else {
             anchor = Simplex.normalize(start, "prior weights");
         }
