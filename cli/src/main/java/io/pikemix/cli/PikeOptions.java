@@ -79,7 +79,7 @@ public final class PikeOptions {
             names = "--robust-anchor",
             defaultValue = RobustPikeParams.DEFAULT_ANCHOR,
             description =
-                    "robust-pike: start from and pull towards 'temperature' (w ~ tokens^0.3), 'mix' (w ~ tokens) or 'initial' (uniform or the prior) (default ${DEFAULT-VALUE}).")
+                    "robust-pike: start from and pull towards 'temperature' (w ~ tokens^0.3), 'token' (w ~ tokens) or 'initial' (uniform or the prior) (default ${DEFAULT-VALUE}).")
     String robustAnchor;
 
     @Option(

@@ -19,7 +19,7 @@ import java.util.Locale;
  * @param shrink      λ ∈ [0, 1]: each update pulls ln w a fraction λ of the way towards ln a (the anchor), which makes
  *                    ln(w/a) an exponential average of the exponents over about 1/λ updates; 0 = no pull
  * @param anchor      the weights a that λ pulls towards, and the initial weights unless a prior is given:
- *                    {@link #ANCHOR_TEMPERATURE} (w ∝ n_k^α, abundance-aware), {@link #ANCHOR_MIX} (w ∝ n_k, Mix) or
+ *                    {@link #ANCHOR_TEMPERATURE} (w ∝ n_k^α, abundance-aware), {@link #ANCHOR_TOKEN} (w ∝ n_k, the {@code token} strategy) or
  *                    {@link #ANCHOR_INITIAL} (uniform or the prior)
  * @param heldOutRows h ≥ 0: with h > 0 the trainer holds out the last min(h, n_k/4) training rows of each domain from
  *                    the manifests and replaces ‖∇L_k‖² by the held-out signal ⟨t̄_k, h̄_k⟩ ({@link RobustPike#heldOutSignal});
@@ -49,8 +49,8 @@ public record RobustPikeParams(
     public static final double DEFAULT_SHRINK = 0.25;
     /** Anchor: temperature sampling w ∝ n_k^α over the training split's tokens (α of the strategy options, 0.3). */
     public static final String ANCHOR_TEMPERATURE = "temperature";
-    /** Anchor: token-proportional sampling w ∝ n_k over the training split's tokens (the {@code mix} strategy). */
-    public static final String ANCHOR_MIX = "mix";
+    /** Anchor: token-proportional sampling w ∝ n_k over the training split's tokens (the {@code token} strategy). */
+    public static final String ANCHOR_TOKEN = "token";
     /** Anchor: the strategy's initial weights (uniform, or the prior). */
     public static final String ANCHOR_INITIAL = "initial";
 
@@ -79,10 +79,10 @@ public record RobustPikeParams(
                 repeatEpochs > 0, "--robust-repeat-epochs must be > 0 (Infinity: no discount), got %s", repeatEpochs);
         Checks.require(shrink >= 0 && shrink <= 1, "--robust-shrink must be in [0, 1], got %s", shrink);
         Checks.require(
-                ANCHOR_TEMPERATURE.equals(anchor) || ANCHOR_MIX.equals(anchor) || ANCHOR_INITIAL.equals(anchor),
+                ANCHOR_TEMPERATURE.equals(anchor) || ANCHOR_TOKEN.equals(anchor) || ANCHOR_INITIAL.equals(anchor),
                 "--robust-anchor must be %s, %s or %s, got '%s'",
                 ANCHOR_TEMPERATURE,
-                ANCHOR_MIX,
+                ANCHOR_TOKEN,
                 ANCHOR_INITIAL,
                 anchor);
         Checks.require(heldOutRows >= 0, "--robust-held-out-rows must be >= 0, got %d", heldOutRows);
@@ -142,9 +142,9 @@ public record RobustPikeParams(
         return ANCHOR_TEMPERATURE.equals(anchor);
     }
 
-    /** Whether the anchor is computed from the domains' token counts (temperature or Mix). */
+    /** Whether the anchor is computed from the domains' token counts (temperature or token-proportional). */
     public boolean tokenAnchor() {
-        return ANCHOR_TEMPERATURE.equals(anchor) || ANCHOR_MIX.equals(anchor);
+        return ANCHOR_TEMPERATURE.equals(anchor) || ANCHOR_TOKEN.equals(anchor);
     }
 
     /** Whether the trainer computes the statistics in AdamW's metric ({@link #METRIC_ADAM}). */

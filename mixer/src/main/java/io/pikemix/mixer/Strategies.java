@@ -136,8 +136,8 @@ public final class Strategies {
     }
 
     /**
-     * Robust-PiKE as {@link #byName} builds it: the anchor is temperature sampling over {@code tokens} (α), Mix (w ∝
-     * {@code tokens}) or the start (uniform / prior) per {@link RobustPikeParams#anchor}; it starts from the prior when one is given, else
+     * Robust-PiKE as {@link #byName} builds it: the anchor is temperature sampling over {@code tokens} (α), token-proportional
+     * (w ∝ {@code tokens}) or the start (uniform / prior) per {@link RobustPikeParams#anchor}; it starts from the prior when one is given, else
      * from the anchor.
      */
     static Strategy robustPike(RobustPikeParams params, double[] prior, double[] start, long[] tokens, double alpha) {

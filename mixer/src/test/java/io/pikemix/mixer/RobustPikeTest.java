@@ -340,23 +340,25 @@ class RobustPikeTest {
         assertTrue(e.getMessage().contains("token counts"), e.getMessage());
     }
 
-    /* anchor=mix: starts at and is pulled towards token-proportional weights n_k / Σ n (1:3 here), keeps them under
+    /* anchor=token: starts at and is pulled towards token-proportional weights n_k / Σ n (1:3 here), keeps them under
     identical statistics, round-trips its spec, and like the temperature anchor refuses to run without token counts. */
     @Test
-    void mixAnchor_startsAtAndKeepsTokenProportionalWeights() {
+    void tokenAnchor_startsAtAndKeepsTokenProportionalWeights() {
         long[] tokens = {1_000, 3_000};
-        Strategy s = Strategies.byName("robust-pike:anchor=mix", 2, null, tokens, 0.3, PikeParams.defaults(8), null, 1);
+        Strategy s =
+                Strategies.byName("robust-pike:anchor=token", 2, null, tokens, 0.3, PikeParams.defaults(8), null, 1);
         assertArrayEquals(new double[] {0.25, 0.75}, s.initialWeights(), EPS);
         var stats = new DomainStats(new double[] {2, 2}, new double[] {5, 5}, null);
         assertArrayEquals(new double[] {0.25, 0.75}, s.update(s.initialWeights(), stats), EPS);
-        var p = RobustPikeParams.parse("robust-pike:anchor=mix,heldout=64,repeat=Infinity");
-        assertEquals(RobustPikeParams.ANCHOR_MIX, p.anchor());
-        assertEquals("robust-pike:repeat=Infinity,anchor=mix,heldout=64", p.spec());
+        var p = RobustPikeParams.parse("robust-pike:anchor=token,heldout=64,repeat=Infinity");
+        assertEquals(RobustPikeParams.ANCHOR_TOKEN, p.anchor());
+        assertEquals("robust-pike:repeat=Infinity,anchor=token,heldout=64", p.spec());
         assertEquals(p, RobustPikeParams.parse(p.spec()));
         var e = assertThrows(
                 UserException.class,
-                () -> Strategies.byName("robust-pike:anchor=mix", 2, null, null, 0.3, PikeParams.defaults(8), null, 1));
-        assertTrue(e.getMessage().contains("mix anchor needs the domains' token counts"), e.getMessage());
+                () -> Strategies.byName(
+                        "robust-pike:anchor=token", 2, null, null, 0.3, PikeParams.defaults(8), null, 1));
+        assertTrue(e.getMessage().contains("token anchor needs the domains' token counts"), e.getMessage());
     }
 
     @Test
