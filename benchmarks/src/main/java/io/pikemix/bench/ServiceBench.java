@@ -33,7 +33,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * freeze events in the background, so reads wait for no fsync). {@code /v1/weights}: the same server afterwards.
  * Statistics: PiKE with T = 1, every client posts its report for step t and then long-polls step t + 1 (the
  * poll is not timed); each report is fsynced before its answer, concurrent reports sharing one fsync (group commit).
- * Ends with {@code RESULT manifest_p99_ms=X batch_p99_ms=Y weights_p99_ms=W stats_p99_ms=Z}.
+ * Then the floor: the same clients against {@code GET /healthz}, the service's cheapest endpoint, on the first server
+ * (printed, not in RESULT). Ends with {@code RESULT manifest_p99_ms=X batch_p99_ms=Y weights_p99_ms=W stats_p99_ms=Z}.
+ *
+ * <p>{@code --rate R1,R2,.. DATASET SECONDS}: the same phases, floor included, open loop at fixed rates
+ * ({@link #rateMode}, {@link OpenLoop}); ends with one {@code RESULT rate=R manifest_p99_ms=.. batch_p99_ms=..
+ * weights_p99_ms=.. stats_p99_ms=.. floor_p99_ms=..} line per rate.
  *
  * <p>The clients: {@code -Dpike.bench.client=socket} (the default) gives each client thread one plain keep-alive
  * socket ({@link SocketClient}: reused buffers, no allocation per request), {@code -Dpike.bench.client=jdk} the JDK
@@ -56,6 +61,13 @@ public final class ServiceBench {
         if (args.length > 0 && args[0].equals("--soak")) {
             ServiceSoak.main(Arrays.copyOfRange(args, 1, args.length));
             return;
+        }
+        if (args.length > 1 && args[0].equals("--rate")) {
+            rateMode(
+                    OpenLoop.rates(args[1]),
+                    Path.of(args.length > 2 ? args[2] : "data/genres"),
+                    args.length > 3 ? Double.parseDouble(args[3]) : 10);
+            System.exit(0);
         }
         if (!CLIENT.equals("socket") && !CLIENT.equals("jdk"))
             throw new IllegalArgumentException("-Dpike.bench.client must be socket or jdk, not " + CLIENT);
@@ -126,6 +138,11 @@ public final class ServiceBench {
             long[] beforeWeights = serverHistogram(server.port(), "GET", "/v1/weights");
             weightsP99 = run("/v1/weights", seconds, maxRequests, (t, c, i) -> t.add("/v1/weights"), conns, true);
             printServerSide(beforeWeights, serverHistogram(server.port(), "GET", "/v1/weights"));
+            // the floor: the same clients against the endpoint that does least (after the phases above, so their
+            // conditions are those of the runs before 2026-11-28)
+            long[] beforeFloor = serverHistogram(server.port(), "GET", "/healthz");
+            run(FLOOR, seconds, maxRequests, (t, c, i) -> t.add("/healthz"), conns, true);
+            printServerSide(beforeFloor, serverHistogram(server.port(), "GET", "/healthz"));
         }
         double statsP99;
         try (var server = MixerServer.start(config(domains, 1, tmp.resolve("b"), null));
@@ -142,6 +159,188 @@ public final class ServiceBench {
                 weightsP99,
                 statsP99);
         System.exit(0);
+    }
+
+    /** The floor row's name: {@code GET /healthz}, the service's cheapest endpoint (one locked read, 40 bytes). */
+    static final String FLOOR = "/healthz floor";
+
+    /**
+     * {@code --rate R1,R2,.. DATASET SECONDS}: every phase of the closed-loop mode, plus the floor, at each fixed
+     * rate in turn ({@link OpenLoop}), with the lean socket client; the same two servers, endpoints and request mix.
+     * Server A (T = 10⁹) serves, per rate, the floor, then the manifests of steps the clients have not read yet
+     * (continuing after the last rate's, so no phase begins with a jump that freezes hundreds of steps at once),
+     * the batches of the same steps, and the weights; server B (T = 1) the statistics reports of all rates, each
+     * client walking on from the step the previous rate left it at.
+     */
+    static void rateMode(double[] rates, Path dataset, double seconds) throws Exception {
+        if (!CLIENT.equals("socket"))
+            throw new IllegalArgumentException("--rate runs the lean socket client only (-Dpike.bench.client=socket)");
+        DatasetInfo info = DatasetInfo.read(dataset);
+        List<DomainRows> domains = DomainRows.training(info);
+        int K = domains.size();
+        System.out.printf(
+                Locale.ROOT,
+                "service bench, open loop: %s (%d domains, row length %d), batch 256, %d clients (one keep-alive socket each), rates %s requests/s in all, %.0f s of schedule per phase; latency from each request's intended send time%n",
+                dataset,
+                K,
+                info.rowLength(),
+                CLIENTS,
+                Arrays.toString(rates),
+                seconds);
+        Path tmp = Files.createTempDirectory("pike-service-bench");
+        var results = new OpenLoop.Result[rates.length][5]; // floor, manifest, batch, weights, stats
+        try (var server = MixerServer.start(config(domains, 1_000_000_000, tmp.resolve("a"), dataset));
+                var clients = new Clients(server)) {
+            Conn[] conns = clients.conns;
+            for (int w = 0; w < CLIENTS; w++) { // step 0 closes; all later steps are ready
+                Conn k = conns[w];
+                k.target.clear().add("/v1/stats");
+                statsBody(k.body.clear(), 0, w, K);
+                k.post();
+            }
+            int warm = 200;
+            run(
+                    "warm-up",
+                    2,
+                    warm,
+                    (t, c, i) -> t.add("/v1/batch?format=binary&step=")
+                            .add(1 + i)
+                            .add("&worker=")
+                            .add(c)
+                            .add("&workers=8"),
+                    conns,
+                    false);
+            run("warm-up", 1, warm, (t, c, i) -> t.add("/healthz"), conns, false);
+            long next = 1L + warm; // the first step no client has read
+            for (int r = 0; r < rates.length; r++) {
+                double rate = rates[r];
+                long base = next;
+                System.out.printf(Locale.ROOT, "-- %.0f requests/s (server A: T = 10^9, steps from %d)%n", rate, base);
+                results[r][0] = phase(FLOOR, rate, seconds, conns, (t, c, i) -> t.add("/healthz"), server, "GET");
+                results[r][1] = phase(
+                        "/v1/manifest",
+                        rate,
+                        seconds,
+                        conns,
+                        (t, c, i) -> t.add("/v1/manifest?step=")
+                                .add(base + i)
+                                .add("&worker=")
+                                .add(c)
+                                .add("&workers=8"),
+                        server,
+                        "GET");
+                results[r][2] = phase(
+                        "/v1/batch",
+                        rate,
+                        seconds,
+                        conns,
+                        (t, c, i) -> t.add("/v1/batch?format=binary&step=")
+                                .add(base + i)
+                                .add("&worker=")
+                                .add(c)
+                                .add("&workers=8"),
+                        server,
+                        "GET");
+                results[r][3] =
+                        phase("/v1/weights", rate, seconds, conns, (t, c, i) -> t.add("/v1/weights"), server, "GET");
+                next = base + results[r][1].requests() / CLIENTS;
+            }
+        }
+        try (var server = MixerServer.start(config(domains, 1, tmp.resolve("b"), null));
+                var clients = new Clients(server)) {
+            Conn[] conns = clients.conns;
+            for (int c = 0; c < CLIENTS; c++) {
+                conns[c].target
+                        .clear()
+                        .add("/v1/manifest?step=0&worker=")
+                        .add(c)
+                        .add("&workers=8");
+                conns[c].get();
+            }
+            long step = 0; // the step every client reports next (each has its manifest)
+            for (int r = 0; r < rates.length; r++) {
+                double rate = rates[r];
+                long base = step;
+                System.out.printf(
+                        Locale.ROOT, "-- %.0f requests/s (server B: T = 1, reports from step %d)%n", rate, base);
+                long[] before = serverHistogram(server.port(), "POST", "/v1/stats");
+                results[r][4] = OpenLoop.run(
+                        "/v1/stats",
+                        rate,
+                        seconds,
+                        new OpenLoop.Action() {
+                            @Override
+                            public void timed(Conn k, int client, int i) throws Exception {
+                                k.target.clear().add("/v1/stats");
+                                statsBody(k.body.clear(), base + i, client, K);
+                                k.post();
+                            }
+
+                            @Override
+                            public void untimed(Conn k, int client, int i) throws Exception {
+                                k.target
+                                        .clear()
+                                        .add("/v1/manifest?wait_ms=10000&step=")
+                                        .add(base + i + 1)
+                                        .add("&worker=")
+                                        .add(client)
+                                        .add("&workers=8");
+                                k.get();
+                            }
+                        },
+                        conns);
+                results[r][4].print();
+                printServerSide(before, serverHistogram(server.port(), "POST", "/v1/stats"));
+                step = base + results[r][4].requests() / CLIENTS;
+            }
+        }
+        System.out.println();
+        System.out.println(
+                "summary (ms from the intended send; late = started > 1 ms after its intended time; target p99 <= 5 reads, <= 10 stats)");
+        System.out.println("rate/s  endpoint          achieved/s     p50     p99   p99.9      max   late");
+        for (int r = 0; r < rates.length; r++)
+            for (OpenLoop.Result x : results[r])
+                System.out.printf(
+                        Locale.ROOT,
+                        "%6.0f  %-16s %10.0f %7.2f %7.2f %7.2f %8.2f %6d%n",
+                        rates[r],
+                        x.name(),
+                        x.achievedRate(),
+                        x.p50(),
+                        x.p99(),
+                        x.p999(),
+                        x.max(),
+                        x.late());
+        for (int r = 0; r < rates.length; r++)
+            System.out.printf(
+                    Locale.ROOT,
+                    "RESULT rate=%.0f manifest_p99_ms=%.2f batch_p99_ms=%.2f weights_p99_ms=%.2f stats_p99_ms=%.2f floor_p99_ms=%.2f%n",
+                    rates[r],
+                    results[r][1].p99(),
+                    results[r][2].p99(),
+                    results[r][3].p99(),
+                    results[r][4].p99(),
+                    results[r][0].p99());
+    }
+
+    /** One open-loop GET phase on {@code server}, printed with the service's own histogram of the route. */
+    private static OpenLoop.Result phase(
+            String name, double rate, double seconds, Conn[] conns, Target target, MixerServer server, String method)
+            throws Exception {
+        String route = name.equals(FLOOR) ? "/healthz" : name;
+        long[] before = serverHistogram(server.port(), method, route);
+        OpenLoop.Result x = OpenLoop.run(
+                name,
+                rate,
+                seconds,
+                (k, client, i) -> {
+                    target.write(k.target.clear(), client, i);
+                    k.get();
+                },
+                conns);
+        x.print();
+        printServerSide(before, serverHistogram(server.port(), method, route));
+        return x;
     }
 
     static ServiceConfig config(List<DomainRows> domains, int updateInterval, Path state, Path dataset) {
