@@ -17,7 +17,11 @@ import java.util.concurrent.locks.LockSupport;
  * N/R}; every client sends the same number of requests, {@code floor(SECONDS · R / N)}. A client waits for its
  * intended time with {@link LockSupport#parkNanos} (no busy spin: the machine's two cores belong to the service); a
  * request whose predecessor answered too late is sent at once, and all scheduled requests are sent (a phase the
- * service cannot keep up with runs past SECONDS; the achieved rate says by how much).
+ * service cannot keep up with runs past SECONDS; the achieved rate says by how much). In lockstep (the statistics
+ * phase: a synchronous data-parallel step, whose N workers finish their step together and each report it) every
+ * client's k-th request is intended at {@code t0 + k · N/R}: the N reports of a step arrive together, one step every
+ * N/R seconds. Staggered instead, a client's report of step k + 1 would be due 1/R after the last report of step k,
+ * before that step can close (all N reports in and committed), and the wait would count as the service's latency.
  */
 final class OpenLoop {
     private OpenLoop() {}
@@ -65,6 +69,13 @@ final class OpenLoop {
      */
     static Result run(String name, double rate, double seconds, Action action, ServiceBench.Conn[] conns)
             throws Exception {
+        return run(name, rate, seconds, action, conns, false);
+    }
+
+    /** {@link #run}, in lockstep when {@code lockstep}: all clients' k-th requests intended at the same time. */
+    static Result run(
+            String name, double rate, double seconds, Action action, ServiceBench.Conn[] conns, boolean lockstep)
+            throws Exception {
         int clients = conns.length;
         int n = (int) Math.floor(seconds * rate / clients);
         if (n < 1) throw new IllegalArgumentException(name + ": " + rate + " requests/s for " + seconds + " s is none");
@@ -83,8 +94,8 @@ final class OpenLoop {
                     start.await();
                     long base = t0[0];
                     for (int i = 0; i < n; i++) {
-                        // (i + c/N) · N/R seconds = (i·N + c) / R
-                        long intended = base + (long) ((i * (double) clients + client) * 1e9 / rate);
+                        // (i + c/N) · N/R seconds = (i·N + c) / R; in lockstep i · N/R
+                        long intended = base + (long) ((i * (double) clients + (lockstep ? 0 : client)) * 1e9 / rate);
                         long now;
                         while ((now = System.nanoTime()) < intended) LockSupport.parkNanos(intended - now);
                         if (now - intended > LATE_NANOS) late[client]++;

@@ -288,7 +288,8 @@ public final class ServiceBench {
                                 k.get();
                             }
                         },
-                        conns);
+                        conns,
+                        true); // lockstep: a step's 8 reports together, one step every 8/R s
                 results[r][4].print();
                 printServerSide(before, serverHistogram(server.port(), "POST", "/v1/stats"));
                 step = base + results[r][4].requests() / CLIENTS;
