@@ -98,27 +98,13 @@ public final class ServiceBench {
                 statsBody(k.body.clear(), 0, w, K);
                 k.post();
             }
-            run(
-                    "warm-up",
-                    2,
-                    200,
-                    (t, c, i) -> t.add("/v1/batch?format=binary&step=")
-                            .add(1 + i)
-                            .add("&worker=")
-                            .add(c)
-                            .add("&workers=8"),
-                    conns,
-                    false);
+            run("warm-up", 2, 200, (t, c, i) -> share(t, "/v1/batch?format=binary&step=", 1 + i, c), conns, false);
             long[] beforeManifest = serverHistogram(server.port(), "GET", "/v1/manifest");
             manifestP99 = run(
                     "/v1/manifest",
                     seconds,
                     maxRequests,
-                    (t, c, i) -> t.add("/v1/manifest?step=")
-                            .add(1000 + i)
-                            .add("&worker=")
-                            .add(c)
-                            .add("&workers=8"),
+                    (t, c, i) -> share(t, "/v1/manifest?step=", 1000 + i, c),
                     conns,
                     true);
             printServerSide(beforeManifest, serverHistogram(server.port(), "GET", "/v1/manifest"));
@@ -127,11 +113,7 @@ public final class ServiceBench {
                     "/v1/batch",
                     seconds,
                     maxRequests,
-                    (t, c, i) -> t.add("/v1/batch?format=binary&step=")
-                            .add(1000 + i)
-                            .add("&worker=")
-                            .add(c)
-                            .add("&workers=8"),
+                    (t, c, i) -> share(t, "/v1/batch?format=binary&step=", 1000 + i, c),
                     conns,
                     true);
             printServerSide(beforeBatch, serverHistogram(server.port(), "GET", "/v1/batch"));
@@ -199,17 +181,7 @@ public final class ServiceBench {
                 k.post();
             }
             int warm = 200;
-            run(
-                    "warm-up",
-                    2,
-                    warm,
-                    (t, c, i) -> t.add("/v1/batch?format=binary&step=")
-                            .add(1 + i)
-                            .add("&worker=")
-                            .add(c)
-                            .add("&workers=8"),
-                    conns,
-                    false);
+            run("warm-up", 2, warm, (t, c, i) -> share(t, "/v1/batch?format=binary&step=", 1 + i, c), conns, false);
             run("warm-up", 1, warm, (t, c, i) -> t.add("/healthz"), conns, false);
             long next = 1L + warm; // the first step no client has read
             for (int r = 0; r < rates.length; r++) {
@@ -222,11 +194,7 @@ public final class ServiceBench {
                         rate,
                         seconds,
                         conns,
-                        (t, c, i) -> t.add("/v1/manifest?step=")
-                                .add(base + i)
-                                .add("&worker=")
-                                .add(c)
-                                .add("&workers=8"),
+                        (t, c, i) -> share(t, "/v1/manifest?step=", base + i, c),
                         server,
                         "GET");
                 results[r][2] = phase(
@@ -234,11 +202,7 @@ public final class ServiceBench {
                         rate,
                         seconds,
                         conns,
-                        (t, c, i) -> t.add("/v1/batch?format=binary&step=")
-                                .add(base + i)
-                                .add("&worker=")
-                                .add(c)
-                                .add("&workers=8"),
+                        (t, c, i) -> share(t, "/v1/batch?format=binary&step=", base + i, c),
                         server,
                         "GET");
                 results[r][3] =
@@ -250,11 +214,7 @@ public final class ServiceBench {
                 var clients = new Clients(server)) {
             Conn[] conns = clients.conns;
             for (int c = 0; c < CLIENTS; c++) {
-                conns[c].target
-                        .clear()
-                        .add("/v1/manifest?step=0&worker=")
-                        .add(c)
-                        .add("&workers=8");
+                share(conns[c].target.clear(), "/v1/manifest?step=", 0, c);
                 conns[c].get();
             }
             long step = 0; // the step every client reports next (each has its manifest)
@@ -278,13 +238,7 @@ public final class ServiceBench {
 
                             @Override
                             public void untimed(Conn k, int client, int i) throws Exception {
-                                k.target
-                                        .clear()
-                                        .add("/v1/manifest?wait_ms=10000&step=")
-                                        .add(base + i + 1)
-                                        .add("&worker=")
-                                        .add(client)
-                                        .add("&workers=8");
+                                share(k.target.clear(), "/v1/manifest?wait_ms=10000&step=", base + i + 1, client);
                                 k.get();
                             }
                         },
@@ -367,6 +321,11 @@ public final class ServiceBench {
                 null,
                 65536,
                 1L << 30);
+    }
+
+    /** Appends {@code path} (ending in {@code step=}), the step and worker {@code worker} of 8 to {@code t}. */
+    static SocketClient.Ascii share(SocketClient.Ascii t, String path, long step, int worker) {
+        return t.add(path).add(step).add("&worker=").add(worker).add("&workers=8");
     }
 
     /** Writes the request target (path and query) of client c's i-th request into t. */
@@ -513,11 +472,7 @@ public final class ServiceBench {
             Conn k = conns[c];
             var t = new Thread(() -> {
                 try {
-                    k.target
-                            .clear()
-                            .add("/v1/manifest?step=0&worker=")
-                            .add(client)
-                            .add("&workers=8");
+                    share(k.target.clear(), "/v1/manifest?step=", 0, client);
                     k.get();
                     for (int i = 0; i < max && !stop.get(); i++) {
                         long s = System.nanoTime();
@@ -526,13 +481,7 @@ public final class ServiceBench {
                         k.post();
                         lat[client][i] = System.nanoTime() - s;
                         counts[client] = i + 1;
-                        k.target
-                                .clear()
-                                .add("/v1/manifest?wait_ms=10000&step=")
-                                .add(i + 1)
-                                .add("&worker=")
-                                .add(client)
-                                .add("&workers=8");
+                        share(k.target.clear(), "/v1/manifest?wait_ms=10000&step=", i + 1, client);
                         k.get();
                     }
                 } catch (Throwable e) {
