@@ -48,7 +48,7 @@ final class OpenLoop {
         void print() {
             System.out.printf(
                     Locale.ROOT,
-                    "%-16s %6.0f -> %6.0f req/s %6d req   p50 %6.2f   p99 %7.2f   p99.9 %7.2f   max %7.2f ms   late>1ms %5d   (p99 from the actual send %6.2f)%n",
+                    "%-17s %6.0f -> %6.0f req/s %6d req   p50 %6.2f   p99 %7.2f   p99.9 %7.2f   max %7.2f ms   late>1ms %5d   (p99 from the actual send %6.2f)%n",
                     name,
                     intendedRate,
                     achievedRate,

@@ -37,8 +37,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * (printed, not in RESULT). Ends with {@code RESULT manifest_p99_ms=X batch_p99_ms=Y weights_p99_ms=W stats_p99_ms=Z}.
  *
  * <p>{@code --rate R1,R2,.. DATASET SECONDS}: the same phases, floor included, open loop at fixed rates
- * ({@link #rateMode}, {@link OpenLoop}); ends with one {@code RESULT rate=R manifest_p99_ms=.. batch_p99_ms=..
- * weights_p99_ms=.. stats_p99_ms=.. floor_p99_ms=..} line per rate.
+ * ({@link #rateMode}, {@link OpenLoop}), and two lockstep floors beside the lockstep statistics; ends with one
+ * {@code RESULT rate=R manifest_p99_ms=.. batch_p99_ms=.. weights_p99_ms=.. stats_p99_ms=.. floor_p99_ms=..
+ * floor_lockstep_p99_ms=.. refused_lockstep_p99_ms=..} line per rate.
  *
  * <p>The clients: {@code -Dpike.bench.client=socket} (the default) gives each client thread one plain keep-alive
  * socket ({@link SocketClient}: reused buffers, no allocation per request), {@code -Dpike.bench.client=jdk} the JDK
@@ -151,8 +152,9 @@ public final class ServiceBench {
      * rate in turn ({@link OpenLoop}), with the lean socket client; the same two servers, endpoints and request mix.
      * Server A (T = 10⁹) serves, per rate, the floor, then the manifests of steps the clients have not read yet
      * (continuing after the last rate's, so no phase begins with a jump that freezes hundreds of steps at once),
-     * the batches of the same steps, and the weights; server B (T = 1) the statistics reports of all rates, each
-     * client walking on from the step the previous rate left it at.
+     * the batches of the same steps, and the weights; server B (T = 1), per rate, the two lockstep floors
+     * ({@code GET /healthz}, then a statistics report the service refuses with 422: worker 8 of 8) and the statistics
+     * reports in lockstep, each client walking on from the step the previous rate left it at.
      */
     static void rateMode(double[] rates, Path dataset, double seconds) throws Exception {
         if (!CLIENT.equals("socket"))
@@ -170,7 +172,8 @@ public final class ServiceBench {
                 Arrays.toString(rates),
                 seconds);
         Path tmp = Files.createTempDirectory("pike-service-bench");
-        var results = new OpenLoop.Result[rates.length][5]; // floor, manifest, batch, weights, stats
+        // floor, manifest, batch, weights (server A); lockstep floor, lockstep refused POST, stats (server B)
+        var results = new OpenLoop.Result[rates.length][7];
         try (var server = MixerServer.start(config(domains, 1_000_000_000, tmp.resolve("a"), dataset));
                 var clients = new Clients(server)) {
             Conn[] conns = clients.conns;
@@ -223,8 +226,22 @@ public final class ServiceBench {
                 long base = step;
                 System.out.printf(
                         Locale.ROOT, "-- %.0f requests/s (server B: T = 1, reports from step %d)%n", rate, base);
+                // the lockstep floors: the stats phase's burst (8 requests intended at once, one burst every 8/R s)
+                // without its work. GET /healthz; then a report the service refuses (worker 8 of 8: 422, no state
+                // change) - the same body size, read, parsed and validated, the event serialised and the core lock
+                // taken, but nothing logged, forced, pooled or frozen
+                results[r][4] = lockstep(FLOOR_LOCKSTEP, rate, seconds, conns, server, "GET", "/healthz", (k, c, i) -> {
+                    k.target.clear().add("/healthz");
+                    k.get();
+                });
+                results[r][5] =
+                        lockstep(REFUSED_LOCKSTEP, rate, seconds, conns, server, "POST", "/v1/stats", (k, c, i) -> {
+                            k.target.clear().add("/v1/stats");
+                            statsBody(k.body.clear(), base, CLIENTS, K);
+                            ((SocketConn) k).post(422);
+                        });
                 long[] before = serverHistogram(server.port(), "POST", "/v1/stats");
-                results[r][4] = OpenLoop.run(
+                results[r][6] = OpenLoop.run(
                         "/v1/stats",
                         rate,
                         seconds,
@@ -244,20 +261,20 @@ public final class ServiceBench {
                         },
                         conns,
                         true); // lockstep: a step's 8 reports together, one step every 8/R s
-                results[r][4].print();
+                results[r][6].print();
                 printServerSide(before, serverHistogram(server.port(), "POST", "/v1/stats"));
-                step = base + results[r][4].requests() / CLIENTS;
+                step = base + results[r][6].requests() / CLIENTS;
             }
         }
         System.out.println();
         System.out.println(
                 "summary (ms from the intended send; late = started > 1 ms after its intended time; target p99 <= 5 reads, <= 10 stats)");
-        System.out.println("rate/s  endpoint          achieved/s     p50     p99   p99.9      max   late");
+        System.out.println("rate/s  endpoint           achieved/s     p50     p99   p99.9      max   late");
         for (int r = 0; r < rates.length; r++)
             for (OpenLoop.Result x : results[r])
                 System.out.printf(
                         Locale.ROOT,
-                        "%6.0f  %-16s %10.0f %7.2f %7.2f %7.2f %8.2f %6d%n",
+                        "%6.0f  %-17s %10.0f %7.2f %7.2f %7.2f %8.2f %6d%n",
                         rates[r],
                         x.name(),
                         x.achievedRate(),
@@ -269,13 +286,36 @@ public final class ServiceBench {
         for (int r = 0; r < rates.length; r++)
             System.out.printf(
                     Locale.ROOT,
-                    "RESULT rate=%.0f manifest_p99_ms=%.2f batch_p99_ms=%.2f weights_p99_ms=%.2f stats_p99_ms=%.2f floor_p99_ms=%.2f%n",
+                    "RESULT rate=%.0f manifest_p99_ms=%.2f batch_p99_ms=%.2f weights_p99_ms=%.2f stats_p99_ms=%.2f floor_p99_ms=%.2f floor_lockstep_p99_ms=%.2f refused_lockstep_p99_ms=%.2f%n",
                     rates[r],
                     results[r][1].p99(),
                     results[r][2].p99(),
                     results[r][3].p99(),
+                    results[r][6].p99(),
+                    results[r][0].p99(),
                     results[r][4].p99(),
-                    results[r][0].p99());
+                    results[r][5].p99());
+    }
+
+    /** The lockstep floor rows' names (server B, before each rate's statistics phase). */
+    static final String FLOOR_LOCKSTEP = "/healthz lockstep", REFUSED_LOCKSTEP = "refused lockstep";
+
+    /** One open-loop phase in lockstep on {@code server}, printed with the service's own histogram of the route. */
+    private static OpenLoop.Result lockstep(
+            String name,
+            double rate,
+            double seconds,
+            Conn[] conns,
+            MixerServer server,
+            String method,
+            String route,
+            OpenLoop.Action action)
+            throws Exception {
+        long[] before = serverHistogram(server.port(), method, route);
+        OpenLoop.Result x = OpenLoop.run(name, rate, seconds, action, conns, true);
+        x.print();
+        printServerSide(before, serverHistogram(server.port(), method, route));
+        return x;
     }
 
     /** One open-loop GET phase on {@code server}, printed with the service's own histogram of the route. */
@@ -391,6 +431,17 @@ public final class ServiceBench {
         @Override
         void post() throws Exception {
             socket.post(target, body);
+        }
+
+        /** POST, throwing unless the answer is {@code status} (a refusal's body is read, the connection kept). */
+        void post(int status) throws Exception {
+            try {
+                socket.post(target, body);
+            } catch (IllegalStateException e) { // SocketClient's "not 200", thrown after the whole answer was read
+                if (socket.status() != status) throw e;
+                return;
+            }
+            if (status != 200) throw new IllegalStateException("POST " + target + " -> 200, expected " + status);
         }
 
         @Override
