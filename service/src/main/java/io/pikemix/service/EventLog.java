@@ -141,6 +141,7 @@ final class EventLog implements Closeable {
     /** The force in progress (null: none); its waiters join it. */
     private final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CompletableFuture<Void>> forcing =
             new java.util.concurrent.atomic.AtomicReference<>();
+
     private volatile long written;
     private volatile long forced;
     private final java.util.concurrent.ExecutorService background =
