@@ -5,11 +5,28 @@
 #   build.sh [OUT]            multilingual + genres (committed in this directory)
 #   build.sh manpages [OUT]   the man-pages corpus, OUT/manpages/<lang> (not committed: ~7 MB compressed).
 #                             Needs apt-get (download only, no root), dpkg-deb, groff, python3.
+#   build.sh scarce [OUT]     OUT/scarce/hi: the first 240 documents of multilingual/hi, for
+#                             multilingual-scarce.yaml (a data-constrained setting; not committed). Needs python3.
 # Two runs give byte-identical files: inputs are read in sorted order, gzip is written with mtime 0
 # and no file name. Package versions are pinned below; a newer version changes the output.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+if [[ "${1:-}" == scarce ]]; then
+    out="${2:-$here}"
+    mkdir -p "$out/scarce/hi"
+    # the committed file's first 240 lines (one document each), gzip'ed with mtime 0: byte-identical on every run
+    python3 - "$here/multilingual/hi/part-0000.jsonl.gz" "$out/scarce/hi/part-0000.jsonl.gz" <<'PY'
+import gzip, sys
+with gzip.open(sys.argv[1], "rb") as f:
+    docs = f.read().split(b"\n")[:240]
+with open(sys.argv[2], "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as g:
+    g.write(b"\n".join(docs) + b"\n")
+PY
+    echo "wrote $out/scarce/hi/part-0000.jsonl.gz (240 documents of multilingual/hi)" >&2
+    exit 0
+fi
 
 if [[ "${1:-}" == manpages ]]; then
     out="${2:-$here}"
