@@ -435,13 +435,7 @@ public final class ServiceBench {
 
         /** POST, throwing unless the answer is {@code status} (a refusal's body is read, the connection kept). */
         void post(int status) throws Exception {
-            try {
-                socket.post(target, body);
-            } catch (IllegalStateException e) { // SocketClient's "not 200", thrown after the whole answer was read
-                if (socket.status() != status) throw e;
-                return;
-            }
-            if (status != 200) throw new IllegalStateException("POST " + target + " -> 200, expected " + status);
+            socket.post(target, body, status);
         }
 
         @Override

@@ -113,15 +113,20 @@ final class SocketClient implements AutoCloseable {
 
     /** GET {@code target} (path and query); throws unless the answer is 200, with its body. */
     void get(Ascii target) throws IOException {
-        exchange("GET", target, null);
+        exchange("GET", target, null, 200);
     }
 
     /** POST {@code content} (JSON) to {@code target}; throws unless the answer is 200, with its body. */
     void post(Ascii target, Ascii content) throws IOException {
-        exchange("POST", target, content);
+        exchange("POST", target, content, 200);
     }
 
-    private void exchange(String method, Ascii target, Ascii content) throws IOException {
+    /** POST {@code content} to {@code target}; throws unless the answer has status {@code expected}. */
+    void post(Ascii target, Ascii content, int expected) throws IOException {
+        exchange("POST", target, content, expected);
+    }
+
+    private void exchange(String method, Ascii target, Ascii content, int expected) throws IOException {
         if (socket == null) connect();
         request.clear()
                 .add(method)
@@ -141,8 +146,8 @@ final class SocketClient implements AutoCloseable {
             close(); // the connection's state is unknown: the next request opens a new one
             throw e;
         }
-        if (status != 200)
-            throw new IllegalStateException(method + " " + target + " -> " + status + " "
+        if (status != expected)
+            throw new IllegalStateException(method + " " + target + " -> " + status + " (expected " + expected + ") "
                     + new String(body, 0, bodyLength, StandardCharsets.UTF_8));
     }
 
